@@ -1,0 +1,40 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QJsonValue>
+#include <QString>
+
+#include <optional>
+
+// The JSON envelope every SSE data field carries: {"id","channel","ts","payload"}. A payload that
+// is a JSON object stays an object (embedded byte for byte, never re-encoded); anything else
+// becomes a JSON string, with invalid UTF-8 replaced by U+FFFD.
+namespace Envelope {
+
+struct Encoded
+{
+    QByteArray json;
+    bool payloadIsObject = false;
+    bool invalidUtf8 = false;  // the payload or channel had bytes replaced by U+FFFD
+    qint64 outputTokens = 0;   // gen_ai.usage.output_tokens of an object payload, else 0
+};
+
+Encoded encode(QByteArrayView id, QByteArrayView channel, qint64 tsMs, QByteArrayView payload);
+
+// Appends `bytes` as a JSON string literal (with quotes) to `out`; returns false when invalid
+// UTF-8 had to be replaced.
+bool appendJsonString(QByteArray &out, QByteArrayView bytes);
+
+// What a client reads back out of an envelope.
+struct Decoded
+{
+    QString id;
+    QString channel;
+    qint64 ts = 0;
+    QJsonValue payload; // an object or a string
+};
+
+std::optional<Decoded> decode(QByteArrayView json);
+
+} // namespace Envelope

@@ -1,0 +1,31 @@
+#include "eventid.h"
+
+QByteArray EventId::toByteArray() const
+{
+    QByteArray out = QByteArray::number(boot);
+    out.append('-').append(QByteArray::number(seq));
+    return out;
+}
+
+std::optional<EventId> EventId::parse(QByteArrayView text)
+{
+    const qsizetype dash = text.indexOf('-');
+    if (dash <= 0 || dash == text.size() - 1)
+        return std::nullopt;
+    auto number = [](QByteArrayView v) -> std::optional<qint64> {
+        if (v.size() > 18)
+            return std::nullopt;
+        qint64 n = 0;
+        for (char c : v) {
+            if (c < '0' || c > '9')
+                return std::nullopt;
+            n = n * 10 + (c - '0');
+        }
+        return n;
+    };
+    const auto boot = number(text.first(dash));
+    const auto seq = number(text.sliced(dash + 1));
+    if (!boot || !seq)
+        return std::nullopt;
+    return EventId{*boot, *seq};
+}

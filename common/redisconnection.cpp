@@ -1,0 +1,305 @@
+#include "redisconnection.h"
+
+#include <QHostAddress>
+#include <QHostInfo>
+#include <QLoggingCategory>
+#include <QSocketNotifier>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+Q_LOGGING_CATEGORY(lcRedis, "llmstreamer.redis")
+
+using namespace std::chrono_literals;
+
+namespace {
+constexpr std::chrono::milliseconds minBackoff = 100ms;
+constexpr std::chrono::milliseconds maxBackoff = 2000ms;
+} // namespace
+
+RedisConnection::RedisConnection(const RedisUrl &url, QObject *parent) : QObject(parent), m_url(url)
+{
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, &RedisConnection::attempt);
+    m_connectTimer.setSingleShot(true);
+    connect(&m_connectTimer, &QTimer::timeout, this, [this] {
+        fail(QStringLiteral("no answer within %1 ms").arg(m_connectTimeout.count()));
+    });
+}
+
+RedisConnection::~RedisConnection()
+{
+    stop();
+}
+
+void RedisConnection::start()
+{
+    if (m_state != State::Stopped)
+        return;
+    m_backoff = minBackoff;
+    attempt();
+}
+
+void RedisConnection::stop()
+{
+    m_state = State::Stopped;
+    m_retryTimer.stop();
+    m_connectTimer.stop();
+    if (m_lookupId >= 0) {
+        QHostInfo::abortHostLookup(m_lookupId);
+        m_lookupId = -1;
+    }
+    if (m_ctx) {
+        redisAsyncContext *ac = m_ctx;
+        detachContext();
+        ac->onDisconnect = nullptr; // nothing to report: we asked for it
+        redisAsyncFree(ac);
+    }
+}
+
+void RedisConnection::attempt()
+{
+    m_state = State::Connecting;
+    m_wasReady = false;
+    m_pendingHandshake = 0;
+    m_connectTimer.start(m_connectTimeout);
+    if (m_url.isUnixSocket()) {
+        connectTo(QString());
+        return;
+    }
+    QHostAddress literal;
+    if (literal.setAddress(m_url.host)) {
+        connectTo(literal.toString());
+        return;
+    }
+    // hiredis resolves names with a blocking getaddrinfo(); resolve them off the event loop.
+    m_lookupId = QHostInfo::lookupHost(m_url.host, this, &RedisConnection::handleResolved);
+}
+
+void RedisConnection::handleResolved(const QHostInfo &info)
+{
+    m_lookupId = -1;
+    if (m_state != State::Connecting)
+        return;
+    if (info.error() != QHostInfo::NoError || info.addresses().isEmpty()) {
+        fail(QStringLiteral("cannot resolve host %1: %2").arg(m_url.host, info.errorString()));
+        return;
+    }
+    connectTo(info.addresses().constFirst().toString());
+}
+
+void RedisConnection::connectTo(const QString &host)
+{
+    redisAsyncContext *ac = m_url.isUnixSocket()
+                                ? redisAsyncConnectUnix(m_url.socketPath.toLocal8Bit().constData())
+                                : redisAsyncConnect(host.toLatin1().constData(), m_url.port);
+    if (!ac) {
+        fail(QStringLiteral("out of memory"));
+        return;
+    }
+    if (ac->err) {
+        const QString error = QString::fromLocal8Bit(ac->errstr);
+        redisAsyncFree(ac);
+        fail(error);
+        return;
+    }
+    m_ctx = ac;
+    ac->data = this;
+    if (!m_url.isUnixSocket())
+        redisEnableKeepAlive(&ac->c);
+
+    m_readNotifier = new QSocketNotifier(ac->c.fd, QSocketNotifier::Read, this);
+    m_readNotifier->setEnabled(false);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, [this] {
+        if (m_ctx)
+            redisAsyncHandleRead(m_ctx);
+    });
+    m_writeNotifier = new QSocketNotifier(ac->c.fd, QSocketNotifier::Write, this);
+    connect(m_writeNotifier, &QSocketNotifier::activated, this, [this] {
+        if (m_ctx)
+            redisAsyncHandleWrite(m_ctx);
+    });
+
+    ac->ev.data = this;
+    ac->ev.addRead = &RedisConnection::evAddRead;
+    ac->ev.delRead = &RedisConnection::evDelRead;
+    ac->ev.addWrite = &RedisConnection::evAddWrite;
+    ac->ev.delWrite = &RedisConnection::evDelWrite;
+    ac->ev.cleanup = &RedisConnection::evCleanup;
+    redisAsyncSetConnectCallback(ac, &RedisConnection::onConnect);
+    redisAsyncSetDisconnectCallback(ac, &RedisConnection::onDisconnect);
+    // hiredis learns that a non-blocking connect() finished from the first writability.
+    m_writeNotifier->setEnabled(true);
+}
+
+void RedisConnection::onConnect(const redisAsyncContext *ac, int status)
+{
+    auto *self = static_cast<RedisConnection *>(ac->data);
+    if (!self)
+        return;
+    if (status != REDIS_OK) {
+        // hiredis frees the context right after this callback returns.
+        const QString error = QString::fromLocal8Bit(ac->errstr);
+        self->detachContext();
+        self->fail(error);
+        return;
+    }
+    self->handleTcpConnected();
+}
+
+void RedisConnection::handleTcpConnected()
+{
+    if (!m_url.password.isEmpty()) {
+        const QByteArray user = m_url.username.toUtf8();
+        const QByteArray pass = m_url.password.toUtf8();
+        if (m_url.username.isEmpty())
+            redisAsyncCommand(m_ctx, &RedisConnection::onHandshakeReply, this, "AUTH %b",
+                              pass.constData(), size_t(pass.size()));
+        else
+            redisAsyncCommand(m_ctx, &RedisConnection::onHandshakeReply, this, "AUTH %b %b",
+                              user.constData(), size_t(user.size()), pass.constData(),
+                              size_t(pass.size()));
+        ++m_pendingHandshake;
+    }
+    if (m_url.db != 0) {
+        redisAsyncCommand(m_ctx, &RedisConnection::onHandshakeReply, this, "SELECT %d", m_url.db);
+        ++m_pendingHandshake;
+    }
+    if (m_pendingHandshake == 0)
+        becomeReady();
+}
+
+void RedisConnection::onHandshakeReply(redisAsyncContext *, void *r, void *privdata)
+{
+    auto *self = static_cast<RedisConnection *>(privdata);
+    const auto *reply = static_cast<const redisReply *>(r);
+    if (!reply)
+        return; // the connection is going away; onDisconnect reports why
+    if (reply->type == REDIS_REPLY_ERROR)
+        self->handleHandshakeReply(false, QString::fromUtf8(reply->str, qsizetype(reply->len)));
+    else
+        self->handleHandshakeReply(true, {});
+}
+
+void RedisConnection::handleHandshakeReply(bool ok, const QString &error)
+{
+    if (m_state != State::Connecting)
+        return;
+    if (!ok) {
+        fail(error.startsWith(QLatin1String("WRONGPASS")) || error.contains(QLatin1String("AUTH"))
+                 ? QStringLiteral("authentication failed (%1); check the password in the Redis URL")
+                       .arg(error)
+                 : error);
+        return;
+    }
+    if (--m_pendingHandshake == 0)
+        becomeReady();
+}
+
+void RedisConnection::becomeReady()
+{
+    m_connectTimer.stop();
+    m_state = State::Ready;
+    m_wasReady = true;
+    if (m_everReady)
+        ++m_reconnects;
+    m_everReady = true;
+    m_backoff = minBackoff;
+    m_lastError.clear();
+    qCInfo(lcRedis, "connected to %s", qUtf8Printable(m_url.toDisplayString()));
+    Q_EMIT ready();
+}
+
+void RedisConnection::onDisconnect(const redisAsyncContext *ac, int status)
+{
+    auto *self = static_cast<RedisConnection *>(ac->data);
+    if (!self)
+        return;
+    const QString error = status == REDIS_OK ? QStringLiteral("connection closed")
+                                             : QString::fromLocal8Bit(ac->errstr);
+    // hiredis frees the context after this returns.
+    self->detachContext();
+    self->fail(error);
+}
+
+void RedisConnection::fail(const QString &reason)
+{
+    if (m_state == State::Stopped || m_state == State::WaitingToRetry)
+        return;
+    const bool wasReady = m_state == State::Ready;
+    m_state = State::WaitingToRetry;
+    m_connectTimer.stop();
+    if (m_lookupId >= 0) {
+        QHostInfo::abortHostLookup(m_lookupId);
+        m_lookupId = -1;
+    }
+    m_lastError = reason;
+    if (m_ctx) {
+        // Still attached: we gave up on it (timeout, failed AUTH). Free it outside any hiredis
+        // callback; a context freed from inside one is freed by hiredis on return.
+        redisAsyncContext *ac = m_ctx;
+        detachContext();
+        ac->onDisconnect = nullptr;
+        redisAsyncFree(ac);
+    }
+    const auto delay = m_backoff;
+    m_backoff = std::min(m_backoff * 2, maxBackoff);
+    m_retryTimer.start(delay);
+    if (wasReady) {
+        qCWarning(lcRedis, "lost connection to %s: %s; reconnecting",
+                  qUtf8Printable(m_url.toDisplayString()), qUtf8Printable(reason));
+        Q_EMIT connectionLost(reason);
+    } else {
+        qCWarning(lcRedis, "cannot reach Redis at %s: %s; retrying in %lld ms",
+                  qUtf8Printable(m_url.toDisplayString()), qUtf8Printable(reason),
+                  static_cast<long long>(delay.count()));
+        Q_EMIT connectFailed(reason);
+    }
+}
+
+void RedisConnection::detachContext()
+{
+    if (m_ctx) {
+        m_ctx->ev.data = nullptr; // no more notifier hooks for a context we let go of
+        m_ctx = nullptr;
+    }
+    // We may be inside one of these notifiers' activated() slot: delete them later.
+    for (QSocketNotifier *n : {m_readNotifier, m_writeNotifier}) {
+        if (n) {
+            n->setEnabled(false);
+            n->deleteLater();
+        }
+    }
+    m_readNotifier = nullptr;
+    m_writeNotifier = nullptr;
+}
+
+void RedisConnection::evAddRead(void *self)
+{
+    if (auto *c = static_cast<RedisConnection *>(self); c && c->m_readNotifier)
+        c->m_readNotifier->setEnabled(true);
+}
+
+void RedisConnection::evDelRead(void *self)
+{
+    if (auto *c = static_cast<RedisConnection *>(self); c && c->m_readNotifier)
+        c->m_readNotifier->setEnabled(false);
+}
+
+void RedisConnection::evAddWrite(void *self)
+{
+    if (auto *c = static_cast<RedisConnection *>(self); c && c->m_writeNotifier)
+        c->m_writeNotifier->setEnabled(true);
+}
+
+void RedisConnection::evDelWrite(void *self)
+{
+    if (auto *c = static_cast<RedisConnection *>(self); c && c->m_writeNotifier)
+        c->m_writeNotifier->setEnabled(false);
+}
+
+void RedisConnection::evCleanup(void *self)
+{
+    if (auto *c = static_cast<RedisConnection *>(self))
+        c->detachContext();
+}

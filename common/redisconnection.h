@@ -1,0 +1,90 @@
+#pragma once
+
+#include "redisurl.h"
+
+#include <QObject>
+#include <QString>
+#include <QTimer>
+
+#include <chrono>
+
+struct redisAsyncContext;
+class QHostInfo;
+class QSocketNotifier;
+
+// Owns one hiredis async connection driven by the Qt event loop: resolves the host without
+// blocking, connects with a timeout, authenticates and selects the database from the URL, and
+// reconnects with backoff (100 ms doubling to 2 s) until stop(). The socket is watched by our own
+// QSocketNotifier pair instead of hiredis's adapters/qt.h, which frees its adapter inside its own
+// notifier slot when the server disconnects.
+class RedisConnection final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RedisConnection)
+
+public:
+    enum class State { Stopped, Connecting, Ready, WaitingToRetry };
+
+    explicit RedisConnection(const RedisUrl &url, QObject *parent = nullptr);
+    ~RedisConnection() override;
+
+    void start();
+    // Closes the connection now; pending command callbacks run with a null reply.
+    void stop();
+
+    State state() const { return m_state; }
+    bool isReady() const { return m_state == State::Ready; }
+    const RedisUrl &url() const { return m_url; }
+    QString lastError() const { return m_lastError; }
+    // Connections made ready after the first one.
+    quint64 reconnects() const { return m_reconnects; }
+    std::chrono::milliseconds currentBackoff() const { return m_backoff; }
+    void setConnectTimeout(std::chrono::milliseconds timeout) { m_connectTimeout = timeout; }
+
+    // The hiredis context while Ready, for sending commands from the owner's .cpp; null
+    // otherwise. Never keep it: it is freed when the connection ends.
+    redisAsyncContext *context() const { return m_state == State::Ready ? m_ctx : nullptr; }
+
+Q_SIGNALS:
+    void ready();
+    // A ready connection ended; a retry is scheduled.
+    void connectionLost(const QString &reason);
+    // An attempt ended before becoming ready; a retry is scheduled.
+    void connectFailed(const QString &reason);
+
+private:
+    void attempt();
+    void connectTo(const QString &host);
+    void handleResolved(const QHostInfo &info);
+    void handleTcpConnected();
+    void handleHandshakeReply(bool ok, const QString &error);
+    void becomeReady();
+    // Ends the current attempt or connection; runs once per attempt.
+    void fail(const QString &reason);
+    void detachContext();
+
+    static void onConnect(const redisAsyncContext *ac, int status);
+    static void onDisconnect(const redisAsyncContext *ac, int status);
+    static void onHandshakeReply(redisAsyncContext *ac, void *reply, void *privdata);
+    static void evAddRead(void *self);
+    static void evDelRead(void *self);
+    static void evAddWrite(void *self);
+    static void evDelWrite(void *self);
+    static void evCleanup(void *self);
+
+    RedisUrl m_url;
+    State m_state = State::Stopped;
+    redisAsyncContext *m_ctx = nullptr;
+    QSocketNotifier *m_readNotifier = nullptr;
+    QSocketNotifier *m_writeNotifier = nullptr;
+    QTimer m_retryTimer;
+    QTimer m_connectTimer;
+    std::chrono::milliseconds m_backoff{100};
+    std::chrono::milliseconds m_connectTimeout{5000};
+    int m_pendingHandshake = 0;
+    int m_lookupId = -1;
+    bool m_wasReady = false;
+    bool m_everReady = false;
+    quint64 m_reconnects = 0;
+    QString m_lastError;
+};

@@ -1,0 +1,91 @@
+#include "redisurl.h"
+
+#include <QUrl>
+#include <QUrlQuery>
+
+namespace {
+
+std::optional<int> parseDb(const QString &text, QString *error)
+{
+    bool ok = false;
+    const int db = text.toInt(&ok);
+    if (!ok || db < 0) {
+        if (error)
+            *error = QStringLiteral("database must be a number >= 0, got \"%1\"").arg(text);
+        return std::nullopt;
+    }
+    return db;
+}
+
+} // namespace
+
+std::optional<RedisUrl> RedisUrl::parse(const QString &text, QString *error)
+{
+    auto fail = [&](const QString &why) -> std::optional<RedisUrl> {
+        if (error)
+            *error = why;
+        return std::nullopt;
+    };
+    const QString trimmed = text.trimmed();
+    if (trimmed.isEmpty())
+        return fail(QStringLiteral("empty Redis URL; expected redis://host:port"));
+    const QUrl url(trimmed, QUrl::StrictMode);
+    if (!url.isValid())
+        return fail(QStringLiteral("not a valid URL: %1").arg(url.errorString()));
+
+    RedisUrl result;
+    const QString scheme = url.scheme().toLower();
+    result.username = url.userName(QUrl::FullyDecoded);
+    result.password = url.password(QUrl::FullyDecoded);
+    if (scheme == QLatin1String("unix")) {
+        result.socketPath = url.path(QUrl::FullyDecoded);
+        if (result.socketPath.isEmpty())
+            return fail(QStringLiteral("unix:// URL without a socket path"));
+        const QString db = QUrlQuery(url).queryItemValue(QStringLiteral("db"));
+        if (!db.isEmpty()) {
+            const auto n = parseDb(db, error);
+            if (!n)
+                return std::nullopt;
+            result.db = *n;
+        }
+        return result;
+    }
+    if (scheme == QLatin1String("rediss"))
+        return fail(QStringLiteral("rediss:// (TLS) is not supported by hiredis 0.14; "
+                                   "use redis:// through a TLS tunnel such as stunnel"));
+    if (scheme != QLatin1String("redis"))
+        return fail(QStringLiteral("unsupported scheme \"%1\"; expected redis:// or unix://")
+                        .arg(url.scheme()));
+    if (url.host().isEmpty())
+        return fail(QStringLiteral("missing host; expected redis://host:port"));
+    result.host = url.host();
+    const int port = url.port(6379);
+    if (port <= 0 || port > 65535)
+        return fail(QStringLiteral("port out of range: %1").arg(port));
+    result.port = quint16(port);
+    QString path = url.path(QUrl::FullyDecoded);
+    if (path.startsWith(QLatin1Char('/')))
+        path.remove(0, 1);
+    if (!path.isEmpty()) {
+        const auto n = parseDb(path, error);
+        if (!n)
+            return std::nullopt;
+        result.db = *n;
+    }
+    return result;
+}
+
+QString RedisUrl::toDisplayString() const
+{
+    QString auth;
+    if (!password.isEmpty())
+        auth = username + QStringLiteral(":***@");
+    else if (!username.isEmpty())
+        auth = username + QLatin1Char('@');
+    if (isUnixSocket())
+        return QStringLiteral("unix://") + auth + socketPath +
+               (db ? QStringLiteral("?db=%1").arg(db) : QString());
+    const QString hostPart = host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
+    return QStringLiteral("redis://") + auth + hostPart + QLatin1Char(':') + QString::number(port) +
+           (db ? QStringLiteral("/%1").arg(db) : QString());
+}

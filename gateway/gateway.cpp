@@ -1,0 +1,57 @@
+#include "gateway.h"
+
+#include "gatewayserver.h"
+#include "hub.h"
+#include "redissubscriber.h"
+
+Gateway::Gateway(const GatewayConfig &config, QObject *parent)
+    : QObject(parent), m_config(config),
+      m_hub(new Hub({config.history, config.historyBytes, config.maxClientBuffer,
+                     config.heartbeatSeconds, config.retryMilliseconds},
+                    this)),
+      m_subscriber(new RedisSubscriber(config.redis, config.channels, this)),
+      m_server(new GatewayServer(config, m_hub, m_subscriber, this))
+{
+    m_subscriber->setMessageHandler(
+        [hub = m_hub](QByteArrayView channel, QByteArrayView payload) { hub->publish(channel, payload); });
+    connect(m_subscriber, &RedisSubscriber::subscribed, m_hub, [this] { m_hub->setRedisSubscribed(true); });
+    connect(m_subscriber, &RedisSubscriber::unsubscribed, m_hub,
+            [this](const QString &reason) { m_hub->setRedisSubscribed(false, reason); });
+}
+
+Gateway::~Gateway()
+{
+    m_subscriber->stop();
+}
+
+bool Gateway::start(QString *error)
+{
+    if (!m_server->start(error))
+        return false;
+    m_subscriber->start();
+    return true;
+}
+
+void Gateway::shutdown()
+{
+    m_server->stopListening();
+    m_hub->closeAllClients("gateway shutting down");
+    m_subscriber->stop();
+}
+
+quint16 Gateway::port() const
+{
+    return m_server->port();
+}
+
+QString Gateway::baseUrl() const
+{
+    QString host = m_config.bind.toString();
+    if (m_config.bind == QHostAddress::Any || m_config.bind == QHostAddress::AnyIPv4)
+        host = QStringLiteral("127.0.0.1");
+    else if (m_config.bind == QHostAddress::AnyIPv6)
+        host = QStringLiteral("[::1]");
+    else if (m_config.bind.protocol() == QAbstractSocket::IPv6Protocol)
+        host = QLatin1Char('[') + host + QLatin1Char(']');
+    return QStringLiteral("http://%1:%2").arg(host).arg(port());
+}

@@ -1,0 +1,210 @@
+#include "gatewayconfig.h"
+
+#include "channelglob.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+
+namespace {
+
+struct Source
+{
+    const QCommandLineParser &parser;
+    const QStringList &environment;
+
+    // The flag's value if given, else the environment variable's, else an empty string.
+    QString value(const QCommandLineOption &option, const char *envName) const
+    {
+        if (parser.isSet(option))
+            return parser.value(option);
+        const QString prefix = QLatin1String(envName) + QLatin1Char('=');
+        for (const QString &entry : environment)
+            if (entry.startsWith(prefix))
+                return entry.mid(prefix.size());
+        return {};
+    }
+};
+
+std::optional<qint64> parseSize(QString text)
+{
+    text = text.trimmed().toLower();
+    qint64 factor = 1;
+    if (text.endsWith(QLatin1String("k")) || text.endsWith(QLatin1String("kib")))
+        factor = 1024;
+    else if (text.endsWith(QLatin1String("m")) || text.endsWith(QLatin1String("mib")))
+        factor = 1024 * 1024;
+    else if (text.endsWith(QLatin1String("g")) || text.endsWith(QLatin1String("gib")))
+        factor = 1024LL * 1024 * 1024;
+    while (!text.isEmpty() && text.back().isLetter())
+        text.chop(1);
+    bool ok = false;
+    const qint64 n = text.toLongLong(&ok);
+    if (!ok || n < 0)
+        return std::nullopt;
+    return n * factor;
+}
+
+} // namespace
+
+QByteArrayList normalizeChannelList(const QString &text)
+{
+    QByteArrayList entries;
+    for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const QByteArray entry = part.trimmed().toUtf8();
+        if (!entry.isEmpty() && !entries.contains(entry))
+            entries.append(entry);
+    }
+    QByteArrayList kept;
+    for (qsizetype i = 0; i < entries.size(); ++i) {
+        bool covered = false;
+        for (qsizetype j = 0; j < entries.size() && !covered; ++j)
+            covered = j != i && ChannelGlob::covers(entries[j], entries[i]) &&
+                      // of two globs covering each other, keep the first
+                      !(j > i && ChannelGlob::covers(entries[i], entries[j]));
+        if (!covered)
+            kept.append(entries[i]);
+    }
+    return kept;
+}
+
+std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arguments,
+                                                          const QStringList &environment,
+                                                          QString *output, int *exitCode)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Streams Redis pub/sub channels to browsers and desktop clients as Server-Sent Events.\n"
+        "Routes: / (dashboard), /events (SSE), /api/channels, /metrics, /healthz, /readyz."));
+    const QCommandLineOption help(QStringList{QStringLiteral("h"), QStringLiteral("help")},
+                                  QStringLiteral("Show this help."));
+    const QCommandLineOption version(QStringList{QStringLiteral("v"), QStringLiteral("version")},
+                                     QStringLiteral("Show the version."));
+    const QCommandLineOption bind(
+        QStringLiteral("bind"),
+        QStringLiteral("Address to listen on [LLMSTREAMER_BIND, default 127.0.0.1]. Use 0.0.0.0 "
+                       "only behind a TLS proxy or on a trusted network."),
+        QStringLiteral("address"));
+    const QCommandLineOption port(
+        QStringLiteral("port"),
+        QStringLiteral("TCP port; 0 picks a free one [LLMSTREAMER_PORT, default 8000]."),
+        QStringLiteral("port"));
+    const QCommandLineOption redisUrl(
+        QStringLiteral("redis-url"),
+        QStringLiteral("Redis to subscribe to: redis://[[user]:password@]host[:port][/db] or "
+                       "unix:///path [REDIS_URL, default redis://127.0.0.1:6379]."),
+        QStringLiteral("url"));
+    const QCommandLineOption channels(
+        QStringLiteral("channels"),
+        QStringLiteral("Comma-separated allowlist of channel names and globs; clients may only "
+                       "select within it [LLMSTREAMER_CHANNELS, default logs:*]."),
+        QStringLiteral("list"));
+    const QCommandLineOption history(
+        QStringLiteral("history"),
+        QStringLiteral("Events kept for replay after Last-Event-ID [LLMSTREAMER_HISTORY, default "
+                       "10000]."),
+        QStringLiteral("events"));
+    const QCommandLineOption historyBytes(
+        QStringLiteral("history-bytes"),
+        QStringLiteral("Memory cap of the replay history, e.g. 256M [LLMSTREAMER_HISTORY_BYTES, "
+                       "default 256M]."),
+        QStringLiteral("size"));
+    const QCommandLineOption maxClients(
+        QStringLiteral("max-clients"),
+        QStringLiteral("Concurrent SSE streams; more get 503 [LLMSTREAMER_MAX_CLIENTS, default "
+                       "1000]."),
+        QStringLiteral("n"));
+    const QCommandLineOption maxClientBuffer(
+        QStringLiteral("max-client-buffer"),
+        QStringLiteral("Unsent bytes after which a client that does not read is disconnected, "
+                       "e.g. 8M [LLMSTREAMER_MAX_CLIENT_BUFFER, default 8M]."),
+        QStringLiteral("size"));
+    const QCommandLineOption heartbeat(
+        QStringLiteral("heartbeat"),
+        QStringLiteral("Seconds between keep-alive comments [LLMSTREAMER_HEARTBEAT, default 15]."),
+        QStringLiteral("seconds"));
+    parser.addOptions({help, version, bind, port, redisUrl, channels, history, historyBytes,
+                       maxClients, maxClientBuffer, heartbeat});
+
+    auto fail = [&](const QString &message) -> std::optional<GatewayConfig> {
+        *output = message + QStringLiteral("\nTry --help.\n");
+        *exitCode = 2;
+        return std::nullopt;
+    };
+    if (!parser.parse(arguments))
+        return fail(parser.errorText());
+    if (!parser.positionalArguments().isEmpty())
+        return fail(QStringLiteral("unexpected argument: %1").arg(parser.positionalArguments().first()));
+    if (parser.isSet(help)) {
+        *output = parser.helpText();
+        *exitCode = 0;
+        return std::nullopt;
+    }
+    if (parser.isSet(version)) {
+        *output = QStringLiteral("llmstreamer-gateway " LLMSTREAMER_VERSION "\n");
+        *exitCode = 0;
+        return std::nullopt;
+    }
+
+    const Source src{parser, environment};
+    GatewayConfig config;
+    QString text;
+
+    auto integer = [&](const QCommandLineOption &option, const char *env, qint64 min, qint64 max,
+                       auto &target) -> bool {
+        text = src.value(option, env);
+        if (text.isEmpty())
+            return true;
+        bool ok = false;
+        const qint64 n = text.trimmed().toLongLong(&ok);
+        if (!ok || n < min || n > max)
+            return false;
+        target = static_cast<std::remove_reference_t<decltype(target)>>(n);
+        return true;
+    };
+
+    if (text = src.value(bind, "LLMSTREAMER_BIND"); !text.isEmpty()) {
+        if (!config.bind.setAddress(text.trimmed()))
+            return fail(QStringLiteral("--bind: \"%1\" is not an IP address").arg(text));
+    }
+    if (!integer(port, "LLMSTREAMER_PORT", 0, 65535, config.port))
+        return fail(QStringLiteral("--port: \"%1\" is not a port number (0-65535)").arg(text));
+    if (text = src.value(redisUrl, "REDIS_URL"); !text.isEmpty()) {
+        QString why;
+        const auto url = RedisUrl::parse(text, &why);
+        if (!url)
+            return fail(QStringLiteral("--redis-url: %1").arg(why));
+        config.redis = *url;
+    }
+    if (text = src.value(channels, "LLMSTREAMER_CHANNELS"); !text.isEmpty() || parser.isSet(channels)) {
+        config.channels = normalizeChannelList(text);
+        if (config.channels.isEmpty())
+            return fail(QStringLiteral("--channels: the allowlist is empty"));
+        for (const QByteArray &c : std::as_const(config.channels)) {
+            for (char ch : c)
+                if (static_cast<unsigned char>(ch) < 0x20)
+                    return fail(QStringLiteral("--channels: control character in \"%1\"")
+                                    .arg(QString::fromUtf8(c)));
+        }
+    }
+    if (!integer(history, "LLMSTREAMER_HISTORY", 0, 10'000'000, config.history))
+        return fail(QStringLiteral("--history: \"%1\" is not a number of events (0-10000000)").arg(text));
+    if (text = src.value(historyBytes, "LLMSTREAMER_HISTORY_BYTES"); !text.isEmpty()) {
+        const auto n = parseSize(text);
+        if (!n)
+            return fail(QStringLiteral("--history-bytes: \"%1\" is not a size like 256M").arg(text));
+        config.historyBytes = *n;
+    }
+    if (!integer(maxClients, "LLMSTREAMER_MAX_CLIENTS", 1, 1'000'000, config.maxClients))
+        return fail(QStringLiteral("--max-clients: \"%1\" is not a number >= 1").arg(text));
+    if (text = src.value(maxClientBuffer, "LLMSTREAMER_MAX_CLIENT_BUFFER"); !text.isEmpty()) {
+        const auto n = parseSize(text);
+        if (!n || *n < 64 * 1024)
+            return fail(QStringLiteral("--max-client-buffer: \"%1\" is not a size of at least 64K")
+                            .arg(text));
+        config.maxClientBuffer = *n;
+    }
+    if (!integer(heartbeat, "LLMSTREAMER_HEARTBEAT", 1, 3600, config.heartbeatSeconds))
+        return fail(QStringLiteral("--heartbeat: \"%1\" is not a number of seconds (1-3600)").arg(text));
+    *exitCode = 0;
+    return config;
+}

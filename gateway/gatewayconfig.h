@@ -1,0 +1,37 @@
+#pragma once
+
+#include "redisurl.h"
+
+#include <QByteArrayList>
+#include <QHostAddress>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+// Everything the gateway can be told at start. Flags win over environment variables, which win
+// over the defaults below.
+struct GatewayConfig
+{
+    QHostAddress bind = QHostAddress::LocalHost;
+    quint16 port = 8000;
+    RedisUrl redis;
+    QByteArrayList channels{"logs:*"}; // allowlist: names and globs, subscribed to at Redis
+    int history = 10000;               // replay ring, events
+    qint64 historyBytes = 256LL * 1024 * 1024; // replay ring, bytes of encoded events
+    int maxClients = 1000;
+    qint64 maxClientBuffer = 8LL * 1024 * 1024; // unsent bytes before a client is cut loose
+    int heartbeatSeconds = 15;
+    int retryMilliseconds = 2000; // sent to clients as "retry:"
+
+    // Parses the command line (arguments()[0] is the program) and `env`. On --help/--version
+    // it prints and sets `exitCode` to 0; on a bad value it sets `error` naming the option and
+    // `exitCode` to 2. Returns nullopt in both cases.
+    static std::optional<GatewayConfig> fromArguments(const QStringList &arguments,
+                                                      const QStringList &environment,
+                                                      QString *output, int *exitCode);
+};
+
+// Splits "a, b,,c" into trimmed non-empty channel names/globs and removes entries covered by
+// another one, so Redis never delivers one message twice (SUBSCRIBE + a matching PSUBSCRIBE).
+QByteArrayList normalizeChannelList(const QString &text);

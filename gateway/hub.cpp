@@ -1,0 +1,366 @@
+#include "hub.h"
+
+#include "envelope.h"
+#include "sseclient.h"
+#include "sseencoder.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+
+#include <algorithm>
+
+Q_LOGGING_CATEGORY(lcHub, "llmstreamer.hub")
+
+namespace {
+
+// A replaying client is fed from the ring while it has less than this much unsent.
+constexpr qint64 replayLowWater = 256 * 1024;
+
+QByteArray json(const QJsonObject &o)
+{
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+} // namespace
+
+Hub::Hub(const Options &options, QObject *parent)
+    : QObject(parent), m_options(options), m_boot(QDateTime::currentMSecsSinceEpoch()),
+      m_ring(options.history, options.historyBytes)
+{
+    m_tick.setInterval(1000);
+    connect(&m_tick, &QTimer::timeout, this, &Hub::tick);
+    m_tick.start();
+    m_sinceTick.start();
+    m_uptime.start();
+}
+
+Hub::~Hub() = default;
+
+int Hub::channelIndex(QByteArrayView name)
+{
+    const QByteArray key = name.toByteArray();
+    if (const auto it = m_channelIndex.constFind(key); it != m_channelIndex.constEnd())
+        return *it;
+    if (m_channels.size() >= size_t(maxTrackedChannels)) {
+        // The shared overflow row, created once.
+        static const QByteArray other = QByteArrayLiteral("(other)");
+        if (const auto it = m_channelIndex.constFind(other); it != m_channelIndex.constEnd())
+            return *it;
+        m_channels.push_back(ChannelStats{other});
+        m_channelIndex.insert(other, int(m_channels.size() - 1));
+        qCWarning(lcHub, "more than %d channels seen; counting the rest as (other)",
+                  maxTrackedChannels);
+        return int(m_channels.size() - 1);
+    }
+    m_channels.push_back(ChannelStats{key});
+    m_channelIndex.insert(key, int(m_channels.size() - 1));
+    return int(m_channels.size() - 1);
+}
+
+void Hub::publish(QByteArrayView channel, QByteArrayView payload)
+{
+    const qint64 ts = QDateTime::currentMSecsSinceEpoch();
+    const qint64 seq = ++m_seq;
+    const QByteArray id = EventId{m_boot, seq}.toByteArray();
+    const Envelope::Encoded enc = Envelope::encode(id, channel, ts, payload);
+    if (enc.invalidUtf8)
+        ++m_invalidUtf8;
+
+    const int index = channelIndex(channel);
+    ChannelStats &stats = m_channels[size_t(index)];
+    ++stats.received;
+    ++m_received;
+    stats.bytes += quint64(payload.size());
+    stats.outputTokens += quint64(std::max<qint64>(enc.outputTokens, 0));
+    stats.lastTs = ts;
+
+    ReplayRing::Entry entry;
+    entry.seq = seq;
+    entry.channel = index;
+    // Shares the table's copy, except for channels counted under "(other)".
+    entry.name = stats.name == channel ? stats.name : channel.toByteArray();
+    entry.frame = SseEncoder::event(id, {}, enc.json);
+    m_ring.append(entry);
+    deliver(entry);
+}
+
+void Hub::deliver(const ReplayRing::Entry &entry)
+{
+    ChannelStats *stats = entry.channel >= 0 ? &m_channels[size_t(entry.channel)] : nullptr;
+    for (const auto &client : m_clients) {
+        SseClient *c = client.get();
+        if (!c->live || c->dead)
+            continue;
+        if (stats && !c->accepts(entry.name == stats->name ? entry.channel : -1, entry.name))
+            continue;
+        if (writeOrDrop(c, entry.frame)) {
+            if (stats)
+                ++stats->delivered;
+        } else if (stats) {
+            ++stats->dropped;
+        }
+    }
+}
+
+bool Hub::writeOrDrop(SseClient *client, const QByteArray &frame)
+{
+    if (client->dead)
+        return false;
+    if (client->pendingBytes() + frame.size() > m_options.maxClientBuffer) {
+        ++m_clientsDroppedSlow;
+        const QByteArray reason = QByteArrayLiteral("client too slow: ") +
+                                  QByteArray::number(client->pendingBytes()) +
+                                  QByteArrayLiteral(" bytes unsent");
+        qCWarning(lcHub, "dropping client %s: %s",
+                  qUtf8Printable(client->peerAddress().toString()), reason.constData());
+        QJsonObject o{{QStringLiteral("reason"), QStringLiteral("slow-client")},
+                      {QStringLiteral("message"), QString::fromUtf8(reason)}};
+        client->close(SseEncoder::event(lastId().toByteArray(), "dropped", json(o)));
+        markDead(client);
+        return false;
+    }
+    client->write(frame);
+    return true;
+}
+
+void Hub::addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEventId)
+{
+    SseClient *c = client.get();
+    ++m_clientsAccepted;
+    c->begin(m_options.retryMilliseconds, SseEncoder::comment("connected"));
+
+    QTcpSocket *socket = c->socket();
+    if (!socket || !c->isConnected()) {
+        // Gone before it started; nothing to keep.
+        return;
+    }
+    c->connections.push_back(
+        connect(socket, &QAbstractSocket::disconnected, this, [this, c] { markDead(c); }));
+    c->connections.push_back(connect(socket, &QObject::destroyed, this, [this, c] { markDead(c); }));
+    c->connections.push_back(connect(socket, &QIODevice::bytesWritten, this, [this, c] {
+        if (!c->live && !c->dead)
+            pump(c);
+    }));
+    m_clients.push_back(std::move(client));
+    Q_EMIT clientCountChanged(clientCount());
+
+    if (lastEventId.isEmpty()) {
+        c->live = true;
+        return;
+    }
+    // Resume: find the first event the client has not seen.
+    const auto last = EventId::parse(lastEventId);
+    qint64 from = m_seq + 1;
+    QString reason;
+    qint64 missed = -1;
+    if (!last) {
+        reason = QStringLiteral("unknown-id");
+        from = m_ring.isEmpty() ? m_seq + 1 : m_ring.firstSeq();
+    } else if (last->boot != m_boot) {
+        reason = QStringLiteral("gateway-restarted");
+        from = m_ring.isEmpty() ? m_seq + 1 : m_ring.firstSeq();
+    } else if (last->seq >= m_seq) {
+        from = m_seq + 1;
+    } else if (m_ring.isEmpty() || last->seq + 1 < m_ring.firstSeq()) {
+        reason = QStringLiteral("history-exceeded");
+        from = m_ring.isEmpty() ? m_seq + 1 : m_ring.firstSeq();
+        missed = from - last->seq - 1;
+    } else {
+        from = last->seq + 1;
+    }
+    if (!reason.isEmpty()) {
+        ++m_gapsHistory;
+        QJsonObject o{{QStringLiteral("reason"), reason},
+                      {QStringLiteral("last_event_id"), QString::fromUtf8(lastEventId)},
+                      {QStringLiteral("resume_id"), QString::fromUtf8(EventId{m_boot, from - 1}.toByteArray())},
+                      {QStringLiteral("missed"), missed >= 0 ? QJsonValue(missed) : QJsonValue()}};
+        if (reason == QLatin1String("history-exceeded"))
+            o.insert(QStringLiteral("message"),
+                     QStringLiteral("%1 events are older than the gateway's history").arg(missed));
+        else if (reason == QLatin1String("gateway-restarted"))
+            o.insert(QStringLiteral("message"),
+                     QStringLiteral("the gateway restarted; events published meanwhile may be lost"));
+        else
+            o.insert(QStringLiteral("message"), QStringLiteral("unrecognised Last-Event-ID"));
+        sendGap(c, from, json(o));
+    }
+    c->cursor = from - 1;
+    pump(c);
+}
+
+void Hub::sendGap(SseClient *client, qint64 resumeFromSeq, const QByteArray &body)
+{
+    client->write(SseEncoder::event(EventId{m_boot, resumeFromSeq - 1}.toByteArray(), "gap", body));
+}
+
+void Hub::pump(SseClient *c)
+{
+    while (!c->live && !c->dead) {
+        if (c->pendingBytes() >= replayLowWater)
+            return; // bytesWritten brings us back
+        const qint64 next = c->cursor + 1;
+        if (next > m_seq) {
+            c->live = true;
+            return;
+        }
+        const ReplayRing::Entry *e = m_ring.find(next);
+        if (!e) {
+            // Evicted while this client was catching up.
+            const qint64 from = m_ring.isEmpty() ? m_seq + 1 : m_ring.firstSeq();
+            ++m_gapsHistory;
+            QJsonObject o{{QStringLiteral("reason"), QStringLiteral("history-exceeded")},
+                          {QStringLiteral("missed"), from - next},
+                          {QStringLiteral("message"),
+                           QStringLiteral("%1 events left the history before this client read "
+                                          "them")
+                               .arg(from - next)}};
+            sendGap(c, from, json(o));
+            c->cursor = from - 1;
+            continue;
+        }
+        ChannelStats *stats = e->channel >= 0 ? &m_channels[size_t(e->channel)] : nullptr;
+        if (!stats || c->accepts(e->name == stats->name ? e->channel : -1, e->name)) {
+            c->write(e->frame);
+            if (stats)
+                ++stats->replayed;
+        }
+        c->cursor = next;
+    }
+}
+
+void Hub::setRedisSubscribed(bool subscribed, const QString &reason)
+{
+    if (subscribed == m_redisUp) {
+        if (!subscribed)
+            m_downReason = reason;
+        return;
+    }
+    m_redisUp = subscribed;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (!subscribed) {
+        m_downSinceMs = now;
+        m_downReason = reason;
+        return;
+    }
+    if (!m_wasEverUp) {
+        m_wasEverUp = true;
+        return;
+    }
+    // Back after an outage: whatever was published meanwhile never reached us. Say so in the
+    // stream itself (and in the ring, so resuming clients see it too).
+    ++m_gapsRedis;
+    const qint64 seq = ++m_seq;
+    QJsonObject o{{QStringLiteral("reason"), QStringLiteral("redis-disconnected")},
+                  {QStringLiteral("down_ms"), now - m_downSinceMs},
+                  {QStringLiteral("since"), m_downSinceMs},
+                  {QStringLiteral("until"), now},
+                  {QStringLiteral("error"), m_downReason},
+                  {QStringLiteral("missed"), QJsonValue()},
+                  {QStringLiteral("message"),
+                   QStringLiteral("Redis was unreachable for %1 ms (%2); messages published "
+                                  "meanwhile are lost")
+                       .arg(now - m_downSinceMs)
+                       .arg(m_downReason)}};
+    ReplayRing::Entry entry;
+    entry.seq = seq;
+    entry.frame = SseEncoder::event(EventId{m_boot, seq}.toByteArray(), "gap", json(o));
+    m_ring.append(entry);
+    for (const auto &client : m_clients)
+        if (client->live && !client->dead)
+            writeOrDrop(client.get(), entry.frame);
+}
+
+void Hub::markDead(SseClient *client)
+{
+    if (client->dead)
+        return;
+    client->dead = true;
+    if (!m_sweepQueued) {
+        m_sweepQueued = true;
+        QMetaObject::invokeMethod(this, &Hub::sweep, Qt::QueuedConnection);
+    }
+}
+
+void Hub::sweep()
+{
+    m_sweepQueued = false;
+    const auto before = m_clients.size();
+    std::erase_if(m_clients, [](const std::unique_ptr<SseClient> &c) { return c->dead; });
+    if (m_clients.size() != before)
+        Q_EMIT clientCountChanged(clientCount());
+}
+
+void Hub::closeAllClients(const QByteArray &reason)
+{
+    QJsonObject o{{QStringLiteral("reason"), QString::fromUtf8(reason)}};
+    const QByteArray frame = SseEncoder::event(lastId().toByteArray(), "shutdown", json(o));
+    for (const auto &client : m_clients) {
+        if (!client->dead) {
+            client->close(frame);
+            markDead(client.get());
+        }
+    }
+}
+
+QJsonObject Hub::statsJson() const
+{
+    QJsonObject channels;
+    quint64 delivered = 0, dropped = 0;
+    for (const ChannelStats &s : m_channels) {
+        channels.insert(QString::fromUtf8(s.name),
+                        QJsonObject{{QStringLiteral("rate"), s.rate},
+                                    {QStringLiteral("tokens_rate"), s.tokenRate},
+                                    {QStringLiteral("received"), qint64(s.received)}});
+        delivered += s.delivered;
+        dropped += s.dropped;
+    }
+    return QJsonObject{
+        {QStringLiteral("ts"), QDateTime::currentMSecsSinceEpoch()},
+        {QStringLiteral("uptime_s"), m_uptime.elapsed() / 1000},
+        {QStringLiteral("redis"),
+         m_redisUp ? QStringLiteral("connected") : QStringLiteral("disconnected")},
+        {QStringLiteral("clients"), clientCount()},
+        {QStringLiteral("rate"), m_totalRate},
+        {QStringLiteral("tokens_rate"), m_totalTokenRate},
+        {QStringLiteral("received"), qint64(m_received)},
+        {QStringLiteral("delivered"), qint64(delivered)},
+        {QStringLiteral("dropped"), qint64(dropped)},
+        {QStringLiteral("dropped_clients"), qint64(m_clientsDroppedSlow)},
+        {QStringLiteral("channels"), channels}};
+}
+
+void Hub::tick()
+{
+    const double seconds = std::max(0.001, m_sinceTick.restart() / 1000.0);
+    double tokenRate = 0;
+    for (ChannelStats &s : m_channels) {
+        s.rate = double(s.received - s.receivedAtTick) / seconds;
+        s.tokenRate = double(s.outputTokens - s.tokensAtTick) / seconds;
+        s.receivedAtTick = s.received;
+        s.tokensAtTick = s.outputTokens;
+        tokenRate += s.tokenRate;
+    }
+    m_totalRate = double(m_received - m_receivedAtTick) / seconds;
+    m_receivedAtTick = m_received;
+    m_totalTokenRate = tokenRate;
+
+    if (m_clients.empty())
+        return;
+    // One frame for everyone; its id is the newest event's, so it never moves a client's
+    // Last-Event-ID past something it has not been sent.
+    const QByteArray stats =
+        SseEncoder::event(lastId().toByteArray(), "stats", json(statsJson()));
+    const bool heartbeat = ++m_ticks % m_options.heartbeatSeconds == 0;
+    const QByteArray beat =
+        heartbeat ? SseEncoder::comment(QByteArray::number(QDateTime::currentMSecsSinceEpoch()))
+                  : QByteArray();
+    for (const auto &client : m_clients) {
+        if (client->dead)
+            continue;
+        if (heartbeat)
+            writeOrDrop(client.get(), beat);
+        if (client->live)
+            writeOrDrop(client.get(), stats);
+    }
+}

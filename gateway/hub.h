@@ -1,0 +1,127 @@
+#pragma once
+
+#include "eventid.h"
+#include "replayring.h"
+
+#include <QByteArray>
+#include <QElapsedTimer>
+#include <QHash>
+#include <QJsonObject>
+#include <QObject>
+#include <QTimer>
+
+#include <memory>
+#include <vector>
+
+class SseClient;
+
+// The fan-out core: gives every Redis message an id, encodes it once into SSE bytes shared by
+// all clients, keeps it in the replay ring, and writes it to each live client that selected its
+// channel. Replays after Last-Event-ID, announces gaps, cuts loose clients that stop reading,
+// and once a second computes per-channel rates for the "stats" event and /metrics.
+class Hub final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Hub)
+
+public:
+    struct Options
+    {
+        int history = 10000;
+        qint64 historyBytes = 256LL * 1024 * 1024;
+        qint64 maxClientBuffer = 8LL * 1024 * 1024;
+        int heartbeatSeconds = 15;
+        int retryMilliseconds = 2000;
+    };
+
+    // Per-channel counters; rates are per second over the last stats tick.
+    struct ChannelStats
+    {
+        QByteArray name;
+        quint64 received = 0;
+        quint64 delivered = 0;
+        quint64 dropped = 0;
+        quint64 replayed = 0;
+        quint64 bytes = 0;
+        quint64 outputTokens = 0;
+        qint64 lastTs = 0;
+        double rate = 0;
+        double tokenRate = 0;
+        quint64 receivedAtTick = 0;
+        quint64 tokensAtTick = 0;
+    };
+
+    // Channels tracked one by one; the rest share one "(other)" row so a producer inventing
+    // channel names cannot grow memory or /metrics without bound.
+    static constexpr int maxTrackedChannels = 1000;
+
+    explicit Hub(const Options &options, QObject *parent = nullptr);
+    ~Hub() override;
+
+    // A message from Redis (the hot path).
+    void publish(QByteArrayView channel, QByteArrayView payload);
+    // Redis subscription state; a gap event is announced when it comes back after a loss.
+    void setRedisSubscribed(bool subscribed, const QString &reason = {});
+
+    // Takes over a client whose response head is not written yet; `lastEventId` is what it
+    // asked to resume from (empty for a fresh stream).
+    void addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEventId);
+    void closeAllClients(const QByteArray &reason);
+    int clientCount() const { return int(m_clients.size()); }
+
+    qint64 boot() const { return m_boot; }
+    EventId lastId() const { return {m_boot, m_seq}; }
+    const ReplayRing &ring() const { return m_ring; }
+    const std::vector<ChannelStats> &channels() const { return m_channels; }
+    bool redisSubscribed() const { return m_redisUp; }
+
+    quint64 invalidUtf8Payloads() const { return m_invalidUtf8; }
+    quint64 clientsAccepted() const { return m_clientsAccepted; }
+    quint64 clientsDroppedSlow() const { return m_clientsDroppedSlow; }
+    quint64 gapsRedis() const { return m_gapsRedis; }
+    quint64 gapsHistory() const { return m_gapsHistory; }
+    double totalRate() const { return m_totalRate; }
+
+    // Builds the stats JSON (also the body of the stats event).
+    QJsonObject statsJson() const;
+
+Q_SIGNALS:
+    void clientCountChanged(int count);
+
+private:
+    int channelIndex(QByteArrayView name);
+    void deliver(const ReplayRing::Entry &entry);
+    void pump(SseClient *client);
+    void sendGap(SseClient *client, qint64 resumeFromSeq, const QByteArray &json);
+    // Writes `frame` unless that would exceed the client's buffer cap; then cuts it loose.
+    bool writeOrDrop(SseClient *client, const QByteArray &frame);
+    void markDead(SseClient *client);
+    void sweep();
+    void tick();
+
+    Options m_options;
+    qint64 m_boot;
+    qint64 m_seq = 0;
+    ReplayRing m_ring;
+    std::vector<std::unique_ptr<SseClient>> m_clients;
+    std::vector<ChannelStats> m_channels;
+    QHash<QByteArray, int> m_channelIndex;
+    QTimer m_tick;
+    QElapsedTimer m_sinceTick;
+    QElapsedTimer m_uptime;
+    int m_ticks = 0;
+    bool m_sweepQueued = false;
+    bool m_redisUp = false;
+    bool m_wasEverUp = false;
+    qint64 m_downSinceMs = 0;
+    QString m_downReason;
+    double m_totalRate = 0;
+    double m_totalTokenRate = 0;
+    quint64 m_receivedAtTick = 0;
+    quint64 m_received = 0;
+    quint64 m_invalidUtf8 = 0;
+    quint64 m_clientsAccepted = 0;
+    quint64 m_clientsDroppedSlow = 0;
+    quint64 m_gapsRedis = 0;
+    quint64 m_gapsHistory = 0;
+};

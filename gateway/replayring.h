@@ -1,0 +1,39 @@
+#pragma once
+
+#include <QByteArray>
+#include <QContiguousCache>
+
+// The last N encoded events, for replay after Last-Event-ID, bounded by count and by bytes.
+// Sequence numbers are consecutive, so an event is found by arithmetic, not search.
+class ReplayRing final
+{
+public:
+    struct Entry
+    {
+        qint64 seq = 0;
+        int channel = -1; // index into the hub's channel table; -1 for gateway events (gaps)
+        QByteArray name;  // the channel's name (shared with the table's copy)
+        QByteArray frame; // the SSE bytes, shared with every client that gets them
+    };
+
+    ReplayRing(int capacity, qint64 maxBytes);
+
+    void append(Entry entry);
+    // The entry with sequence number `seq`, or null if it is not (or no longer) held.
+    const Entry *find(qint64 seq) const;
+
+    bool isEmpty() const { return m_cache.isEmpty(); }
+    qsizetype size() const { return m_cache.size(); }
+    qsizetype capacity() const { return m_cache.capacity(); }
+    qint64 bytes() const { return m_bytes; }
+    // Oldest and newest sequence numbers held; 0 when empty.
+    qint64 firstSeq() const { return m_cache.isEmpty() ? 0 : m_cache.first().seq; }
+    qint64 lastSeq() const { return m_cache.isEmpty() ? 0 : m_cache.last().seq; }
+    quint64 evicted() const { return m_evicted; }
+
+private:
+    QContiguousCache<Entry> m_cache;
+    qint64 m_maxBytes;
+    qint64 m_bytes = 0;
+    quint64 m_evicted = 0;
+};
