@@ -9,6 +9,7 @@
 #include <QLoggingCategory>
 
 #include <algorithm>
+#include <cmath>
 
 Q_LOGGING_CATEGORY(lcHub, "llmstreamer.hub")
 
@@ -16,6 +17,12 @@ namespace {
 
 // A replaying client is fed from the ring while it has less than this much unsent.
 constexpr qint64 replayLowWater = 256 * 1024;
+
+// Rates are shown, not computed with: two decimals are plenty.
+double rounded(double rate)
+{
+    return std::round(rate * 100.0) / 100.0;
+}
 
 QByteArray json(const QJsonObject &o)
 {
@@ -309,8 +316,8 @@ QJsonObject Hub::statsJson() const
     quint64 delivered = 0, dropped = 0;
     for (const ChannelStats &s : m_channels) {
         channels.insert(QString::fromUtf8(s.name),
-                        QJsonObject{{QStringLiteral("rate"), s.rate},
-                                    {QStringLiteral("tokens_rate"), s.tokenRate},
+                        QJsonObject{{QStringLiteral("rate"), rounded(s.rate)},
+                                    {QStringLiteral("tokens_rate"), rounded(s.tokenRate)},
                                     {QStringLiteral("received"), qint64(s.received)}});
         delivered += s.delivered;
         dropped += s.dropped;
@@ -321,8 +328,8 @@ QJsonObject Hub::statsJson() const
         {QStringLiteral("redis"),
          m_redisUp ? QStringLiteral("connected") : QStringLiteral("disconnected")},
         {QStringLiteral("clients"), clientCount()},
-        {QStringLiteral("rate"), m_totalRate},
-        {QStringLiteral("tokens_rate"), m_totalTokenRate},
+        {QStringLiteral("rate"), rounded(m_totalRate)},
+        {QStringLiteral("tokens_rate"), rounded(m_totalTokenRate)},
         {QStringLiteral("received"), qint64(m_received)},
         {QStringLiteral("delivered"), qint64(delivered)},
         {QStringLiteral("dropped"), qint64(dropped)},

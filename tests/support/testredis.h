@@ -15,7 +15,8 @@
 class TestRedis final
 {
 public:
-    TestRedis();
+    // `port` 0 picks a free one at the first start().
+    explicit TestRedis(quint16 port = 0);
     ~TestRedis();
     Q_DISABLE_COPY_MOVE(TestRedis)
 

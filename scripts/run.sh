@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# README command 1: builds LLM Streamer and runs the whole system locally: a private Redis
+# (unless REDIS_URL points at yours), the gateway with its dashboard, and a simulating producer.
+# Ctrl-C stops everything this script started.
+#   LLMSTREAMER_PORT   dashboard/gateway port (default 8000)
+#   REDIS_URL          use this Redis instead of starting one
+#   PRODUCER_RATE      simulated messages per second (default 20)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+port=${LLMSTREAMER_PORT:-8000}
+
+need_install=0
+for cmd in cmake g++ redis-server; do command -v "$cmd" >/dev/null || need_install=1; done
+pkg-config --exists hiredis 2>/dev/null || need_install=1
+[ -d /usr/lib/x86_64-linux-gnu/cmake/Qt6HttpServer ] || [ -n "$(find /usr/lib -maxdepth 3 -name Qt6HttpServerConfig.cmake -print -quit 2>/dev/null)" ] || need_install=1
+if ((need_install)); then
+    "$root/scripts/install-deps.sh" --build-only
+    command -v redis-server >/dev/null || "$root/scripts/install-deps.sh"
+fi
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"${JOBS:-2}" --target llmstreamer-gateway llmstreamer-producer
+
+pids=()
+workdir=$(mktemp -d -t llmstreamer-run.XXXXXX)
+cleanup() {
+    trap - INT TERM EXIT
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$workdir"
+    echo "llmstreamer: stopped"
+}
+trap cleanup INT TERM EXIT
+
+cli="redis-cli -u ${REDIS_URL:-}"
+if [ -z "${REDIS_URL:-}" ]; then
+    # A private Redis on a Unix socket: no port to collide with, gone when we stop.
+    redis-server --port 0 --unixsocket "$workdir/redis.sock" --unixsocketperm 700 \
+        --save '' --appendonly no --dir "$workdir" --loglevel warning &
+    pids+=($!)
+    for _ in $(seq 100); do [ -S "$workdir/redis.sock" ] && break; sleep 0.05; done
+    export REDIS_URL="unix://$workdir/redis.sock"
+    cli="redis-cli -s $workdir/redis.sock"
+    echo "llmstreamer: started a private redis-server ($REDIS_URL)"
+fi
+
+"$build/gateway/llmstreamer-gateway" --port "$port" &
+pids+=($!)
+"$build/producer/llmstreamer-producer" simulate --rate "${PRODUCER_RATE:-20}" &
+pids+=($!)
+
+for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    kill -0 "${pids[-2]}" 2>/dev/null || { echo "llmstreamer: the gateway did not start" >&2; exit 1; }
+    sleep 0.1
+done
+cat <<MSG
+
+  Dashboard:  http://127.0.0.1:$port/
+  SSE feed:   curl -N http://127.0.0.1:$port/events
+  Metrics:    http://127.0.0.1:$port/metrics
+  Publish:    $cli PUBLISH logs:errors 'ERROR something broke'
+
+  Ctrl-C stops everything.
+MSG
+wait -n "${pids[@]}" || true

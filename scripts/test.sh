@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# README command 2: installs what is missing, builds everything (warnings are errors) and runs
+# the whole test suite with ctest. Extra arguments go to ctest (e.g. -R gateway, -L unit).
+# BUILD_DIR (default build/) and JOBS (default 2) can be set.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+jobs=${JOBS:-2}
+
+"$root/scripts/install-deps.sh"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMSTREAMER_WERROR=ON
+cmake --build "$build" -j"$jobs"
+cd "$build"
+ctest --output-on-failure --no-tests=error -j"$jobs" "$@"
