@@ -30,11 +30,15 @@ std::vector<Token> tokenize(QByteArrayView p)
             qsizetype j = i + 1;
             if (j < p.size() && p[j] == '^')
                 ++j;
-            // Like Redis, a class runs to the next unescaped ']' or the end of the pattern.
+            // Like Redis, a class runs to the next ']' that is neither escaped nor the end of a
+            // range ("[a-]]" is the range a..']'), or to the end of the pattern.
             while (j < p.size() && p[j] != ']') {
                 if (p[j] == '\\' && j + 1 < p.size())
+                    j += 2;
+                else if (j + 2 < p.size() && p[j + 1] == '-')
+                    j += 3;
+                else
                     ++j;
-                ++j;
             }
             out.push_back({Token::Class, 0, p.sliced(i + 1, j - i - 1)});
             i = j;
@@ -99,10 +103,14 @@ bool wildcardMatch(const std::vector<Token> &pat, const Seq &seq, qsizetype n, O
 bool tokenAcceptsByte(const Token &t, char c)
 {
     switch (t.kind) {
-    case Token::Literal: return t.ch == c;
-    case Token::Any: return true;
-    case Token::Class: return classMatches(t.set, c);
-    case Token::Star: break;
+    case Token::Literal:
+        return t.ch == c;
+    case Token::Any:
+        return true;
+    case Token::Class:
+        return classMatches(t.set, c);
+    case Token::Star:
+        break;
     }
     return false;
 }
@@ -111,13 +119,16 @@ bool tokenAcceptsByte(const Token &t, char c)
 // can stand for any number of bytes, so only an outer star (handled by the caller) covers it.
 bool tokenCoversToken(const Token &o, const Token &i)
 {
-    switch (o.kind) {
-    case Token::Any: return i.kind != Token::Star;
-    case Token::Literal: return i.kind == Token::Literal && i.ch == o.ch;
-    case Token::Class: return i.kind == Token::Literal && classMatches(o.set, i.ch);
-    case Token::Star: break;
-    }
-    return false;
+    if (i.kind == Token::Star || o.kind == Token::Star)
+        return false;
+    if (o.kind == Token::Any)
+        return true;
+    if (i.kind == Token::Literal)
+        return tokenAcceptsByte(o, i.ch);
+    for (int b = 0; b < 256; ++b) // classes: compare the sets of bytes
+        if (tokenAcceptsByte(i, char(b)) && !tokenAcceptsByte(o, char(b)))
+            return false;
+    return true;
 }
 
 } // namespace
@@ -132,11 +143,18 @@ bool isPattern(QByteArrayView text)
 
 bool matches(QByteArrayView pattern, QByteArrayView channel)
 {
+    // Redis matches nothing but the empty pattern against the empty string, not even "*".
+    if (channel.isEmpty())
+        return pattern.isEmpty();
     return wildcardMatch(tokenize(pattern), channel, channel.size(), tokenAcceptsByte);
 }
 
 bool covers(QByteArrayView outer, QByteArrayView inner)
 {
+    // Only the empty glob matches the empty string (see matches()); every other glob matches
+    // non-empty strings only, where the token-wise comparison below is exact enough.
+    if (inner.isEmpty())
+        return outer.isEmpty();
     const std::vector<Token> i = tokenize(inner);
     return wildcardMatch(tokenize(outer), i, qsizetype(i.size()), tokenCoversToken);
 }

@@ -47,6 +47,191 @@ qsizetype skipWhitespace(QByteArrayView v, qsizetype i)
     return i;
 }
 
+void appendControlEscape(QByteArray &out, unsigned char c)
+{
+    switch (c) {
+    case '\n':
+        out.append("\\n", 2);
+        break;
+    case '\r':
+        out.append("\\r", 2);
+        break;
+    case '\t':
+        out.append("\\t", 2);
+        break;
+    default: {
+        const char esc[6] = {'\\', 'u', '0', '0', hexDigits[c >> 4], hexDigits[c & 0xF]};
+        out.append(esc, 6);
+    }
+    }
+}
+
+enum class Strictness { Invalid, Valid, ValidExceptRawControls };
+
+// QJsonDocument is more lenient than RFC 8259 and browsers' JSON.parse: it takes raw control
+// characters inside strings, numbers like "1." or ".5" and unknown escapes like "\x". Bytes we
+// embed unchanged must be strict JSON, so this checks the grammar (not UTF-8: QJsonDocument
+// rejects invalid UTF-8). Raw control characters inside strings are reported separately, since
+// escaping them keeps the object intact. Iterative, so deep nesting cannot overflow the stack.
+Strictness checkStrictJsonObject(QByteArrayView v)
+{
+    const auto *s = reinterpret_cast<const unsigned char *>(v.data());
+    const qsizetype n = v.size();
+    qsizetype i = 0;
+    bool rawControls = false;
+    QByteArray stack; // the open containers, '{' or '['
+    auto ws = [&] {
+        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+            ++i;
+    };
+    auto isDigit = [&](qsizetype k) { return k < n && s[k] >= '0' && s[k] <= '9'; };
+    auto isHex = [&](qsizetype k) {
+        return k < n && ((s[k] >= '0' && s[k] <= '9') || (s[k] >= 'a' && s[k] <= 'f') ||
+                         (s[k] >= 'A' && s[k] <= 'F'));
+    };
+    auto string = [&]() -> bool { // at the opening quote
+        for (++i; i < n; ++i) {
+            if (s[i] == '"') {
+                ++i;
+                return true;
+            }
+            if (s[i] < 0x20) {
+                rawControls = true;
+            } else if (s[i] == '\\') {
+                if (++i == n)
+                    return false;
+                if (s[i] == 'u') {
+                    if (!isHex(i + 1) || !isHex(i + 2) || !isHex(i + 3) || !isHex(i + 4))
+                        return false;
+                    i += 4;
+                } else if (!QByteArrayView("\"\\/bfnrt").contains(char(s[i]))) {
+                    return false;
+                }
+            }
+        }
+        return false;
+    };
+    auto number = [&]() -> bool {
+        if (i < n && s[i] == '-')
+            ++i;
+        if (i < n && s[i] == '0')
+            ++i;
+        else if (isDigit(i))
+            while (isDigit(i))
+                ++i;
+        else
+            return false;
+        if (i < n && s[i] == '.') {
+            if (!isDigit(++i))
+                return false;
+            while (isDigit(i))
+                ++i;
+        }
+        if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+            ++i;
+            if (i < n && (s[i] == '+' || s[i] == '-'))
+                ++i;
+            if (!isDigit(i))
+                return false;
+            while (isDigit(i))
+                ++i;
+        }
+        return true;
+    };
+    auto literal = [&](QByteArrayView word) {
+        if (v.sliced(i).startsWith(word)) {
+            i += word.size();
+            return true;
+        }
+        return false;
+    };
+
+    enum { Value, ValueOrClose, Key, KeyOrClose, Colon, CommaOrClose } expect = Value;
+    ws();
+    if (i == n || s[i] != '{')
+        return Strictness::Invalid;
+    while (true) {
+        ws();
+        if (i == n)
+            return Strictness::Invalid;
+        const unsigned char c = s[i];
+        switch (expect) {
+        case KeyOrClose:
+        case ValueOrClose:
+            if (c != (expect == KeyOrClose ? '}' : ']')) {
+                expect = expect == KeyOrClose ? Key : Value;
+                continue;
+            }
+            ++i;
+            stack.chop(1);
+            expect = CommaOrClose;
+            break;
+        case Key:
+            if (c != '"' || !string())
+                return Strictness::Invalid;
+            expect = Colon;
+            break;
+        case Colon:
+            if (c != ':')
+                return Strictness::Invalid;
+            ++i;
+            expect = Value;
+            break;
+        case CommaOrClose:
+            if (c == ',') {
+                ++i;
+                expect = stack.back() == '{' ? Key : Value;
+            } else if (c == (stack.back() == '{' ? '}' : ']')) {
+                ++i;
+                stack.chop(1);
+            } else {
+                return Strictness::Invalid;
+            }
+            break;
+        case Value:
+            if (c == '{' || c == '[') {
+                ++i;
+                stack.append(char(c));
+                expect = c == '{' ? KeyOrClose : ValueOrClose;
+                break;
+            }
+            if (!(c == '"'   ? string()
+                  : c == 't' ? literal("true")
+                  : c == 'f' ? literal("false")
+                  : c == 'n' ? literal("null")
+                             : number()))
+                return Strictness::Invalid;
+            expect = CommaOrClose;
+            break;
+        }
+        if (stack.isEmpty() && expect == CommaOrClose) {
+            ws();
+            if (i != n)
+                return Strictness::Invalid;
+            return rawControls ? Strictness::ValidExceptRawControls : Strictness::Valid;
+        }
+    }
+}
+
+// Copies strict-apart-from-raw-controls JSON, escaping the control characters inside strings.
+void appendEscapingRawControls(QByteArray &out, QByteArrayView json)
+{
+    bool inString = false;
+    for (qsizetype i = 0; i < json.size(); ++i) {
+        const auto c = static_cast<unsigned char>(json[i]);
+        if (inString && c < 0x20) {
+            appendControlEscape(out, c);
+            continue;
+        }
+        out.append(char(c));
+        if (c == '"') {
+            inString = !inString;
+        } else if (inString && c == '\\') {
+            out.append(json[++i]); // the escaped byte (validated: never a control character)
+        }
+    }
+}
+
 } // namespace
 
 bool appendJsonString(QByteArray &out, QByteArrayView bytes)
@@ -79,17 +264,12 @@ bool appendJsonString(QByteArray &out, QByteArrayView bytes)
             continue;
         }
         flush(i);
-        switch (c) {
-        case '"': out.append("\\\"", 2); break;
-        case '\\': out.append("\\\\", 2); break;
-        case '\n': out.append("\\n", 2); break;
-        case '\r': out.append("\\r", 2); break;
-        case '\t': out.append("\\t", 2); break;
-        default: {
-            const char esc[6] = {'\\', 'u', '0', '0', hexDigits[c >> 4], hexDigits[c & 0xF]};
-            out.append(esc, 6);
-        }
-        }
+        if (c == '"')
+            out.append("\\\"", 2);
+        else if (c == '\\')
+            out.append("\\\\", 2);
+        else
+            appendControlEscape(out, c);
         run = ++i;
     }
     flush(n);
@@ -110,19 +290,26 @@ Encoded encode(QByteArrayView id, QByteArrayView channel, qint64 tsMs, QByteArra
 
     const qsizetype first = skipWhitespace(payload, 0);
     if (first < payload.size() && payload[first] == '{') {
-        QJsonParseError error;
-        const QJsonDocument doc = QJsonDocument::fromJson(payload.toByteArray(), &error);
-        if (error.error == QJsonParseError::NoError && doc.isObject()) {
+        qsizetype last = payload.size();
+        while (last > first && (payload[last - 1] == ' ' || payload[last - 1] == '\t' ||
+                                payload[last - 1] == '\n' || payload[last - 1] == '\r'))
+            --last;
+        const QByteArrayView object = payload.sliced(first, last - first);
+        const Strictness strictness = checkStrictJsonObject(object);
+        QJsonDocument doc;
+        if (strictness != Strictness::Invalid)
+            doc = QJsonDocument::fromJson(object.toByteArray()); // null when Qt refuses it
+        if (doc.isObject()) {
             result.payloadIsObject = true;
             result.outputTokens =
                 doc.object().value(QLatin1String("gen_ai.usage.output_tokens")).toInteger();
-            // Embedded as received: the SSE encoder turns any line breaks inside into
-            // separate data lines, which JSON treats as whitespace.
-            qsizetype last = payload.size();
-            while (last > first && (payload[last - 1] == ' ' || payload[last - 1] == '\t' ||
-                                    payload[last - 1] == '\n' || payload[last - 1] == '\r'))
-                --last;
-            out.append(payload.sliced(first, last - first));
+            // Embedded as received: the SSE encoder turns any line breaks between tokens into
+            // separate data lines, which JSON treats as whitespace. Line breaks inside strings
+            // must not reach it raw, so control characters there are escaped.
+            if (strictness == Strictness::Valid)
+                out.append(object);
+            else
+                appendEscapingRawControls(out, object);
         }
     }
     bool payloadValid = true;

@@ -8,16 +8,17 @@
 #include <optional>
 
 // The JSON envelope every SSE data field carries: {"id","channel","ts","payload"}. A payload that
-// is a JSON object stays an object (embedded byte for byte, never re-encoded); anything else
-// becomes a JSON string, with invalid UTF-8 replaced by U+FFFD.
+// is a JSON object (strict RFC 8259, as JSON.parse reads it) stays an object, embedded byte for
+// byte except that raw control characters inside its strings are escaped; anything else becomes
+// a JSON string, with invalid UTF-8 replaced by U+FFFD.
 namespace Envelope {
 
 struct Encoded
 {
     QByteArray json;
     bool payloadIsObject = false;
-    bool invalidUtf8 = false;  // the payload or channel had bytes replaced by U+FFFD
-    qint64 outputTokens = 0;   // gen_ai.usage.output_tokens of an object payload, else 0
+    bool invalidUtf8 = false; // the payload or channel had bytes replaced by U+FFFD
+    qint64 outputTokens = 0;  // gen_ai.usage.output_tokens of an object payload, else 0
 };
 
 Encoded encode(QByteArrayView id, QByteArrayView channel, qint64 tsMs, QByteArrayView payload);

@@ -30,8 +30,13 @@ std::optional<RedisUrl> RedisUrl::parse(const QString &text, QString *error)
     if (trimmed.isEmpty())
         return fail(QStringLiteral("empty Redis URL; expected redis://host:port"));
     const QUrl url(trimmed, QUrl::StrictMode);
-    if (!url.isValid())
-        return fail(QStringLiteral("not a valid URL: %1").arg(url.errorString()));
+    if (!url.isValid()) {
+        // QUrl::errorString() quotes the whole URL ("; source was ..."), password included.
+        QString why = url.errorString();
+        if (const qsizetype source = why.indexOf(QLatin1String("; source was")); source >= 0)
+            why.truncate(source);
+        return fail(QStringLiteral("not a valid URL: %1").arg(why));
+    }
 
     RedisUrl result;
     const QString scheme = url.scheme().toLower();
@@ -39,6 +44,10 @@ std::optional<RedisUrl> RedisUrl::parse(const QString &text, QString *error)
     result.password = url.password(QUrl::FullyDecoded);
     if (scheme == QLatin1String("unix")) {
         result.socketPath = url.path(QUrl::FullyDecoded);
+        // "unix://tmp/redis.sock" would silently mean /redis.sock on host "tmp".
+        if (!url.host().isEmpty() && url.host() != QLatin1String("localhost"))
+            return fail(QStringLiteral("unix:// URL with a host; write the socket path after "
+                                       "three slashes: unix:///path/to/redis.sock"));
         if (result.socketPath.isEmpty())
             return fail(QStringLiteral("unix:// URL without a socket path"));
         const QString db = QUrlQuery(url).queryItemValue(QStringLiteral("db"));
@@ -85,7 +94,8 @@ QString RedisUrl::toDisplayString() const
     if (isUnixSocket())
         return QStringLiteral("unix://") + auth + socketPath +
                (db ? QStringLiteral("?db=%1").arg(db) : QString());
-    const QString hostPart = host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
+    const QString hostPart =
+        host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
     return QStringLiteral("redis://") + auth + hostPart + QLatin1Char(':') + QString::number(port) +
            (db ? QStringLiteral("/%1").arg(db) : QString());
 }

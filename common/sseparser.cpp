@@ -10,6 +10,7 @@ void SseParser::reset()
     m_partial.clear();
     m_data.clear();
     m_eventType.clear();
+    m_idBuffer = m_lastEventId;
     m_hasData = false;
     m_skipLf = false;
     m_bomChecked = false;
@@ -40,6 +41,11 @@ bool SseParser::feed(QByteArrayView chunk)
             m_partial.append(p, end - p);
             break;
         }
+        // The same cap whether the line arrived whole or in pieces.
+        if (m_partial.size() + (eol - p) > m_maxLine) {
+            m_failed = true;
+            return false;
+        }
         if (m_partial.isEmpty()) {
             processLine(QByteArrayView(p, eol - p));
         } else {
@@ -66,7 +72,8 @@ void SseParser::processLine(QByteArrayView line)
             line = line.sliced(3);
     }
     if (line.isEmpty()) {
-        // Dispatch. An event without data lines is dropped, but its id has been kept.
+        // Dispatch. An event without data lines is dropped, but its id is taken over.
+        m_lastEventId = m_idBuffer;
         if (m_hasData) {
             SseEvent ev;
             ev.type = m_eventType.isEmpty() ? QByteArrayLiteral("message") : m_eventType;
@@ -102,7 +109,7 @@ void SseParser::processLine(QByteArrayView line)
         m_eventType = value.toByteArray();
     } else if (field == "id") {
         if (!value.contains('\0'))
-            m_lastEventId = value.toByteArray();
+            m_idBuffer = value.toByteArray();
     } else if (field == "retry") {
         bool digits = !value.isEmpty();
         for (char c : value)

@@ -30,6 +30,8 @@ public:
     // Forgets partial input (use on reconnect); keeps the last event id.
     void reset();
 
+    // The id to send as Last-Event-ID on reconnect: set when an event is dispatched (a blank
+    // line), never by the "id:" of an event that has not been completed yet.
     QByteArray lastEventId() const { return m_lastEventId; }
     // Set by a "retry:" field; -1 until the stream sent one.
     int retryMilliseconds() const { return m_retry; }
@@ -42,12 +44,13 @@ private:
     void processLine(QByteArrayView line);
 
     EventHandler m_onEvent;
-    QByteArray m_partial;    // an incomplete line carried over between chunks
-    QByteArray m_data;       // data buffer of the event being built
-    QByteArray m_eventType;  // event type buffer
+    QByteArray m_partial;   // an incomplete line carried over between chunks
+    QByteArray m_data;      // data buffer of the event being built
+    QByteArray m_eventType; // event type buffer
+    QByteArray m_idBuffer;  // last event ID buffer: "id:" of the event being built
     QByteArray m_lastEventId;
     bool m_hasData = false;
-    bool m_skipLf = false;   // the previous chunk ended in CR: a leading LF belongs to it
+    bool m_skipLf = false; // the previous chunk ended in CR: a leading LF belongs to it
     bool m_bomChecked = false;
     bool m_failed = false;
     int m_retry = -1;

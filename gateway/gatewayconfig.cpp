@@ -5,6 +5,8 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 
+#include <limits>
+
 namespace {
 
 struct Source
@@ -12,34 +14,55 @@ struct Source
     const QCommandLineParser &parser;
     const QStringList &environment;
 
-    // The flag's value if given, else the environment variable's, else an empty string.
-    QString value(const QCommandLineOption &option, const char *envName) const
+    // The flag's value if given (even an empty one), else the environment variable's unless it
+    // is empty, else nothing.
+    std::optional<QString> value(const QCommandLineOption &option, const char *envName) const
     {
         if (parser.isSet(option))
             return parser.value(option);
         const QString prefix = QLatin1String(envName) + QLatin1Char('=');
         for (const QString &entry : environment)
-            if (entry.startsWith(prefix))
+            if (entry.startsWith(prefix) && entry.size() > prefix.size())
                 return entry.mid(prefix.size());
-        return {};
+        return std::nullopt;
+    }
+    // Where a value came from, for messages: "--port" or "LLMSTREAMER_PORT".
+    QString origin(const QCommandLineOption &option, const char *envName) const
+    {
+        if (parser.isSet(option))
+            return QStringLiteral("--") + option.names().constLast();
+        return QLatin1String(envName);
     }
 };
 
-std::optional<qint64> parseSize(QString text)
+// "8388608", "64K", "8M", "1G" (also "KB"/"KiB", any case); nothing else, so "8MB!" or "8T" are
+// refused instead of being read as a number of bytes.
+std::optional<qint64> parseSize(const QString &input)
 {
-    text = text.trimmed().toLower();
+    static const std::pair<QLatin1String, qint64> units[] = {
+        {QLatin1String("kib"), 1024},
+        {QLatin1String("kb"), 1024},
+        {QLatin1String("k"), 1024},
+        {QLatin1String("mib"), 1024 * 1024},
+        {QLatin1String("mb"), 1024 * 1024},
+        {QLatin1String("m"), 1024 * 1024},
+        {QLatin1String("gib"), 1024LL * 1024 * 1024},
+        {QLatin1String("gb"), 1024LL * 1024 * 1024},
+        {QLatin1String("g"), 1024LL * 1024 * 1024},
+        {QLatin1String("b"), 1},
+    };
+    QString text = input.trimmed().toLower();
     qint64 factor = 1;
-    if (text.endsWith(QLatin1String("k")) || text.endsWith(QLatin1String("kib")))
-        factor = 1024;
-    else if (text.endsWith(QLatin1String("m")) || text.endsWith(QLatin1String("mib")))
-        factor = 1024 * 1024;
-    else if (text.endsWith(QLatin1String("g")) || text.endsWith(QLatin1String("gib")))
-        factor = 1024LL * 1024 * 1024;
-    while (!text.isEmpty() && text.back().isLetter())
-        text.chop(1);
+    for (const auto &[suffix, unit] : units) {
+        if (text.endsWith(suffix)) {
+            text.chop(suffix.size());
+            factor = unit;
+            break;
+        }
+    }
     bool ok = false;
-    const qint64 n = text.toLongLong(&ok);
-    if (!ok || n < 0)
+    const qint64 n = text.trimmed().toLongLong(&ok);
+    if (!ok || n < 0 || n > std::numeric_limits<qint64>::max() / factor)
         return std::nullopt;
     return n * factor;
 }
@@ -133,7 +156,8 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
     if (!parser.parse(arguments))
         return fail(parser.errorText());
     if (!parser.positionalArguments().isEmpty())
-        return fail(QStringLiteral("unexpected argument: %1").arg(parser.positionalArguments().first()));
+        return fail(
+            QStringLiteral("unexpected argument: %1").arg(parser.positionalArguments().first()));
     if (parser.isSet(help)) {
         *output = parser.helpText();
         *exitCode = 0;
@@ -147,12 +171,18 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
 
     const Source src{parser, environment};
     GatewayConfig config;
-    QString text;
+    QString text; // the value being checked and
+    QString name; // where it came from, for messages
 
+    auto given = [&](const QCommandLineOption &option, const char *env) {
+        const std::optional<QString> value = src.value(option, env);
+        text = value.value_or(QString());
+        name = src.origin(option, env);
+        return value.has_value();
+    };
     auto integer = [&](const QCommandLineOption &option, const char *env, qint64 min, qint64 max,
                        auto &target) -> bool {
-        text = src.value(option, env);
-        if (text.isEmpty())
+        if (!given(option, env))
             return true;
         bool ok = false;
         const qint64 n = text.trimmed().toLongLong(&ok);
@@ -162,49 +192,49 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
         return true;
     };
 
-    if (text = src.value(bind, "LLMSTREAMER_BIND"); !text.isEmpty()) {
-        if (!config.bind.setAddress(text.trimmed()))
-            return fail(QStringLiteral("--bind: \"%1\" is not an IP address").arg(text));
-    }
+    if (given(bind, "LLMSTREAMER_BIND") && !config.bind.setAddress(text.trimmed()))
+        return fail(QStringLiteral("%1: \"%2\" is not an IP address").arg(name, text));
     if (!integer(port, "LLMSTREAMER_PORT", 0, 65535, config.port))
-        return fail(QStringLiteral("--port: \"%1\" is not a port number (0-65535)").arg(text));
-    if (text = src.value(redisUrl, "REDIS_URL"); !text.isEmpty()) {
+        return fail(QStringLiteral("%1: \"%2\" is not a port number (0-65535)").arg(name, text));
+    if (given(redisUrl, "REDIS_URL")) {
         QString why;
         const auto url = RedisUrl::parse(text, &why);
         if (!url)
-            return fail(QStringLiteral("--redis-url: %1").arg(why));
+            return fail(QStringLiteral("%1: %2").arg(name, why));
         config.redis = *url;
     }
-    if (text = src.value(channels, "LLMSTREAMER_CHANNELS"); !text.isEmpty() || parser.isSet(channels)) {
+    if (given(channels, "LLMSTREAMER_CHANNELS")) {
         config.channels = normalizeChannelList(text);
         if (config.channels.isEmpty())
-            return fail(QStringLiteral("--channels: the allowlist is empty"));
+            return fail(QStringLiteral("%1: the allowlist is empty").arg(name));
         for (const QByteArray &c : std::as_const(config.channels)) {
             for (char ch : c)
                 if (static_cast<unsigned char>(ch) < 0x20)
-                    return fail(QStringLiteral("--channels: control character in \"%1\"")
-                                    .arg(QString::fromUtf8(c)));
+                    return fail(QStringLiteral("%1: control character in \"%2\"")
+                                    .arg(name, QString::fromUtf8(c)));
         }
     }
     if (!integer(history, "LLMSTREAMER_HISTORY", 0, 10'000'000, config.history))
-        return fail(QStringLiteral("--history: \"%1\" is not a number of events (0-10000000)").arg(text));
-    if (text = src.value(historyBytes, "LLMSTREAMER_HISTORY_BYTES"); !text.isEmpty()) {
+        return fail(
+            QStringLiteral("%1: \"%2\" is not a number of events (0-10000000)").arg(name, text));
+    if (given(historyBytes, "LLMSTREAMER_HISTORY_BYTES")) {
         const auto n = parseSize(text);
         if (!n)
-            return fail(QStringLiteral("--history-bytes: \"%1\" is not a size like 256M").arg(text));
+            return fail(QStringLiteral("%1: \"%2\" is not a size like 256M").arg(name, text));
         config.historyBytes = *n;
     }
     if (!integer(maxClients, "LLMSTREAMER_MAX_CLIENTS", 1, 1'000'000, config.maxClients))
-        return fail(QStringLiteral("--max-clients: \"%1\" is not a number >= 1").arg(text));
-    if (text = src.value(maxClientBuffer, "LLMSTREAMER_MAX_CLIENT_BUFFER"); !text.isEmpty()) {
+        return fail(
+            QStringLiteral("%1: \"%2\" is not a number of clients (1-1000000)").arg(name, text));
+    if (given(maxClientBuffer, "LLMSTREAMER_MAX_CLIENT_BUFFER")) {
         const auto n = parseSize(text);
         if (!n || *n < 64 * 1024)
-            return fail(QStringLiteral("--max-client-buffer: \"%1\" is not a size of at least 64K")
-                            .arg(text));
+            return fail(QStringLiteral("%1: \"%2\" is not a size of at least 64K").arg(name, text));
         config.maxClientBuffer = *n;
     }
     if (!integer(heartbeat, "LLMSTREAMER_HEARTBEAT", 1, 3600, config.heartbeatSeconds))
-        return fail(QStringLiteral("--heartbeat: \"%1\" is not a number of seconds (1-3600)").arg(text));
+        return fail(
+            QStringLiteral("%1: \"%2\" is not a number of seconds (1-3600)").arg(name, text));
     *exitCode = 0;
     return config;
 }

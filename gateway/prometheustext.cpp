@@ -1,5 +1,6 @@
 #include "prometheustext.h"
 
+#include <QLocale>
 #include <QString>
 
 #include <cmath>
@@ -40,7 +41,7 @@ void PrometheusText::sample(QByteArrayView name, Labels labels, double value)
     else if (value == std::floor(value) && std::fabs(value) < 9.0e15)
         m_out.append(QByteArray::number(static_cast<qint64>(value)));
     else
-        m_out.append(QByteArray::number(value, 'g', 10));
+        m_out.append(QByteArray::number(value, 'g', QLocale::FloatingPointShortest)); // exact
     m_out.append('\n');
 }
 

@@ -1,0 +1,115 @@
+// Unit tests of EventId: "<boot>-<seq>" text, strict parsing, and (boot, seq) ordering.
+#include "eventid.h"
+
+#include <QTest>
+
+class tst_EventId : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void roundTrip_data();
+    void roundTrip();
+    void parseRejects_data();
+    void parseRejects();
+    void ordering_data();
+    void ordering();
+};
+
+void tst_EventId::roundTrip_data()
+{
+    QTest::addColumn<qint64>("boot");
+    QTest::addColumn<qint64>("seq");
+    QTest::addColumn<QByteArray>("text");
+
+    QTest::newRow("typical") << qint64(1700000000000) << qint64(1) << QByteArray("1700000000000-1");
+    QTest::newRow("zeros") << qint64(0) << qint64(0) << QByteArray("0-0");
+    QTest::newRow("large seq") << qint64(1700000000000) << qint64(123456789012)
+                               << QByteArray("1700000000000-123456789012");
+    QTest::newRow("18 digits") << qint64(999999999999999999) << qint64(999999999999999999)
+                               << QByteArray("999999999999999999-999999999999999999");
+}
+
+void tst_EventId::roundTrip()
+{
+    QFETCH(qint64, boot);
+    QFETCH(qint64, seq);
+    QFETCH(QByteArray, text);
+
+    const EventId id{boot, seq};
+    QCOMPARE(id.toByteArray(), text);
+    const auto parsed = EventId::parse(text);
+    QVERIFY(parsed);
+    QCOMPARE(parsed->boot, boot);
+    QCOMPARE(parsed->seq, seq);
+    QVERIFY(*parsed == id);
+}
+
+void tst_EventId::parseRejects_data()
+{
+    QTest::addColumn<QByteArray>("text");
+
+    QTest::newRow("empty") << QByteArray();
+    QTest::newRow("dash only") << QByteArray("-");
+    QTest::newRow("no dash") << QByteArray("12");
+    QTest::newRow("empty boot") << QByteArray("-5");
+    QTest::newRow("empty seq") << QByteArray("5-");
+    QTest::newRow("negative boot") << QByteArray("-1-5");
+    QTest::newRow("negative seq") << QByteArray("1--5");
+    QTest::newRow("three parts") << QByteArray("1-2-3");
+    QTest::newRow("letters in boot") << QByteArray("a-1");
+    QTest::newRow("letters in seq") << QByteArray("1-1a");
+    QTest::newRow("hex") << QByteArray("1-0x10");
+    QTest::newRow("plus sign") << QByteArray("+1-2");
+    QTest::newRow("decimal") << QByteArray("1.5-2");
+    QTest::newRow("leading space") << QByteArray(" 1-2");
+    QTest::newRow("trailing space") << QByteArray("1-2 ");
+    QTest::newRow("space around dash") << QByteArray("1 - 2");
+    QTest::newRow("NUL") << QByteArray("1-2\0", 4);
+    QTest::newRow("19-digit boot") << QByteArray("1000000000000000000-1");
+    QTest::newRow("19-digit seq") << QByteArray("1-1000000000000000000");
+    QTest::newRow("overflowing boot") << QByteArray("99999999999999999999-1");
+    QTest::newRow("overflowing seq") << QByteArray("1-99999999999999999999");
+    QTest::newRow("underscore") << QByteArray("1_2");
+    QTest::newRow("UTF-8 digits") << QByteArray("\xD9\xA1-2"); // ARABIC-INDIC DIGIT ONE
+}
+
+void tst_EventId::parseRejects()
+{
+    QFETCH(QByteArray, text);
+
+    QVERIFY(!EventId::parse(text));
+}
+
+void tst_EventId::ordering_data()
+{
+    QTest::addColumn<QByteArray>("a");
+    QTest::addColumn<QByteArray>("b");
+    QTest::addColumn<int>("order"); // sign of a <=> b
+
+    QTest::newRow("equal") << QByteArray("5-7") << QByteArray("5-7") << 0;
+    QTest::newRow("same boot, by seq") << QByteArray("5-7") << QByteArray("5-8") << -1;
+    QTest::newRow("seq compares as a number") << QByteArray("5-10") << QByteArray("5-9") << 1;
+    QTest::newRow("later boot wins over larger seq")
+        << QByteArray("1700000000000-999999") << QByteArray("1700000000001-1") << -1;
+    QTest::newRow("boot compares as a number") << QByteArray("999-1") << QByteArray("1000-1") << -1;
+    QTest::newRow("earlier boot") << QByteArray("2-1") << QByteArray("1-50") << 1;
+}
+
+void tst_EventId::ordering()
+{
+    QFETCH(QByteArray, a);
+    QFETCH(QByteArray, b);
+    QFETCH(int, order);
+
+    const auto x = EventId::parse(a);
+    const auto y = EventId::parse(b);
+    QVERIFY(x && y);
+    QCOMPARE(*x < *y, order < 0);
+    QCOMPARE(*x > *y, order > 0);
+    QCOMPARE(*x == *y, order == 0);
+    QCOMPARE(*y<*x, order> 0);
+}
+
+QTEST_GUILESS_MAIN(tst_EventId)
+#include "tst_eventid.moc"
