@@ -4,8 +4,9 @@
 
 #include <optional>
 
-// A parsed REDIS_URL: redis://[[username]:password@]host[:port][/db] or unix:///path/to.sock[?db=N].
-// Credentials are percent-decoded. TLS (rediss://) is refused: hiredis 0.14 has no TLS.
+// A parsed REDIS_URL: redis://[[username]:password@]host[:port][/db] or
+// unix:///path/to.sock[?db=N]. Credentials are percent-decoded. TLS (rediss://) is refused: hiredis
+// 0.14 has no TLS.
 struct RedisUrl
 {
     QString host = QStringLiteral("127.0.0.1");

@@ -12,9 +12,11 @@ Gateway::Gateway(const GatewayConfig &config, QObject *parent)
       m_subscriber(new RedisSubscriber(config.redis, config.channels, this)),
       m_server(new GatewayServer(config, m_hub, m_subscriber, this))
 {
-    m_subscriber->setMessageHandler(
-        [hub = m_hub](QByteArrayView channel, QByteArrayView payload) { hub->publish(channel, payload); });
-    connect(m_subscriber, &RedisSubscriber::subscribed, m_hub, [this] { m_hub->setRedisSubscribed(true); });
+    m_subscriber->setMessageHandler([hub = m_hub](QByteArrayView channel, QByteArrayView payload) {
+        hub->publish(channel, payload);
+    });
+    connect(m_subscriber, &RedisSubscriber::subscribed, m_hub,
+            [this] { m_hub->setRedisSubscribed(true); });
     connect(m_subscriber, &RedisSubscriber::unsubscribed, m_hub,
             [this](const QString &reason) { m_hub->setRedisSubscribed(false, reason); });
 }

@@ -16,8 +16,8 @@ struct GatewayConfig
     QHostAddress bind = QHostAddress::LocalHost;
     quint16 port = 8000;
     RedisUrl redis;
-    QByteArrayList channels{"logs:*"}; // allowlist: names and globs, subscribed to at Redis
-    int history = 10000;               // replay ring, events
+    QByteArrayList channels{"logs:*"};         // allowlist: names and globs, subscribed to at Redis
+    int history = 10000;                       // replay ring, events
     qint64 historyBytes = 256LL * 1024 * 1024; // replay ring, bytes of encoded events
     int maxClients = 1000;
     qint64 maxClientBuffer = 8LL * 1024 * 1024; // unsent bytes before a client is cut loose

@@ -28,7 +28,8 @@ constexpr int maxSelectionEntries = 64;
 constexpr int maxSelectionEntryLength = 256;
 
 void respond(QHttpServerResponder &r, Status status, const QByteArray &contentType,
-             const QByteArray &body, std::initializer_list<std::pair<QByteArray, QByteArray>> extra = {})
+             const QByteArray &body,
+             std::initializer_list<std::pair<QByteArray, QByteArray>> extra = {})
 {
     r.writeStatusLine(status);
     r.writeHeader("Content-Type", contentType);
@@ -56,8 +57,7 @@ void respondJson(QHttpServerResponder &r, Status status, const QJsonObject &o)
 GatewayServer::GatewayServer(const GatewayConfig &config, Hub *hub, RedisSubscriber *subscriber,
                              QObject *parent)
     : QAbstractHttpServer(parent), m_config(config), m_hub(hub), m_subscriber(subscriber)
-{
-}
+{}
 
 GatewayServer::~GatewayServer() = default;
 
@@ -94,8 +94,8 @@ bool GatewayServer::handleRequest(const QHttpServerRequest &request, QTcpSocket 
     QHttpServerResponder responder = makeResponder(request, socket);
     const QString path = request.url().path();
     if (request.method() != QHttpServerRequest::Method::Get) {
-        respondText(responder, Status::MethodNotAllowed,
-                    QStringLiteral("only GET is supported"), {{"Allow", "GET"}});
+        respondText(responder, Status::MethodNotAllowed, QStringLiteral("only GET is supported"),
+                    {{"Allow", "GET"}});
         return true;
     }
     if (path == QLatin1String("/events")) {
@@ -142,8 +142,9 @@ QString GatewayServer::checkSelection(const QByteArrayList &selection,
         if (std::any_of(entry.begin(), entry.end(),
                         [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
             return QStringLiteral("control character in channel selection");
-        const bool allowed = std::any_of(allowlist.begin(), allowlist.end(),
-                                         [&](const QByteArray &a) { return ChannelGlob::covers(a, entry); });
+        const bool allowed =
+            std::any_of(allowlist.begin(), allowlist.end(),
+                        [&](const QByteArray &a) { return ChannelGlob::covers(a, entry); });
         if (!allowed)
             return QStringLiteral("channel \"%1\" is outside this gateway's allowlist (%2)")
                 .arg(QString::fromUtf8(entry), QString::fromUtf8(allowlist.join(',')));
@@ -163,8 +164,9 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
                 selection.append(entry);
         }
         if (selection.isEmpty()) {
-            respondText(responder, Status::BadRequest,
-                        QStringLiteral("channels= is empty; leave it out to receive every channel"));
+            respondText(
+                responder, Status::BadRequest,
+                QStringLiteral("channels= is empty; leave it out to receive every channel"));
             return;
         }
         if (const QString why = checkSelection(selection, m_config.channels); !why.isEmpty()) {
@@ -173,15 +175,18 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
         }
     }
     if (m_hub->clientCount() >= m_config.maxClients) {
-        respondText(responder, Status::ServiceUnavailable,
-                    QStringLiteral("too many clients (%1); try again later").arg(m_config.maxClients),
-                    {{"Retry-After", "5"}});
+        respondText(
+            responder, Status::ServiceUnavailable,
+            QStringLiteral("too many clients (%1); try again later").arg(m_config.maxClients),
+            {{"Retry-After", "5"}});
         return;
     }
     QByteArray lastEventId = request.value("Last-Event-ID");
     if (lastEventId.isEmpty())
-        lastEventId = query.queryItemValue(QStringLiteral("last_event_id"), QUrl::FullyDecoded).toUtf8();
-    m_hub->addClient(std::make_unique<SseClient>(std::move(responder), selection), lastEventId.trimmed());
+        lastEventId =
+            query.queryItemValue(QStringLiteral("last_event_id"), QUrl::FullyDecoded).toUtf8();
+    m_hub->addClient(std::make_unique<SseClient>(std::move(responder), selection),
+                     lastEventId.trimmed());
 }
 
 void GatewayServer::serveStatic(const QString &path, QHttpServerResponder &responder)
@@ -195,14 +200,15 @@ void GatewayServer::serveStatic(const QString &path, QHttpServerResponder &respo
         {QStringLiteral("ico"), "image/x-icon"}};
     QString name = path == QLatin1String("/") ? QStringLiteral("index.html") : path.mid(1);
     // Only plain file names from the embedded dashboard; no paths.
-    const bool plain = !name.isEmpty() && !name.contains(QLatin1Char('/')) &&
-                       !name.startsWith(QLatin1Char('.'));
+    const bool plain =
+        !name.isEmpty() && !name.contains(QLatin1Char('/')) && !name.startsWith(QLatin1Char('.'));
     QFile file(QStringLiteral(":/dashboard/") + name);
     if (!plain || !file.open(QIODevice::ReadOnly)) {
         respondText(responder, Status::NotFound, QStringLiteral("not found: %1").arg(path));
         return;
     }
-    const QByteArray type = types.value(name.section(QLatin1Char('.'), -1), "application/octet-stream");
+    const QByteArray type =
+        types.value(name.section(QLatin1Char('.'), -1), "application/octet-stream");
     respond(responder, Status::Ok, type, file.readAll(),
             {{"Content-Security-Policy",
               "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -246,8 +252,8 @@ QByteArray GatewayServer::metricsText() const
     const Counter perChannel[] = {
         {"llmstreamer_messages_received_total", "Messages received from Redis.",
          &Hub::ChannelStats::received},
-        {"llmstreamer_messages_delivered_total", "Messages written to live clients (one per client).",
-         &Hub::ChannelStats::delivered},
+        {"llmstreamer_messages_delivered_total",
+         "Messages written to live clients (one per client).", &Hub::ChannelStats::delivered},
         {"llmstreamer_messages_dropped_total",
          "Messages not written because the client was cut loose for not reading.",
          &Hub::ChannelStats::dropped},

@@ -119,8 +119,8 @@ bool Hub::writeOrDrop(SseClient *client, const QByteArray &frame)
         const QByteArray reason = QByteArrayLiteral("client too slow: ") +
                                   QByteArray::number(client->pendingBytes()) +
                                   QByteArrayLiteral(" bytes unsent");
-        qCWarning(lcHub, "dropping client %s: %s",
-                  qUtf8Printable(client->peerAddress().toString()), reason.constData());
+        qCWarning(lcHub, "dropping client %s: %s", qUtf8Printable(client->peerAddress().toString()),
+                  reason.constData());
         QJsonObject o{{QStringLiteral("reason"), QStringLiteral("slow-client")},
                       {QStringLiteral("message"), QString::fromUtf8(reason)}};
         client->close(SseEncoder::event(lastId().toByteArray(), "dropped", json(o)));
@@ -144,7 +144,8 @@ void Hub::addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEve
     }
     c->connections.push_back(
         connect(socket, &QAbstractSocket::disconnected, this, [this, c] { markDead(c); }));
-    c->connections.push_back(connect(socket, &QObject::destroyed, this, [this, c] { markDead(c); }));
+    c->connections.push_back(
+        connect(socket, &QObject::destroyed, this, [this, c] { markDead(c); }));
     c->connections.push_back(connect(socket, &QIODevice::bytesWritten, this, [this, c] {
         if (!c->live && !c->dead)
             pump(c);
@@ -180,14 +181,16 @@ void Hub::addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEve
         ++m_gapsHistory;
         QJsonObject o{{QStringLiteral("reason"), reason},
                       {QStringLiteral("last_event_id"), QString::fromUtf8(lastEventId)},
-                      {QStringLiteral("resume_id"), QString::fromUtf8(EventId{m_boot, from - 1}.toByteArray())},
+                      {QStringLiteral("resume_id"),
+                       QString::fromUtf8(EventId{m_boot, from - 1}.toByteArray())},
                       {QStringLiteral("missed"), missed >= 0 ? QJsonValue(missed) : QJsonValue()}};
         if (reason == QLatin1String("history-exceeded"))
             o.insert(QStringLiteral("message"),
                      QStringLiteral("%1 events are older than the gateway's history").arg(missed));
         else if (reason == QLatin1String("gateway-restarted"))
-            o.insert(QStringLiteral("message"),
-                     QStringLiteral("the gateway restarted; events published meanwhile may be lost"));
+            o.insert(
+                QStringLiteral("message"),
+                QStringLiteral("the gateway restarted; events published meanwhile may be lost"));
         else
             o.insert(QStringLiteral("message"), QStringLiteral("unrecognised Last-Event-ID"));
         sendGap(c, from, json(o));
@@ -322,19 +325,18 @@ QJsonObject Hub::statsJson() const
         delivered += s.delivered;
         dropped += s.dropped;
     }
-    return QJsonObject{
-        {QStringLiteral("ts"), QDateTime::currentMSecsSinceEpoch()},
-        {QStringLiteral("uptime_s"), m_uptime.elapsed() / 1000},
-        {QStringLiteral("redis"),
-         m_redisUp ? QStringLiteral("connected") : QStringLiteral("disconnected")},
-        {QStringLiteral("clients"), clientCount()},
-        {QStringLiteral("rate"), rounded(m_totalRate)},
-        {QStringLiteral("tokens_rate"), rounded(m_totalTokenRate)},
-        {QStringLiteral("received"), qint64(m_received)},
-        {QStringLiteral("delivered"), qint64(delivered)},
-        {QStringLiteral("dropped"), qint64(dropped)},
-        {QStringLiteral("dropped_clients"), qint64(m_clientsDroppedSlow)},
-        {QStringLiteral("channels"), channels}};
+    return QJsonObject{{QStringLiteral("ts"), QDateTime::currentMSecsSinceEpoch()},
+                       {QStringLiteral("uptime_s"), m_uptime.elapsed() / 1000},
+                       {QStringLiteral("redis"),
+                        m_redisUp ? QStringLiteral("connected") : QStringLiteral("disconnected")},
+                       {QStringLiteral("clients"), clientCount()},
+                       {QStringLiteral("rate"), rounded(m_totalRate)},
+                       {QStringLiteral("tokens_rate"), rounded(m_totalTokenRate)},
+                       {QStringLiteral("received"), qint64(m_received)},
+                       {QStringLiteral("delivered"), qint64(delivered)},
+                       {QStringLiteral("dropped"), qint64(dropped)},
+                       {QStringLiteral("dropped_clients"), qint64(m_clientsDroppedSlow)},
+                       {QStringLiteral("channels"), channels}};
 }
 
 void Hub::tick()
@@ -356,8 +358,7 @@ void Hub::tick()
         return;
     // One frame for everyone; its id is the newest event's, so it never moves a client's
     // Last-Event-ID past something it has not been sent.
-    const QByteArray stats =
-        SseEncoder::event(lastId().toByteArray(), "stats", json(statsJson()));
+    const QByteArray stats = SseEncoder::event(lastId().toByteArray(), "stats", json(statsJson()));
     const bool heartbeat = ++m_ticks % m_options.heartbeatSeconds == 0;
     const QByteArray beat =
         heartbeat ? SseEncoder::comment(QByteArray::number(QDateTime::currentMSecsSinceEpoch()))

@@ -33,7 +33,8 @@ int main(int argc, char *argv[])
     std::printf("llmstreamer-gateway %s listening on %s (dashboard: %s/)\n"
                 "  redis: %s, channels: %s\n",
                 LLMSTREAMER_VERSION, qPrintable(gateway.baseUrl()), qPrintable(gateway.baseUrl()),
-                qPrintable(config->redis.toDisplayString()), config->channels.join(", ").constData());
+                qPrintable(config->redis.toDisplayString()),
+                config->channels.join(", ").constData());
     if (config->bind != QHostAddress::LocalHost && config->bind != QHostAddress::LocalHostIPv6)
         std::printf("  warning: listening beyond loopback without authentication; put it behind a "
                     "TLS-terminating proxy\n");

@@ -99,22 +99,44 @@ void RedisSubscriber::handleReply(const redisReply *reply)
     if (k == "message" && reply->elements == 3) {
         const redisReply *ch = reply->element[1];
         const redisReply *payload = reply->element[2];
-        if (m_onMessage)
+        const QByteArrayView channel(ch->str, qsizetype(ch->len));
+        if (m_onMessage && isOwner(channel, channel))
             m_onMessage(QByteArrayView(ch->str, qsizetype(ch->len)),
                         QByteArrayView(payload->str, qsizetype(payload->len)));
     } else if (k == "pmessage" && reply->elements == 4) {
+        const redisReply *pattern = reply->element[1];
         const redisReply *ch = reply->element[2];
         const redisReply *payload = reply->element[3];
-        if (m_onMessage)
+        if (m_onMessage && isOwner(QByteArrayView(pattern->str, qsizetype(pattern->len)),
+                                   QByteArrayView(ch->str, qsizetype(ch->len))))
             m_onMessage(QByteArrayView(ch->str, qsizetype(ch->len)),
                         QByteArrayView(payload->str, qsizetype(payload->len)));
     } else if (k == "subscribe" || k == "psubscribe") {
         if (++m_confirmed == m_channels.size() && !m_subscribed) {
             m_confirmTimer.stop();
             m_subscribed = true;
-            qCInfo(lcSubscriber, "subscribed to %s",
-                   m_channels.join(", ").constData());
+            qCInfo(lcSubscriber, "subscribed to %s", m_channels.join(", ").constData());
             Q_EMIT subscribed();
         }
     }
+}
+
+bool RedisSubscriber::isOwner(QByteArrayView entry, QByteArrayView channel)
+{
+    if (m_channels.size() == 1)
+        return true;
+    const QByteArray key = channel.toByteArray();
+    auto it = m_ownerCache.constFind(key);
+    if (it == m_ownerCache.constEnd()) {
+        int owner = -1;
+        for (qsizetype i = 0; i < m_channels.size() && owner < 0; ++i) {
+            const QByteArray &c = m_channels[i];
+            if (ChannelGlob::isPattern(c) ? ChannelGlob::matches(c, channel) : c == channel)
+                owner = int(i);
+        }
+        if (m_ownerCache.size() >= 4096) // channel names are the producers' to choose
+            m_ownerCache.clear();
+        it = m_ownerCache.insert(key, owner);
+    }
+    return *it >= 0 && m_channels[*it] == entry;
 }

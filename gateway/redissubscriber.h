@@ -4,6 +4,7 @@
 
 #include <QByteArrayList>
 #include <QByteArrayView>
+#include <QHash>
 #include <QObject>
 #include <QTimer>
 
@@ -47,10 +48,14 @@ private:
     void handleReady();
     void handleLost(const QString &reason);
     void handleReply(const struct redisReply *reply);
+    // Redis delivers a message once per matching subscription; of overlapping allowlist
+    // entries ("logs:a*" and "logs:*b" both match "logs:ab") only the first one passes it on.
+    bool isOwner(QByteArrayView entry, QByteArrayView channel);
 
     RedisConnection *m_connection;
     QByteArrayList m_channels;
     MessageHandler m_onMessage;
+    QHash<QByteArray, int> m_ownerCache; // channel -> index of its first matching entry
     QTimer m_confirmTimer;
     int m_confirmed = 0;
     bool m_subscribed = false;

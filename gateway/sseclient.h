@@ -48,6 +48,6 @@ private:
     std::unique_ptr<QHttpServerResponder> m_responder;
     QPointer<QTcpSocket> m_socket;
     QHostAddress m_peer;
-    QByteArrayList m_selection; // empty: everything the gateway carries
+    QByteArrayList m_selection;       // empty: everything the gateway carries
     std::vector<qint8> m_acceptCache; // per channel index: -1 unknown, 0 no, 1 yes
 };

@@ -34,6 +34,7 @@ private Q_SLOTS:
     void channelSelection_data();
     void channelSelection();
     void notAllowlistedChannelNeverArrives();
+    void overlappingGlobsDeliverOnce();
     void redisRestart();
     void slowClientIsDroppedOthersUntouched();
     void manyConcurrentStreams();
@@ -143,8 +144,10 @@ void tst_Gateway::hostilePayloads_data()
         << QByteArray("x\n\nid: 999\nevent: gap\ndata: {\"evil\":1}\n\n")
         << QStringLiteral("x\n\nid: 999\nevent: gap\ndata: {\"evil\":1}\n\n");
     QTest::newRow("nul") << QByteArray("a\0b", 3) << QString::fromUtf16(u"a\u0000b", 3);
-    QTest::newRow("invalid-utf8") << QByteArray("ok \xff\xfe end") << QString::fromUtf16(u"ok \uFFFD\uFFFD end");
-    QTest::newRow("html") << QByteArray("<script>alert(1)</script>") << QStringLiteral("<script>alert(1)</script>");
+    QTest::newRow("invalid-utf8") << QByteArray("ok \xff\xfe end")
+                                  << QString::fromUtf16(u"ok \uFFFD\uFFFD end");
+    QTest::newRow("html") << QByteArray("<script>alert(1)</script>")
+                          << QStringLiteral("<script>alert(1)</script>");
     QTest::newRow("empty") << QByteArray() << QString();
     QTest::newRow("json-array") << QByteArray("[1,2]") << QStringLiteral("[1,2]");
     QTest::newRow("broken-json") << QByteArray("{\"a\":") << QStringLiteral("{\"a\":");
@@ -181,13 +184,15 @@ void tst_Gateway::jsonPayloadStaysObject()
     SseTestClient client;
     client.open(m_gateway->port(), "/events");
     QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
-    m_redis.publish("logs:generation",
-                    "{\"level\":\"INFO\",\"msg\":\"line1\\nline2 <b>\",\"gen_ai.usage.output_tokens\":42}");
+    m_redis.publish(
+        "logs:generation",
+        "{\"level\":\"INFO\",\"msg\":\"line1\\nline2 <b>\",\"gen_ai.usage.output_tokens\":42}");
     m_redis.publish("logs:generation", "{\n  \"pretty\": true\n}\n");
     QTRY_COMPARE(client.count(), 2);
     const auto a = decode(client.events("message")[0]);
     QVERIFY(a && a->payload.isObject());
-    QCOMPARE(a->payload.toObject().value(QStringLiteral("msg")).toString(), QStringLiteral("line1\nline2 <b>"));
+    QCOMPARE(a->payload.toObject().value(QStringLiteral("msg")).toString(),
+             QStringLiteral("line1\nline2 <b>"));
     QCOMPARE(a->payload.toObject().value(QStringLiteral("gen_ai.usage.output_tokens")).toInt(), 42);
     const auto b = decode(client.events("message")[1]);
     QVERIFY(b && b->payload.isObject());
@@ -225,7 +230,8 @@ void tst_Gateway::resume()
     if (byHeader)
         second.open(m_gateway->port(), "/events", {{"Last-Event-ID", lastId}});
     else
-        second.open(m_gateway->port(), "/events?last_event_id=" + QUrl::toPercentEncoding(QString::fromUtf8(lastId)));
+        second.open(m_gateway->port(),
+                    "/events?last_event_id=" + QUrl::toPercentEncoding(QString::fromUtf8(lastId)));
     QTRY_COMPARE(second.count(), 15);
     // Live messages after the replay follow on without a seam.
     for (int i = 25; i < 30; ++i)
@@ -275,12 +281,16 @@ void tst_Gateway::channelSelection_data()
     QTest::addColumn<int>("status");
     QTest::addColumn<QStringList>("expectedChannels");
     QTest::newRow("all") << QByteArray("") << 200
-                         << QStringList{QStringLiteral("logs:errors"), QStringLiteral("logs:metrics"),
+                         << QStringList{QStringLiteral("logs:errors"),
+                                        QStringLiteral("logs:metrics"),
                                         QStringLiteral("logs:generation")};
-    QTest::newRow("one") << QByteArray("?channels=logs:errors") << 200 << QStringList{QStringLiteral("logs:errors")};
+    QTest::newRow("one") << QByteArray("?channels=logs:errors") << 200
+                         << QStringList{QStringLiteral("logs:errors")};
     QTest::newRow("two") << QByteArray("?channels=logs:errors,logs:metrics") << 200
-                         << QStringList{QStringLiteral("logs:errors"), QStringLiteral("logs:metrics")};
-    QTest::newRow("glob") << QByteArray("?channels=logs:m*") << 200 << QStringList{QStringLiteral("logs:metrics")};
+                         << QStringList{QStringLiteral("logs:errors"),
+                                        QStringLiteral("logs:metrics")};
+    QTest::newRow("glob") << QByteArray("?channels=logs:m*") << 200
+                          << QStringList{QStringLiteral("logs:metrics")};
     QTest::newRow("outside") << QByteArray("?channels=secret:keys") << 400 << QStringList{};
     QTest::newRow("wider-glob") << QByteArray("?channels=*") << 400 << QStringList{};
     QTest::newRow("empty") << QByteArray("?channels=") << 400 << QStringList{};
@@ -299,7 +309,8 @@ void tst_Gateway::channelSelection()
     QCOMPARE(client.status(), status);
     if (status != 200) {
         QTRY_VERIFY(!client.body().isEmpty());
-        QVERIFY2(client.body().contains("allowlist") || client.body().contains("empty"), client.body().constData());
+        QVERIFY2(client.body().contains("allowlist") || client.body().contains("empty"),
+                 client.body().constData());
         return;
     }
     QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
@@ -326,6 +337,27 @@ void tst_Gateway::notAllowlistedChannelNeverArrives()
     m_redis.publish("logs:ok", "visible");
     QTRY_COMPARE(client.count(), 1);
     QCOMPARE(decode(client.events("message")[0])->channel, QStringLiteral("logs:ok"));
+}
+
+void tst_Gateway::overlappingGlobsDeliverOnce()
+{
+    GatewayConfig config = baseConfig();
+    config.channels = {"logs:a*", "logs:*b", "logs:exact"};
+    m_gateway = startGateway(config);
+    QVERIFY(m_gateway);
+    SseTestClient client;
+    client.open(m_gateway->port(), "/events");
+    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QCOMPARE(m_redis.publish("logs:ab", "both"), 2); // Redis sends it to both patterns
+    m_redis.publish("logs:xb", "second-glob");
+    m_redis.publish("logs:exact", "name");
+    QTRY_COMPARE(client.count(), 3);
+    QStringList payloads;
+    for (const SseEvent &e : client.events("message"))
+        payloads << decode(e)->payload.toString();
+    QCOMPARE(payloads, (QStringList{QStringLiteral("both"), QStringLiteral("second-glob"),
+                                    QStringLiteral("name")}));
+    QCOMPARE(m_gateway->hub()->channels().front().received, quint64(1));
 }
 
 void tst_Gateway::redisRestart()
@@ -356,7 +388,8 @@ void tst_Gateway::redisRestart()
     for (const SseEvent &e : client.events())
         if (e.type != "stats")
             order << QString::fromLatin1(e.type);
-    QCOMPARE(order, (QStringList{QStringLiteral("message"), QStringLiteral("gap"), QStringLiteral("message")}));
+    QCOMPARE(order, (QStringList{QStringLiteral("message"), QStringLiteral("gap"),
+                                 QStringLiteral("message")}));
     QVERIFY(m_gateway->subscriber()->reconnects() >= 1);
 }
 
@@ -390,7 +423,8 @@ void tst_Gateway::slowClientIsDroppedOthersUntouched()
     QCOMPARE(good.count("gap"), 0);
     const QList<SseEvent> events = good.events("message");
     for (int i = 0; i < n; ++i)
-        QVERIFY(decode(events[i])->payload.toString().startsWith(QString::number(i) + QLatin1Char(':')));
+        QVERIFY(decode(events[i])->payload.toString().startsWith(QString::number(i) +
+                                                                 QLatin1Char(':')));
     const QByteArray metrics = SseTestClient::get(m_gateway->port(), "/metrics").body;
     QVERIFY(metrics.contains("llmstreamer_clients_dropped_total{reason=\"slow\"} 1"));
 }
@@ -431,7 +465,8 @@ void tst_Gateway::endpoints()
     QCOMPARE(health.status, 200);
     auto ready = SseTestClient::get(port, "/readyz");
     QCOMPARE(ready.status, 200);
-    QCOMPARE(QJsonDocument::fromJson(ready.body).object().value(QStringLiteral("ready")).toBool(), true);
+    QCOMPARE(QJsonDocument::fromJson(ready.body).object().value(QStringLiteral("ready")).toBool(),
+             true);
 
     auto metrics = SseTestClient::get(port, "/metrics");
     QCOMPARE(metrics.status, 200);
@@ -445,7 +480,8 @@ void tst_Gateway::endpoints()
     auto channels = SseTestClient::get(port, "/api/channels");
     QCOMPARE(channels.status, 200);
     const QJsonObject o = QJsonDocument::fromJson(channels.body).object();
-    QCOMPARE(o.value(QStringLiteral("allowlist")).toArray().first().toString(), QStringLiteral("logs:*"));
+    QCOMPARE(o.value(QStringLiteral("allowlist")).toArray().first().toString(),
+             QStringLiteral("logs:*"));
     const QJsonObject ch = o.value(QStringLiteral("channels")).toArray().first().toObject();
     QCOMPARE(ch.value(QStringLiteral("name")).toString(), QStringLiteral("logs:metrics"));
     QCOMPARE(ch.value(QStringLiteral("received")).toInteger(), 1);
@@ -507,7 +543,10 @@ void tst_Gateway::statsAndHeartbeat()
         QCOMPARE(s.value(QStringLiteral("clients")).toInt(), 1);
         // The stats id is the newest event's, never ahead of what the client has.
         QCOMPARE(e.lastEventId, m_gateway->hub()->lastId().toByteArray());
-        const QJsonObject ch = s.value(QStringLiteral("channels")).toObject().value(QStringLiteral("logs:s")).toObject();
+        const QJsonObject ch = s.value(QStringLiteral("channels"))
+                                   .toObject()
+                                   .value(QStringLiteral("logs:s"))
+                                   .toObject();
         if (ch.value(QStringLiteral("rate")).toDouble() > 0)
             sawRate = true;
         QCOMPARE(ch.value(QStringLiteral("received")).toInt(), 30);

@@ -29,10 +29,12 @@ void tst_RedisConnection::connectsAndBecomesReady_data()
     QTest::newRow("ip") << QStringLiteral("redis://127.0.0.1:%1") << QStringList{};
     QTest::newRow("hostname") << QStringLiteral("redis://localhost:%1/3") << QStringList{};
     QTest::newRow("password") << QStringLiteral("redis://:s3cr%40t@127.0.0.1:%1")
-                              << QStringList{QStringLiteral("--requirepass"), QStringLiteral("s3cr@t")};
+                              << QStringList{QStringLiteral("--requirepass"),
+                                             QStringLiteral("s3cr@t")};
     QTest::newRow("acl-user") << QStringLiteral("redis://bob:pw@127.0.0.1:%1")
-                              << QStringList{QStringLiteral("--user"), QStringLiteral("bob"), QStringLiteral("on"),
-                                             QStringLiteral(">pw"), QStringLiteral("~*"), QStringLiteral("&*"),
+                              << QStringList{QStringLiteral("--user"), QStringLiteral("bob"),
+                                             QStringLiteral("on"),     QStringLiteral(">pw"),
+                                             QStringLiteral("~*"),     QStringLiteral("&*"),
                                              QStringLiteral("+@all")};
 }
 
@@ -60,8 +62,9 @@ void tst_RedisConnection::refusedConnectionRetriesWithBackoff()
     QSignalSpy failed(&conn, &RedisConnection::connectFailed);
     conn.start();
     QVERIFY(failed.wait(3000));
-    QVERIFY2(failed.first().first().toString().contains(QLatin1String("refused"), Qt::CaseInsensitive),
-             qPrintable(failed.first().first().toString()));
+    QVERIFY2(
+        failed.first().first().toString().contains(QLatin1String("refused"), Qt::CaseInsensitive),
+        qPrintable(failed.first().first().toString()));
     QVERIFY(conn.context() == nullptr);
     // 100 ms, then 200, 400, ... capped at 2 s.
     QTRY_VERIFY_WITH_TIMEOUT(failed.size() >= 4, 5000);
@@ -82,7 +85,8 @@ void tst_RedisConnection::wrongPasswordIsReportedClearly()
 {
     TestRedis redis;
     QVERIFY(redis.start({QStringLiteral("--requirepass"), QStringLiteral("right")}));
-    RedisConnection conn(*RedisUrl::parse(QStringLiteral("redis://:wrong@127.0.0.1:%1").arg(redis.port())));
+    RedisConnection conn(
+        *RedisUrl::parse(QStringLiteral("redis://:wrong@127.0.0.1:%1").arg(redis.port())));
     QSignalSpy failed(&conn, &RedisConnection::connectFailed);
     conn.start();
     QVERIFY(failed.wait(5000));
@@ -97,7 +101,8 @@ void tst_RedisConnection::silentServerTimesOut()
     // Accepts TCP connections and never answers: AUTH gets no reply.
     QTcpServer silent;
     QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
-    RedisConnection conn(*RedisUrl::parse(QStringLiteral("redis://:pw@127.0.0.1:%1").arg(silent.serverPort())));
+    RedisConnection conn(
+        *RedisUrl::parse(QStringLiteral("redis://:pw@127.0.0.1:%1").arg(silent.serverPort())));
     conn.setConnectTimeout(300ms);
     QSignalSpy failed(&conn, &RedisConnection::connectFailed);
     conn.start();

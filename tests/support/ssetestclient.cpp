@@ -12,7 +12,8 @@ void SseTestClient::open(quint16 port, const QByteArray &target,
                          const QList<QPair<QByteArray, QByteArray>> &headers)
 {
     m_socket.connectToHost(QHostAddress::LocalHost, port);
-    QByteArray request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
+    QByteArray request =
+        "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
     for (const auto &[k, v] : headers)
         request += k + ": " + v + "\r\n";
     request += "\r\n";
@@ -48,7 +49,8 @@ void SseTestClient::handleReadyRead()
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const qsizetype colon = lines[i].indexOf(':');
         if (colon > 0)
-            m_headers.insert(lines[i].left(colon).trimmed().toLower(), lines[i].mid(colon + 1).trimmed());
+            m_headers.insert(lines[i].left(colon).trimmed().toLower(),
+                             lines[i].mid(colon + 1).trimmed());
     }
     m_headDone = true;
     const QByteArray rest = m_buffer.mid(end + 4);

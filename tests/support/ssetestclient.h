@@ -18,7 +18,8 @@ class SseTestClient final : public QObject
 public:
     explicit SseTestClient(QObject *parent = nullptr);
 
-    void open(quint16 port, const QByteArray &target, const QList<QPair<QByteArray, QByteArray>> &headers = {});
+    void open(quint16 port, const QByteArray &target,
+              const QList<QPair<QByteArray, QByteArray>> &headers = {});
     void close() { m_socket.abort(); }
 
     // One-shot request; returns false on timeout.

@@ -30,11 +30,11 @@ bool TestRedis::start(const QStringList &extraArgs)
     m_extraArgs = extraArgs;
     if (m_port == 0)
         m_port = freePort();
-    QStringList args{QStringLiteral("--port"), QString::number(m_port),
-                     QStringLiteral("--bind"), QStringLiteral("127.0.0.1"),
-                     QStringLiteral("--save"), QString(),
+    QStringList args{QStringLiteral("--port"),       QString::number(m_port),
+                     QStringLiteral("--bind"),       QStringLiteral("127.0.0.1"),
+                     QStringLiteral("--save"),       QString(),
                      QStringLiteral("--appendonly"), QStringLiteral("no"),
-                     QStringLiteral("--daemonize"), QStringLiteral("no")};
+                     QStringLiteral("--daemonize"),  QStringLiteral("no")};
     args += extraArgs;
     m_process.setProgram(QStringLiteral("redis-server"));
     m_process.setArguments(args);
@@ -84,8 +84,8 @@ QByteArray TestRedis::command(const QList<QByteArray> &argv)
         ptrs.push_back(a.constData());
         lens.push_back(size_t(a.size()));
     }
-    auto *reply = static_cast<redisReply *>(
-        redisCommandArgv(c, int(argv.size()), ptrs.data(), lens.data()));
+    auto *reply =
+        static_cast<redisReply *>(redisCommandArgv(c, int(argv.size()), ptrs.data(), lens.data()));
     QByteArray out;
     if (reply) {
         if (reply->type == REDIS_REPLY_INTEGER)
@@ -107,8 +107,7 @@ long long TestRedis::publish(const QByteArray &channel, const QByteArray &payloa
 
 TestSubscriber::TestSubscriber(quint16 port, const QByteArray &pattern)
     : m_thread([this, port, pattern] { run(port, pattern); })
-{
-}
+{}
 
 TestSubscriber::~TestSubscriber()
 {
@@ -163,10 +162,9 @@ void TestSubscriber::run(quint16 port, QByteArray pattern)
                 m_subscribed = true;
             } else if (kind == "pmessage" && reply->elements == 4) {
                 std::lock_guard lock(m_mutex);
-                m_messages.append({QByteArray(reply->element[2]->str,
-                                              qsizetype(reply->element[2]->len)),
-                                   QByteArray(reply->element[3]->str,
-                                              qsizetype(reply->element[3]->len))});
+                m_messages.append(
+                    {QByteArray(reply->element[2]->str, qsizetype(reply->element[2]->len)),
+                     QByteArray(reply->element[3]->str, qsizetype(reply->element[3]->len))});
             }
         }
         freeReplyObject(reply);

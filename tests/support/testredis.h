@@ -23,7 +23,11 @@ public:
     // Starts redis-server and waits until it accepts connections; false with errorString() if not.
     bool start(const QStringList &extraArgs = {});
     void stop();
-    bool restart() { stop(); return start(m_extraArgs); }
+    bool restart()
+    {
+        stop();
+        return start(m_extraArgs);
+    }
 
     quint16 port() const { return m_port; }
     QString url() const;
