@@ -1,0 +1,54 @@
+#pragma once
+
+#include "linebuffer.h"
+
+#include <QByteArray>
+#include <QObject>
+#include <QString>
+
+class QSocketNotifier;
+class RedisPublisher;
+
+// Publishes every line read from a file descriptor (stdin in the program; any pipe or file in
+// tests) once, byte for byte: lines split on '\n' only, a last line without '\n' flushed at the
+// end. Reads one chunk per readiness notification so the event loop never blocks, and stops
+// reading while the publisher is full, so no input is ever dropped.
+class PipeSource final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(PipeSource)
+
+public:
+    // Does not take ownership of fd.
+    PipeSource(int fd, const QByteArray &channel, RedisPublisher *publisher,
+               QObject *parent = nullptr);
+    ~PipeSource() override;
+
+    void start();
+    // Stops reading; lines already read (and a partial last one) still go to the publisher.
+    void stop();
+
+    quint64 lines() const { return m_lines; }
+    bool isFinished() const { return m_finished; }
+    QString errorString() const { return m_error; }
+
+Q_SIGNALS:
+    // The input ended (or could not be read: see errorString()) and every line read went to the
+    // publisher; they may not be acknowledged yet.
+    void finished();
+
+private:
+    void handleReadable();
+    void forward();
+    void finish(const QString &error);
+
+    int m_fd;
+    QByteArray m_channel;
+    RedisPublisher *m_publisher;
+    QSocketNotifier *m_notifier = nullptr;
+    LineBuffer m_buffer;
+    quint64 m_lines = 0;
+    bool m_atEnd = false;
+    bool m_finished = false;
+    QString m_error;
+};

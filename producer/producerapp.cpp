@@ -1,0 +1,151 @@
+#include "producerapp.h"
+
+#include "filefollower.h"
+#include "pipesource.h"
+#include "producerlogging.h"
+#include "redispublisher.h"
+#include "simulatesource.h"
+
+#include <QRandomGenerator>
+
+#include <cstdio>
+
+namespace {
+
+void printError(const QString &message)
+{
+    std::fprintf(stderr, "llmstreamer-producer: %s\n", qUtf8Printable(message));
+    std::fflush(stderr);
+}
+
+} // namespace
+
+ProducerApp::ProducerApp(const ProducerOptions &options, int inputFd, QObject *parent)
+    : QObject(parent), m_options(options), m_inputFd(inputFd),
+      m_publisher(new RedisPublisher(options.redis, this))
+{
+    RedisPublisher::Limits limits;
+    limits.maxMessages = options.bufferMessages;
+    limits.maxBytes = options.bufferBytes;
+    limits.maxInFlight = int(std::min<qsizetype>(limits.maxInFlight, options.bufferMessages));
+    m_publisher->setLimits(limits);
+    // A simulation at a set rate keeps the newest records when Redis cannot keep up; real input
+    // (and simulate --rate 0) is never dropped: reading pauses instead.
+    m_publisher->setOverflow(options.mode == ProducerOptions::Mode::Simulate && options.rate > 0
+                                 ? RedisPublisher::Overflow::DropOldest
+                                 : RedisPublisher::Overflow::Block);
+    connect(m_publisher, &RedisPublisher::errorOccurred, this, &printError);
+    connect(m_publisher, &RedisPublisher::drained, this, [this] {
+        if (m_waiting)
+            finish();
+    });
+    m_graceTimer.setSingleShot(true);
+    connect(&m_graceTimer, &QTimer::timeout, this, &ProducerApp::finish);
+}
+
+ProducerApp::~ProducerApp() = default;
+
+void ProducerApp::start()
+{
+    m_elapsed.start();
+    m_publisher->start();
+    switch (m_options.mode) {
+    case ProducerOptions::Mode::Simulate: {
+        LogSimulator::Config config;
+        config.service = m_options.service;
+        config.channelPrefix = m_options.channelPrefix;
+        config.seed = m_options.seedSet ? m_options.seed : QRandomGenerator::global()->generate();
+        SimulateSource::Settings settings;
+        settings.rate = m_options.rate;
+        settings.count = m_options.count;
+        settings.duration = std::chrono::milliseconds(m_options.durationMs);
+        m_simulate = new SimulateSource(config, settings, m_publisher, this);
+        connect(m_simulate, &SimulateSource::finished, this, &ProducerApp::handleSourceFinished);
+        m_simulate->start();
+        break;
+    }
+    case ProducerOptions::Mode::Pipe:
+        m_pipe = new PipeSource(m_inputFd, m_options.channel, m_publisher, this);
+        connect(m_pipe, &PipeSource::finished, this, &ProducerApp::handleSourceFinished);
+        m_pipe->start();
+        break;
+    case ProducerOptions::Mode::Follow:
+        m_follow = new FileFollower(m_options.file, m_options.channel, m_publisher, this);
+        m_follow->setFromStart(m_options.fromStart);
+        m_follow->start();
+        break;
+    }
+}
+
+void ProducerApp::stopSource()
+{
+    if (m_simulate)
+        m_simulate->stop();
+    if (m_pipe)
+        m_pipe->stop();
+    if (m_follow)
+        m_follow->stop();
+}
+
+void ProducerApp::requestStop()
+{
+    if (m_finished)
+        return;
+    if (m_stopRequested) {
+        finish(); // asked twice: stop waiting
+        return;
+    }
+    m_stopRequested = true;
+    stopSource(); // may finish us already: a pipe with nothing left to send
+    if (m_finished)
+        return;
+    if (m_publisher->pending() > 0) {
+        qCInfo(lcProducer, "stopping: waiting up to %lld ms for %lld buffered messages",
+               static_cast<long long>(m_gracePeriod.count()),
+               static_cast<long long>(m_publisher->pending()));
+        m_graceTimer.start(m_gracePeriod);
+    }
+    waitForAcknowledgements();
+}
+
+void ProducerApp::handleSourceFinished()
+{
+    if (m_pipe && !m_pipe->errorString().isEmpty())
+        printError(m_pipe->errorString());
+    waitForAcknowledgements();
+}
+
+void ProducerApp::waitForAcknowledgements()
+{
+    m_waiting = true;
+    if (m_publisher->pending() == 0)
+        finish();
+}
+
+QString ProducerApp::summary() const
+{
+    QString text = QStringLiteral("published %1, dropped %2, pending %3, resent %4, "
+                                  "reconnects %5, elapsed %6 s")
+                       .arg(m_publisher->published())
+                       .arg(m_publisher->dropped() + m_publisher->rejected())
+                       .arg(m_publisher->pending())
+                       .arg(m_publisher->resent())
+                       .arg(m_publisher->reconnects())
+                       .arg(double(m_elapsed.elapsed()) / 1000.0, 0, 'f', 1);
+    return text;
+}
+
+void ProducerApp::finish()
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_graceTimer.stop();
+    stopSource();
+    printError(summary());
+    const bool inputFailed = m_pipe && !m_pipe->errorString().isEmpty();
+    // Losing buffered messages is a failure, except for a simulation, whose records are made up.
+    const bool lost =
+        m_publisher->pending() > 0 && m_options.mode != ProducerOptions::Mode::Simulate;
+    Q_EMIT finished(inputFailed || lost ? 1 : 0);
+}

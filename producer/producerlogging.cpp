@@ -1,0 +1,3 @@
+#include "producerlogging.h"
+
+Q_LOGGING_CATEGORY(lcProducer, "llmstreamer.producer")

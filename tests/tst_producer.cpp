@@ -1,0 +1,459 @@
+#include "filefollower.h"
+#include "pipesource.h"
+#include "producerapp.h"
+#include "redisconnection.h"
+#include "redispublisher.h"
+#include "testredis.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+#include <fcntl.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int deliveryTimeoutMs = 20000;
+
+// A pipe the test writes into from a helper thread (the reading end is served by our event loop,
+// so the test thread must never block on a full pipe itself).
+class PipeFeeder final
+{
+public:
+    PipeFeeder() { QVERIFY(::pipe2(m_fds, O_CLOEXEC) == 0); }
+    ~PipeFeeder()
+    {
+        ::close(m_fds[0]); // a writer still blocked gets EPIPE and returns
+        join();
+        if (m_fds[1] >= 0)
+            ::close(m_fds[1]);
+    }
+    Q_DISABLE_COPY_MOVE(PipeFeeder)
+
+    int readFd() const { return m_fds[0]; }
+    // Call only once the reader consumed the previous write.
+    void write(QByteArray data)
+    {
+        join();
+        m_thread = std::thread([fd = m_fds[1], data = std::move(data)] {
+            qsizetype done = 0;
+            while (done < data.size()) {
+                const ssize_t n = ::write(fd, data.constData() + done, size_t(data.size() - done));
+                if (n <= 0)
+                    return;
+                done += n;
+            }
+        });
+    }
+    void closeWriteEnd()
+    {
+        join();
+        ::close(m_fds[1]);
+        m_fds[1] = -1;
+    }
+    void join()
+    {
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+
+private:
+    int m_fds[2] = {-1, -1};
+    std::thread m_thread;
+};
+
+QByteArray joinLines(const QByteArrayList &lines, qsizetype from, qsizetype to)
+{
+    QByteArray out;
+    for (qsizetype i = from; i < to; ++i)
+        out += lines.at(i) + '\n';
+    return out;
+}
+
+QByteArrayList numberedLines(int n)
+{
+    QByteArrayList lines;
+    for (int i = 0; i < n; ++i)
+        lines.append("line " + QByteArray::number(i));
+    return lines;
+}
+
+QByteArrayList payloads(const QList<QPair<QByteArray, QByteArray>> &messages)
+{
+    QByteArrayList out;
+    out.reserve(messages.size());
+    for (const auto &m : messages)
+        out.append(m.second);
+    return out;
+}
+
+// Compares without printing 100,000 lines on failure.
+bool sameLines(const QByteArrayList &got, const QByteArrayList &expected, QByteArray *why)
+{
+    if (got.size() != expected.size())
+        *why = "got " + QByteArray::number(got.size()) + " lines, expected " +
+               QByteArray::number(expected.size());
+    for (qsizetype i = 0; i < std::min(got.size(), expected.size()); ++i) {
+        if (got.at(i) != expected.at(i)) {
+            *why += " first difference at line " + QByteArray::number(i) + ": got \"" +
+                    got.at(i).left(60).toPercentEncoding() + "\", expected \"" +
+                    expected.at(i).left(60).toPercentEncoding() + '"';
+            return false;
+        }
+    }
+    return got.size() == expected.size();
+}
+
+RedisUrl urlOf(const TestRedis &redis)
+{
+    return *RedisUrl::parse(redis.url());
+}
+
+} // namespace
+
+class tst_Producer : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void simulatePublishesExactlyCount_data();
+    void simulatePublishesExactlyCount();
+    void pipeDeliversEveryLineOnceInOrder();
+    void pipeLosesNothingAcrossRedisRestart();
+    void inFlightMessagesAreResentAfterConnectionLoss();
+    void followAppendsRotationTruncation();
+    void followWaitsForFileAndReadsFromStart();
+    void unreachableRedisIsReportedAndRetried();
+
+private:
+    TestRedis m_redis;
+};
+
+void tst_Producer::initTestCase()
+{
+    // hiredis writes with write(): a killed server must not kill the test with SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
+    QVERIFY2(m_redis.start(), qPrintable(m_redis.errorString()));
+}
+
+void tst_Producer::init()
+{
+    // A test that failed while Redis was down must not take the following ones with it.
+    if (m_redis.command({"PING"}) != "PONG")
+        QVERIFY2(m_redis.start(), qPrintable(m_redis.errorString()));
+}
+
+void tst_Producer::simulatePublishesExactlyCount_data()
+{
+    QTest::addColumn<double>("rate");
+    QTest::newRow("as fast as possible") << 0.0;
+    QTest::newRow("paced") << 2000.0;
+}
+
+void tst_Producer::simulatePublishesExactlyCount()
+{
+    QFETCH(double, rate);
+    const QByteArray prefix = "sim" + QByteArray::number(int(rate));
+    TestSubscriber subscriber(m_redis.port(), prefix + ":*");
+    QVERIFY(subscriber.waitSubscribed());
+
+    ProducerOptions options;
+    options.mode = ProducerOptions::Mode::Simulate;
+    options.redis = urlOf(m_redis);
+    options.rate = rate;
+    options.count = 200;
+    options.seedSet = true;
+    options.seed = 42;
+    options.service = QStringLiteral("tst-producer");
+    options.channelPrefix = prefix;
+    ProducerApp app(options);
+    QSignalSpy finished(&app, &ProducerApp::finished);
+    app.start();
+    QVERIFY(finished.wait(deliveryTimeoutMs));
+    QCOMPARE(finished.first().first().toInt(), 0);
+    QCOMPARE(app.publisher()->published(), 200u);
+    QCOMPARE(app.publisher()->dropped(), 0u);
+
+    QTRY_COMPARE(subscriber.count(), 200);
+    const QSet<QByteArray> channels{prefix + ":generation", prefix + ":errors",
+                                    prefix + ":metrics"};
+    for (const auto &[channel, payload] : subscriber.messages()) {
+        QVERIFY2(channels.contains(channel), channel.constData());
+        const QJsonDocument doc = QJsonDocument::fromJson(payload);
+        QVERIFY2(doc.isObject(), payload.constData());
+        QCOMPARE(doc.object().value(QLatin1StringView("service")).toString(),
+                 QStringLiteral("tst-producer"));
+        QVERIFY(doc.object().value(QLatin1StringView("ts")).isString());
+    }
+    QVERIFY(app.summary().startsWith(QLatin1StringView("published 200, dropped 0, pending 0")));
+}
+
+void tst_Producer::pipeDeliversEveryLineOnceInOrder()
+{
+    // 100,000 lines with what text tools get wrong: \r, NUL, invalid UTF-8, empty lines, lines
+    // longer than one read chunk, and a last line without '\n'.
+    QByteArrayList lines;
+    for (int i = 0; i < 100'000; ++i) {
+        const QByteArray n = QByteArray::number(i);
+        switch (i % 8) {
+        case 0:
+            lines.append("plain " + n);
+            break;
+        case 1:
+            lines.append(QByteArray());
+            break;
+        case 2:
+            lines.append("crlf " + n + '\r');
+            break;
+        case 3:
+            lines.append(QByteArray("nul\0byte ", 9) + n + QByteArray(1, '\0'));
+            break;
+        case 4:
+            lines.append("bad utf-8 \xff\xfe\xc3 " + n);
+            break;
+        case 5:
+            lines.append("\r");
+            break;
+        case 6:
+            lines.append(QStringLiteral("ünïcödé ✓ %1").arg(i).toUtf8());
+            break;
+        default:
+            lines.append(i % 20000 == 7 ? QByteArray(QByteArray(200'000, 'x') + n)
+                                        : QByteArray("{\"n\":" + n + '}'));
+        }
+    }
+    lines.last() = "last line without newline";
+    QByteArray content = joinLines(lines, 0, lines.size());
+    content.chop(1);
+
+    QTemporaryDir dir;
+    QFile file(dir.filePath(QStringLiteral("input.bin")));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    QCOMPARE(file.write(content), content.size());
+    file.close();
+    const int fd = ::open(QFile::encodeName(file.fileName()).constData(), O_RDONLY | O_CLOEXEC);
+    QVERIFY(fd >= 0);
+
+    TestSubscriber subscriber(m_redis.port(), "pipe:*");
+    QVERIFY(subscriber.waitSubscribed());
+    ProducerOptions options;
+    options.mode = ProducerOptions::Mode::Pipe;
+    options.redis = urlOf(m_redis);
+    options.channel = "pipe:bytes";
+    options.bufferMessages = 5000; // small, so reading has to pause and resume many times
+    ProducerApp app(options, fd);
+    QSignalSpy finished(&app, &ProducerApp::finished);
+    app.start();
+    QVERIFY(finished.wait(deliveryTimeoutMs));
+    ::close(fd);
+    QCOMPARE(finished.first().first().toInt(), 0); // exits only once all was acknowledged
+    QCOMPARE(app.publisher()->published(), quint64(lines.size()));
+    QCOMPARE(app.publisher()->pending(), 0);
+
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), lines.size(), deliveryTimeoutMs);
+    QByteArray why;
+    QVERIFY2(sameLines(payloads(subscriber.messages()), lines, &why), why.constData());
+}
+
+void tst_Producer::pipeLosesNothingAcrossRedisRestart()
+{
+    const QByteArrayList lines = numberedLines(100'000);
+    PipeFeeder feeder;
+    RedisPublisher publisher(urlOf(m_redis));
+    PipeSource source(feeder.readFd(), "restart:lines", &publisher);
+    auto before = std::make_unique<TestSubscriber>(m_redis.port(), "restart:*");
+    QVERIFY(before->waitSubscribed());
+    publisher.start();
+    source.start();
+
+    feeder.write(joinLines(lines, 0, 30'000));
+    QTRY_COMPARE_WITH_TIMEOUT(before->count(), 30'000, deliveryTimeoutMs);
+    QTRY_COMPARE(publisher.published(), 30'000u);
+
+    // Hold Redis so the next lines are sent but not executed: they are in flight when it dies.
+    QCOMPARE(m_redis.command({"CLIENT", "PAUSE", "60000", "WRITE"}), QByteArray("OK"));
+    feeder.write(joinLines(lines, 30'000, 30'500));
+    QTRY_COMPARE(source.lines(), 30'500u);
+    QCOMPARE(publisher.pending(), 500);
+
+    m_redis.stop();
+    QTRY_VERIFY(!publisher.isConnected());
+    // Keep the publisher from reconnecting before the new subscriber listens (pub/sub keeps
+    // nothing for absent subscribers); RedisConnection's own retry is covered below.
+    publisher.connection()->stop();
+
+    // Input keeps flowing into the buffer while Redis is down.
+    feeder.write(joinLines(lines, 30'500, lines.size() - 1) + lines.last()); // last without \n
+    QTRY_COMPARE_WITH_TIMEOUT(source.lines(), quint64(lines.size() - 1), deliveryTimeoutMs);
+    feeder.closeWriteEnd();
+    QTRY_VERIFY(source.isFinished());
+    QCOMPARE(source.lines(), quint64(lines.size()));
+    QCOMPARE(publisher.pending(), 70'000);
+    QCOMPARE(publisher.published(), 30'000u);
+
+    QVERIFY2(m_redis.start(), qPrintable(m_redis.errorString()));
+    TestSubscriber after(m_redis.port(), "restart:*");
+    QVERIFY(after.waitSubscribed());
+    QSignalSpy drained(&publisher, &RedisPublisher::drained);
+    publisher.connection()->start();
+    QVERIFY(drained.wait(deliveryTimeoutMs));
+    QCOMPARE(publisher.published(), 100'000u);
+    QCOMPARE(publisher.resent(), 500u); // the in-flight ones, sent again
+    QCOMPARE(publisher.reconnects(), 1u);
+
+    QTRY_COMPARE_WITH_TIMEOUT(after.count(), 70'000, deliveryTimeoutMs);
+    QByteArray why;
+    QVERIFY2(sameLines(payloads(before->messages()) + payloads(after.messages()), lines, &why),
+             why.constData());
+}
+
+void tst_Producer::inFlightMessagesAreResentAfterConnectionLoss()
+{
+    const QByteArrayList lines = numberedLines(20'000);
+    TestSubscriber subscriber(m_redis.port(), "killed:*");
+    QVERIFY(subscriber.waitSubscribed());
+    PipeFeeder feeder;
+    RedisPublisher publisher(urlOf(m_redis));
+    PipeSource source(feeder.readFd(), "killed:lines", &publisher);
+    QSignalSpy errors(&publisher, &RedisPublisher::errorOccurred);
+    publisher.start();
+    source.start();
+
+    feeder.write(joinLines(lines, 0, 10'000));
+    QTRY_COMPARE_WITH_TIMEOUT(publisher.published(), 10'000u, deliveryTimeoutMs);
+
+    // Paused, Redis holds the next PUBLISHes unexecuted; killing our connection then loses
+    // exactly the in-flight window, which must come back through the automatic reconnect.
+    QCOMPARE(m_redis.command({"CLIENT", "PAUSE", "60000", "WRITE"}), QByteArray("OK"));
+    feeder.write(joinLines(lines, 10'000, 12'000));
+    QTRY_COMPARE(source.lines(), 12'000u);
+    const int inFlight = publisher.limits().maxInFlight;
+    QCOMPARE(m_redis.command({"CLIENT", "KILL", "TYPE", "normal"}), QByteArray("1"));
+    QCOMPARE(m_redis.command({"CLIENT", "UNPAUSE"}), QByteArray("OK"));
+    QTRY_COMPARE(publisher.reconnects(), 1u);
+
+    feeder.write(joinLines(lines, 12'000, lines.size()));
+    QTRY_COMPARE_WITH_TIMEOUT(publisher.published(), quint64(lines.size()), deliveryTimeoutMs);
+    QCOMPARE(publisher.resent(), quint64(inFlight));
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), lines.size(), deliveryTimeoutMs);
+    QByteArray why;
+    QVERIFY2(sameLines(payloads(subscriber.messages()), lines, &why), why.constData());
+    QCOMPARE(errors.size(), 1);
+    QVERIFY2(errors.first().first().toString().contains(QLatin1StringView("lost connection")),
+             qPrintable(errors.first().first().toString()));
+}
+
+void tst_Producer::followAppendsRotationTruncation()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("app.log"));
+    auto append = [](const QString &file, const QByteArray &bytes) {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::Append));
+        QCOMPARE(f.write(bytes), bytes.size());
+    };
+    append(path, "old 1\nold 2\n");
+
+    TestSubscriber subscriber(m_redis.port(), "follow:*");
+    QVERIFY(subscriber.waitSubscribed());
+    RedisPublisher publisher(urlOf(m_redis));
+    FileFollower follower(path, "follow:app", &publisher);
+    follower.setPollInterval(20ms);
+    publisher.start();
+    follower.start(); // joins at the end: the old lines are not published
+
+    append(path, "a1\na2\n");
+    QTRY_COMPARE(subscriber.count(), 2);
+    append(path, "a3 part");
+    append(path, "ial\n");
+    QTRY_COMPARE(subscriber.count(), 3);
+
+    // Rotation: renamed, still written to for a moment, then a new file appears.
+    QVERIFY(QFile::rename(path, path + QStringLiteral(".1")));
+    append(path + QStringLiteral(".1"), "a4 after rename\n");
+    append(path, "b1\nb2\n");
+    QTRY_COMPARE(subscriber.count(), 6);
+    QCOMPARE(follower.rotations(), 1u);
+
+    // Truncation (copytruncate): shorter than what was read, then written again.
+    {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        QCOMPARE(f.write("c1\n"), 3);
+    }
+    QTRY_COMPARE(subscriber.count(), 7);
+    QCOMPARE(follower.truncations(), 1u);
+    append(path, "c2\n");
+    QTRY_COMPARE(subscriber.count(), 8);
+
+    QCOMPARE(payloads(subscriber.messages()),
+             (QByteArrayList{"a1", "a2", "a3 partial", "a4 after rename", "b1", "b2", "c1", "c2"}));
+    QCOMPARE(follower.lines(), 8u);
+}
+
+void tst_Producer::followWaitsForFileAndReadsFromStart()
+{
+    QTemporaryDir dir;
+    const QString missing = dir.filePath(QStringLiteral("later.log"));
+    const QString existing = dir.filePath(QStringLiteral("existing.log"));
+    {
+        QFile f(existing);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("e1\ne2\n");
+    }
+    TestSubscriber subscriber(m_redis.port(), "wait:*");
+    QVERIFY(subscriber.waitSubscribed());
+    RedisPublisher publisher(urlOf(m_redis));
+    FileFollower later(missing, "wait:later", &publisher);
+    later.setPollInterval(20ms);
+    FileFollower whole(existing, "wait:whole", &publisher);
+    whole.setFromStart(true);
+    whole.setPollInterval(20ms);
+    publisher.start();
+    later.start();
+    whole.start();
+    QTRY_COMPARE(subscriber.count(), 2);
+
+    {
+        QFile f(missing);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("l1\nl2\n"); // a file that appears after start is read from its start
+    }
+    QTRY_COMPARE(subscriber.count(), 4);
+    QCOMPARE(subscriber.messages().mid(2),
+             (QList<QPair<QByteArray, QByteArray>>{{"wait:later", "l1"}, {"wait:later", "l2"}}));
+}
+
+void tst_Producer::unreachableRedisIsReportedAndRetried()
+{
+    const quint16 port = TestRedis::freePort(); // nothing listens there
+    RedisPublisher publisher(*RedisUrl::parse(QStringLiteral("redis://127.0.0.1:%1").arg(port)));
+    QSignalSpy errors(&publisher, &RedisPublisher::errorOccurred);
+    QSignalSpy attempts(publisher.connection(), &RedisConnection::connectFailed);
+    publisher.start();
+    publisher.publish("x", "kept until Redis is there");
+    QVERIFY(errors.wait());
+    const QString message = errors.first().first().toString();
+    for (const char *part : {"cannot reach Redis at redis://127.0.0.1:", "is redis-server running",
+                             "REDIS_URL", "Retrying"})
+        QVERIFY2(message.contains(QLatin1String(part)), qPrintable(message));
+    QCOMPARE(publisher.lastError(), message);
+
+    QTRY_VERIFY(attempts.size() >= 3); // keeps retrying (100, 200, 400 ms backoff)...
+    QCOMPARE(errors.size(), 1);        // ...but tells the user once per outage
+    QCOMPARE(publisher.pending(), 1);
+    QVERIFY(!publisher.isConnected());
+}
+
+QTEST_GUILESS_MAIN(tst_Producer)
+#include "tst_producer.moc"

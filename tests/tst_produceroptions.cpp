@@ -1,0 +1,195 @@
+#include "produceroptions.h"
+
+#include <QTest>
+
+class tst_ProducerOptions : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void parses_data();
+    void parses();
+    void refuses_data();
+    void refuses();
+    void helpAndVersion_data();
+    void helpAndVersion();
+};
+
+namespace {
+
+std::optional<ProducerOptions> parse(const QStringList &args, const QStringList &env,
+                                     QString *output, int *exitCode)
+{
+    return ProducerOptions::fromArguments(
+        QStringList{QStringLiteral("llmstreamer-producer")} + args, env, output, exitCode);
+}
+
+QStringList split(const char *text)
+{
+    return QString::fromUtf8(text).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+}
+
+} // namespace
+
+void tst_ProducerOptions::parses_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QStringList>("env");
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<QString>("redis");
+    QTest::addColumn<QString>("detail"); // mode-specific summary, see below
+
+    QTest::newRow("simulate defaults")
+        << split("simulate") << QStringList{} << int(ProducerOptions::Mode::Simulate)
+        << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("rate=20 count=0 ms=0 "
+                          "prefix=logs seed=-");
+    QTest::newRow("simulate all options")
+        << split("simulate --rate 0 --count 200 --duration 1.5 --seed 42 --service svc "
+                 "--channel-prefix app")
+        << QStringList{} << int(ProducerOptions::Mode::Simulate)
+        << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("rate=0 count=200 ms=1500 prefix=app seed=42");
+    QTest::newRow("env REDIS_URL")
+        << split("pipe --channel logs:x")
+        << QStringList{QStringLiteral("REDIS_URL=redis://r:7000/2")}
+        << int(ProducerOptions::Mode::Pipe) << QStringLiteral("redis://r:7000/2")
+        << QStringLiteral("channel=logs:x");
+    QTest::newRow("flag beats env")
+        << split("--redis-url redis://flag:1 pipe --channel c")
+        << QStringList{QStringLiteral("REDIS_URL=redis://env:2")}
+        << int(ProducerOptions::Mode::Pipe) << QStringLiteral("redis://flag:1")
+        << QStringLiteral("channel=c");
+    QTest::newRow("global option after the command")
+        << split("pipe --channel c --redis-url redis://after:3") << QStringList{}
+        << int(ProducerOptions::Mode::Pipe) << QStringLiteral("redis://after:3")
+        << QStringLiteral("channel=c");
+    QTest::newRow("follow") << split("follow /var/log/app.log --channel logs:app --from-start")
+                            << QStringList{} << int(ProducerOptions::Mode::Follow)
+                            << QStringLiteral("redis://127.0.0.1:6379")
+                            << QStringLiteral("channel=logs:app file=/var/log/app.log start=1");
+    QTest::newRow("buffer") << split("--buffer 500 --buffer-bytes 1M pipe --channel c")
+                            << QStringList{} << int(ProducerOptions::Mode::Pipe)
+                            << QStringLiteral("redis://127.0.0.1:6379")
+                            << QStringLiteral("channel=c buffer=500/1048576");
+}
+
+void tst_ProducerOptions::parses()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QStringList, env);
+    QFETCH(int, mode);
+    QFETCH(QString, redis);
+    QFETCH(QString, detail);
+
+    QString output;
+    int exitCode = -1;
+    const auto options = parse(args, env, &output, &exitCode);
+    QVERIFY2(options, qPrintable(output));
+    QCOMPARE(int(options->mode), mode);
+    QCOMPARE(options->redis.toDisplayString(), redis);
+    QString got;
+    switch (options->mode) {
+    case ProducerOptions::Mode::Simulate:
+        got = QStringLiteral("rate=%1 count=%2 ms=%3 prefix=%4 seed=%5")
+                  .arg(options->rate)
+                  .arg(options->count)
+                  .arg(options->durationMs)
+                  .arg(QString::fromUtf8(options->channelPrefix),
+                       options->seedSet ? QString::number(options->seed) : QStringLiteral("-"));
+        QVERIFY(!options->service.isEmpty());
+        break;
+    case ProducerOptions::Mode::Pipe:
+        got = QStringLiteral("channel=") + QString::fromUtf8(options->channel);
+        if (options->bufferMessages != 100'000)
+            got += QStringLiteral(" buffer=%1/%2")
+                       .arg(options->bufferMessages)
+                       .arg(options->bufferBytes);
+        break;
+    case ProducerOptions::Mode::Follow:
+        got = QStringLiteral("channel=%1 file=%2 start=%3")
+                  .arg(QString::fromUtf8(options->channel), options->file)
+                  .arg(options->fromStart ? 1 : 0);
+        break;
+    }
+    QCOMPARE(got, detail);
+}
+
+void tst_ProducerOptions::refuses_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QStringList>("env");
+    QTest::addColumn<QString>("message");
+
+    QTest::newRow("no command") << QStringList{} << QStringList{}
+                                << QStringLiteral("no command given");
+    QTest::newRow("unknown command")
+        << split("publish") << QStringList{} << QStringLiteral("unknown command \"publish\"");
+    QTest::newRow("bad url flag") << split("--redis-url http://x simulate") << QStringList{}
+                                  << QStringLiteral("--redis-url: unsupported scheme");
+    QTest::newRow("bad url env") << split("simulate")
+                                 << QStringList{QStringLiteral("REDIS_URL=rediss://x")}
+                                 << QStringLiteral("REDIS_URL: rediss://");
+    QTest::newRow("negative rate")
+        << split("simulate --rate -5") << QStringList{} << QStringLiteral("--rate: \"-5\"");
+    QTest::newRow("zero count") << split("simulate --count 0") << QStringList{}
+                                << QStringLiteral("--count: \"0\"");
+    QTest::newRow("bad duration") << split("simulate --duration soon") << QStringList{}
+                                  << QStringLiteral("--duration: \"soon\"");
+    QTest::newRow("bad seed") << split("simulate --seed -1") << QStringList{}
+                              << QStringLiteral("--seed: \"-1\"");
+    QTest::newRow("pipe without channel")
+        << split("pipe") << QStringList{} << QStringLiteral("pipe needs --channel");
+    QTest::newRow("follow without file")
+        << split("follow --channel c") << QStringList{} << QStringLiteral("follow: which FILE?");
+    QTest::newRow("option of another command")
+        << split("pipe --channel c --rate 3") << QStringList{}
+        << QStringLiteral("Unknown option 'rate'");
+    QTest::newRow("bad buffer") << split("--buffer lots simulate") << QStringList{}
+                                << QStringLiteral("--buffer: \"lots\"");
+    QTest::newRow("bad buffer bytes") << split("--buffer-bytes 0 simulate") << QStringList{}
+                                      << QStringLiteral("--buffer-bytes: \"0\"");
+}
+
+void tst_ProducerOptions::refuses()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QStringList, env);
+    QFETCH(QString, message);
+
+    QString output;
+    int exitCode = -1;
+    QVERIFY(!parse(args, env, &output, &exitCode));
+    QCOMPARE(exitCode, 2);
+    QVERIFY2(output.contains(message), qPrintable(output));
+    QVERIFY2(output.contains(QLatin1StringView("--help")), qPrintable(output));
+}
+
+void tst_ProducerOptions::helpAndVersion_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("expected");
+
+    QTest::newRow("help") << split("--help") << QStringLiteral("simulate");
+    QTest::newRow("help mentions delivery") << split("--help") << QStringLiteral("at least once");
+    QTest::newRow("command help") << split("pipe --help") << QStringLiteral("--channel");
+    QTest::newRow("help before command")
+        << split("--help follow") << QStringLiteral("--from-start");
+    QTest::newRow("version") << split("--version")
+                             << QStringLiteral("llmstreamer-producer " LLMSTREAMER_VERSION);
+}
+
+void tst_ProducerOptions::helpAndVersion()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, expected);
+
+    QString output;
+    int exitCode = -1;
+    QVERIFY(!parse(args, {}, &output, &exitCode));
+    QCOMPARE(exitCode, 0);
+    QVERIFY2(output.contains(expected), qPrintable(output));
+}
+
+QTEST_GUILESS_MAIN(tst_ProducerOptions)
+#include "tst_produceroptions.moc"
