@@ -5,6 +5,9 @@
 #include <QLoggingCategory>
 #include <QSocketNotifier>
 
+#include <csignal>
+#include <mutex>
+
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
@@ -19,6 +22,10 @@ constexpr std::chrono::milliseconds maxBackoff = 2000ms;
 
 RedisConnection::RedisConnection(const RedisUrl &url, QObject *parent) : QObject(parent), m_url(url)
 {
+    // hiredis 0.14 writes with plain write(): a server closing mid-write would raise SIGPIPE and
+    // kill the process. Qt's own sockets already send with MSG_NOSIGNAL.
+    static std::once_flag ignoreSigpipe;
+    std::call_once(ignoreSigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
     m_retryTimer.setSingleShot(true);
     connect(&m_retryTimer, &QTimer::timeout, this, &RedisConnection::attempt);
     m_connectTimer.setSingleShot(true);
@@ -59,6 +66,7 @@ void RedisConnection::stop()
 
 void RedisConnection::attempt()
 {
+    ++m_attempt;
     m_state = State::Connecting;
     m_wasReady = false;
     m_pendingHandshake = 0;
@@ -207,7 +215,15 @@ void RedisConnection::becomeReady()
     m_backoff = minBackoff;
     m_lastError.clear();
     qCInfo(lcRedis, "connected to %s", qUtf8Printable(m_url.toDisplayString()));
-    Q_EMIT ready();
+    // Not emitted from inside hiredis's connect callback: a slot that stopped us there would
+    // free the context under hiredis's feet.
+    QMetaObject::invokeMethod(
+        this,
+        [this, attempt = m_attempt] {
+            if (m_state == State::Ready && m_attempt == attempt)
+                Q_EMIT ready();
+        },
+        Qt::QueuedConnection);
 }
 
 void RedisConnection::onDisconnect(const redisAsyncContext *ac, int status)

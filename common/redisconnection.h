@@ -39,6 +39,8 @@ public:
     // Connections made ready after the first one.
     quint64 reconnects() const { return m_reconnects; }
     std::chrono::milliseconds currentBackoff() const { return m_backoff; }
+    // Changes with every connection attempt: tells commands sent on an earlier context apart.
+    quint64 generation() const { return m_attempt; }
     void setConnectTimeout(std::chrono::milliseconds timeout) { m_connectTimeout = timeout; }
 
     // The hiredis context while Ready, for sending commands from the owner's .cpp; null
@@ -46,6 +48,8 @@ public:
     redisAsyncContext *context() const { return m_state == State::Ready ? m_ctx : nullptr; }
 
 Q_SIGNALS:
+    // Queued: by the time it arrives the connection may be gone again, in which case it is not
+    // emitted. connectionLost() and connectFailed() come after the context was let go of.
     void ready();
     // A ready connection ended; a retry is scheduled.
     void connectionLost(const QString &reason);
@@ -82,6 +86,7 @@ private:
     std::chrono::milliseconds m_backoff{100};
     std::chrono::milliseconds m_connectTimeout{5000};
     int m_pendingHandshake = 0;
+    quint64 m_attempt = 0;
     int m_lookupId = -1;
     bool m_wasReady = false;
     bool m_everReady = false;

@@ -2,6 +2,7 @@
 
 #include <QSocketNotifier>
 
+#include <cerrno>
 #include <csignal>
 #include <fcntl.h>
 #include <unistd.h>
@@ -20,14 +21,12 @@ extern "C" void writeSignalToPipe(int sig)
 
 } // namespace
 
-UnixSignalHandler::UnixSignalHandler(std::initializer_list<int> signals, QObject *parent)
+UnixSignalHandler::UnixSignalHandler(std::initializer_list<int> signalNumbers, QObject *parent)
     : QObject(parent)
 {
     if (pipeFds[0] < 0) {
-        if (::pipe(pipeFds) != 0)
+        if (::pipe2(pipeFds, O_CLOEXEC | O_NONBLOCK) != 0)
             return;
-        for (int fd : pipeFds)
-            ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     }
     m_notifier = new QSocketNotifier(pipeFds[0], QSocketNotifier::Read, this);
     connect(m_notifier, &QSocketNotifier::activated, this, [this] {
@@ -39,7 +38,7 @@ UnixSignalHandler::UnixSignalHandler(std::initializer_list<int> signals, QObject
     sa.sa_handler = writeSignalToPipe;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    for (int sig : signals)
+    for (int sig : signalNumbers)
         ::sigaction(sig, &sa, nullptr);
 }
 

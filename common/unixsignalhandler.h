@@ -15,7 +15,7 @@ class UnixSignalHandler final : public QObject
     Q_DISABLE_COPY_MOVE(UnixSignalHandler)
 
 public:
-    explicit UnixSignalHandler(std::initializer_list<int> signals, QObject *parent = nullptr);
+    explicit UnixSignalHandler(std::initializer_list<int> signalNumbers, QObject *parent = nullptr);
     ~UnixSignalHandler() override;
 
 Q_SIGNALS:

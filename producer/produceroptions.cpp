@@ -1,5 +1,7 @@
 #include "produceroptions.h"
 
+#include "configvalue.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QSysInfo>
@@ -9,34 +11,6 @@
 namespace {
 
 const QString programName = QStringLiteral("llmstreamer-producer");
-
-QString environmentValue(const QStringList &environment, QLatin1StringView name)
-{
-    const QString prefix = name + QLatin1Char('=');
-    for (const QString &entry : environment)
-        if (entry.startsWith(prefix))
-            return entry.mid(prefix.size());
-    return {};
-}
-
-std::optional<qint64> parseSize(QString text)
-{
-    text = text.trimmed().toLower();
-    qint64 factor = 1;
-    if (text.endsWith(QLatin1StringView("k")) || text.endsWith(QLatin1StringView("kib")))
-        factor = 1024;
-    else if (text.endsWith(QLatin1StringView("m")) || text.endsWith(QLatin1StringView("mib")))
-        factor = 1024 * 1024;
-    else if (text.endsWith(QLatin1StringView("g")) || text.endsWith(QLatin1StringView("gib")))
-        factor = 1024LL * 1024 * 1024;
-    while (!text.isEmpty() && text.back().isLetter())
-        text.chop(1);
-    bool ok = false;
-    const qint64 n = text.toLongLong(&ok);
-    if (!ok || n <= 0)
-        return std::nullopt;
-    return n * factor;
-}
 
 std::optional<double> parseNumber(const QString &text, double min)
 {
@@ -239,7 +213,8 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
 
     QString text = globalSet(global.redisUrl)
                        ? globalValue(global.redisUrl)
-                       : environmentValue(environment, QLatin1StringView("REDIS_URL"));
+                       : ConfigValue::fromEnvironment(environment, QLatin1StringView("REDIS_URL"))
+                             .value_or(QString());
     if (!text.isEmpty() || globalSet(global.redisUrl)) {
         QString why;
         const auto url = RedisUrl::parse(text, &why);
@@ -261,8 +236,8 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
     }
     if (globalSet(global.bufferBytes)) {
         text = globalValue(global.bufferBytes);
-        const auto n = parseSize(text);
-        if (!n)
+        const auto n = ConfigValue::parseSize(text);
+        if (!n || *n == 0)
             return usageError(
                 QStringLiteral("--buffer-bytes: \"%1\" is not a size like 64M").arg(text));
         options.bufferBytes = *n;

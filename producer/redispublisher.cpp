@@ -67,6 +67,8 @@ void RedisPublisher::sendQueued()
     redisAsyncContext *ac = m_connection->context();
     if (!ac)
         return;
+    requeueStaleInFlight();
+    m_inFlightGeneration = m_connection->generation();
     while (!m_queue.empty() && qsizetype(m_inFlight.size()) < m_limits.maxInFlight) {
         const Message &m = m_queue.front();
         const char *argv[] = {"PUBLISH", m.channel.constData(), m.payload.constData()};
@@ -133,10 +135,16 @@ void RedisPublisher::requeueInFlight()
     m_inFlight.clear();
 }
 
+void RedisPublisher::requeueStaleInFlight()
+{
+    // Messages sent on a context that is gone (e.g. after connection()->stop()) got no reply.
+    if (!m_inFlight.empty() && m_inFlightGeneration != m_connection->generation())
+        requeueInFlight();
+}
+
 void RedisPublisher::handleReady()
 {
-    // In-flight messages left belong to a context that is gone (e.g. after connection()->stop()).
-    requeueInFlight();
+    requeueStaleInFlight();
     m_outageReported = false;
     m_lastError.clear();
     sendQueued();

@@ -82,6 +82,7 @@ private:
     void handleConnectFailed(const QString &reason);
     void handleReply(bool ok, const QString &error);
     void requeueInFlight();
+    void requeueStaleInFlight();
     void sendQueued();
     void notify();
     bool overLimits() const;
@@ -93,6 +94,7 @@ private:
     Overflow m_overflow = Overflow::Block;
     std::deque<Message> m_queue;    // not sent yet
     std::deque<Message> m_inFlight; // sent, in the order Redis will acknowledge them
+    quint64 m_inFlightGeneration = 0; // RedisConnection::generation() they were sent on
     qint64 m_pendingBytes = 0;
     bool m_full = false;
     bool m_outageReported = false;
