@@ -8,6 +8,8 @@ build=${BUILD_DIR:-$root/build}
 jobs=${JOBS:-2}
 
 "$root/scripts/install-deps.sh"
+# Share the compiler cache between checkouts (CI builds a fresh clone each time).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMSTREAMER_WERROR=ON
 cmake --build "$build" -j"$jobs"
 cd "$build"

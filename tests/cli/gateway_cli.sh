@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The real llmstreamer-gateway executable: --version/--help, refusal of bad values (exit 2, the
+# option named), and a clean exit 0 on SIGTERM and SIGINT with an open SSE stream.
+# Usage: gateway_cli.sh /path/to/llmstreamer-gateway
+set -u
+gw=$1
+fail() { echo "FAIL: $*"; exit 1; }
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+
+"$gw" --version | grep -q '^llmstreamer-gateway [0-9]' || fail "--version"
+"$gw" --help | grep -q -- '--redis-url' || fail "--help lists --redis-url"
+
+check_refused() { # expected-text args...
+    local want=$1; shift
+    "$gw" "$@" >"$tmp/out" 2>&1
+    local rc=$?
+    [ "$rc" = 2 ] || fail "$* exited $rc, expected 2"
+    grep -q -- "$want" "$tmp/out" || fail "$*: message lacks '$want': $(cat "$tmp/out")"
+}
+check_refused '--port' --port 70000
+check_refused '--bind' --bind not-an-ip
+check_refused '--redis-url' --redis-url http://x
+check_refused '--max-clients' --max-clients 0
+LLMSTREAMER_PORT=abc "$gw" >"$tmp/out" 2>&1; [ $? = 2 ] && grep -q LLMSTREAMER_PORT "$tmp/out" || fail "env LLMSTREAMER_PORT=abc"
+
+for sig in TERM INT; do
+    # Redis is deliberately absent: the gateway must still serve and stop cleanly.
+    "$gw" --port 0 --redis-url redis://127.0.0.1:1 >"$tmp/log" 2>&1 &
+    pid=$!
+    port=
+    for _ in $(seq 100); do
+        port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$tmp/log" | grep -o '[0-9]*$')
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] || fail "no 'listening on' line: $(cat "$tmp/log")"
+    curl -sN "http://127.0.0.1:$port/events" >"$tmp/stream" &
+    curl_pid=$!
+    for _ in $(seq 100); do grep -q ': connected' "$tmp/stream" && break; sleep 0.05; done
+    grep -q ': connected' "$tmp/stream" || fail "stream did not open"
+    kill -"$sig" "$pid"
+    wait "$pid"
+    rc=$?
+    [ "$rc" = 0 ] || fail "SIG$sig: exit code $rc"
+    wait "$curl_pid"
+    grep -q 'event: shutdown' "$tmp/stream" || fail "SIG$sig: stream did not get event: shutdown"
+    grep -q "SIG$sig, shutting down" "$tmp/log" || fail "SIG$sig: no shutdown message"
+done
+echo "gateway_cli: ok"
