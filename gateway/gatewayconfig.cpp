@@ -1,11 +1,10 @@
 #include "gatewayconfig.h"
 
 #include "channelglob.h"
+#include "configvalue.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-
-#include <limits>
 
 namespace {
 
@@ -20,11 +19,7 @@ struct Source
     {
         if (parser.isSet(option))
             return parser.value(option);
-        const QString prefix = QLatin1String(envName) + QLatin1Char('=');
-        for (const QString &entry : environment)
-            if (entry.startsWith(prefix) && entry.size() > prefix.size())
-                return entry.mid(prefix.size());
-        return std::nullopt;
+        return ConfigValue::fromEnvironment(environment, QLatin1StringView(envName));
     }
     // Where a value came from, for messages: "--port" or "LLMSTREAMER_PORT".
     QString origin(const QCommandLineOption &option, const char *envName) const
@@ -34,38 +29,6 @@ struct Source
         return QLatin1String(envName);
     }
 };
-
-// "8388608", "64K", "8M", "1G" (also "KB"/"KiB", any case); nothing else, so "8MB!" or "8T" are
-// refused instead of being read as a number of bytes.
-std::optional<qint64> parseSize(const QString &input)
-{
-    static const std::pair<QLatin1String, qint64> units[] = {
-        {QLatin1String("kib"), 1024},
-        {QLatin1String("kb"), 1024},
-        {QLatin1String("k"), 1024},
-        {QLatin1String("mib"), 1024 * 1024},
-        {QLatin1String("mb"), 1024 * 1024},
-        {QLatin1String("m"), 1024 * 1024},
-        {QLatin1String("gib"), 1024LL * 1024 * 1024},
-        {QLatin1String("gb"), 1024LL * 1024 * 1024},
-        {QLatin1String("g"), 1024LL * 1024 * 1024},
-        {QLatin1String("b"), 1},
-    };
-    QString text = input.trimmed().toLower();
-    qint64 factor = 1;
-    for (const auto &[suffix, unit] : units) {
-        if (text.endsWith(suffix)) {
-            text.chop(suffix.size());
-            factor = unit;
-            break;
-        }
-    }
-    bool ok = false;
-    const qint64 n = text.trimmed().toLongLong(&ok);
-    if (!ok || n < 0 || n > std::numeric_limits<qint64>::max() / factor)
-        return std::nullopt;
-    return n * factor;
-}
 
 } // namespace
 
@@ -218,7 +181,7 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
         return fail(
             QStringLiteral("%1: \"%2\" is not a number of events (0-10000000)").arg(name, text));
     if (given(historyBytes, "LLMSTREAMER_HISTORY_BYTES")) {
-        const auto n = parseSize(text);
+        const auto n = ConfigValue::parseSize(text);
         if (!n)
             return fail(QStringLiteral("%1: \"%2\" is not a size like 256M").arg(name, text));
         config.historyBytes = *n;
@@ -227,7 +190,7 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
         return fail(
             QStringLiteral("%1: \"%2\" is not a number of clients (1-1000000)").arg(name, text));
     if (given(maxClientBuffer, "LLMSTREAMER_MAX_CLIENT_BUFFER")) {
-        const auto n = parseSize(text);
+        const auto n = ConfigValue::parseSize(text);
         if (!n || *n < 64 * 1024)
             return fail(QStringLiteral("%1: \"%2\" is not a size of at least 64K").arg(name, text));
         config.maxClientBuffer = *n;

@@ -15,6 +15,24 @@ test_pkgs=(redis-server redis-tools curl xvfb chromium fonts-dejavu-core)
 command -v node >/dev/null || test_pkgs+=(nodejs)
 command -v npm >/dev/null || test_pkgs+=(npm)
 
+# The dashboard's end-to-end tests need playwright-core from npm (tests/package-lock.json). It
+# drives Debian's chromium, so no browser is ever downloaded. Skipped when tests/node_modules
+# was installed from this very lock file.
+install_npm_deps() {
+    local tests lock stamp sum
+    tests=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests" && pwd)
+    lock=$tests/package-lock.json
+    stamp=$tests/node_modules/.llmstreamer-lock.sha256
+    sum=$(sha256sum "$lock" | cut -d' ' -f1)
+    if [[ -f $stamp && $(<"$stamp") == "$sum" ]]; then
+        echo "install-deps: npm packages of tests/ up to date"
+        return 0
+    fi
+    echo "install-deps: npm ci --prefix tests"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$tests" --no-audit --no-fund
+    echo "$sum" >"$stamp"
+}
+
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" != "--build-only" ]]; then
     pkgs+=("${test_pkgs[@]}")
@@ -29,6 +47,7 @@ done
 
 if ((${#missing[@]} == 0)); then
     echo "install-deps: all ${#pkgs[@]} packages present"
+    if [[ "${1:-}" != "--build-only" ]]; then install_npm_deps; fi
     exit 0
 fi
 
@@ -45,3 +64,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [[ "${1:-}" != "--build-only" ]]; then install_npm_deps; fi

@@ -1,128 +1,360 @@
-// LLM Streamer dashboard (first version): follows /events, renders payloads as text only,
-// batches DOM work per animation frame and keeps at most MAX_LINES lines.
-'use strict';
-(() => {
-  const MAX_LINES = 5000;
-  const log = document.getElementById('log');
-  const statusEl = document.getElementById('status');
-  const rateEl = document.getElementById('rate');
-  const countEl = document.getElementById('count');
-  const liveBtn = document.getElementById('live');
-  let pending = [];
-  let following = true;
-  let unseen = 0;
-  let frameQueued = false;
+// LLM Streamer dashboard: wires the stream, the log view, the charts and the toolbar together.
+// URL parameters: channels (comma-separated names/globs), q (text or /regex/flags), level
+// (debug|info|warn|error: that level and above), max (lines rendered, default 5000).
+import { Stream, parseId } from './stream.js';
+import { StackedChart, formatRate } from './chart.js';
+import { LogView, parseRecord, markerRecord, compileMatcher, toNdjson, toText, count } from './logview.js';
 
-  function setStatus(text, cls) {
-    statusEl.textContent = text;
-    statusEl.className = 'status ' + cls;
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const MAX_LINES = Math.min(100000, Math.max(100, parseInt(params.get('max'), 10) || 5000));
+
+const filters = {
+  channels: params.get('channels') || '',
+  q: params.get('q') || '',
+  level: (params.get('level') || '').toLowerCase(),
+};
+
+// ---- channel colours: stable per name, shared by the log and the charts -----------------------
+// The palette lives in style.css (--ch0 … --ch9, classes .k0 … .k9).
+
+const PALETTE_SIZE = 10;
+const channelIndex = new Map();
+function channelClass(name) {
+  let i = channelIndex.get(name);
+  if (i === undefined) {
+    let h = 2166136261; // FNV-1a
+    for (let k = 0; k < name.length; k++) h = Math.imul(h ^ name.charCodeAt(k), 16777619);
+    i = (h >>> 0) % PALETTE_SIZE;
+    channelIndex.set(name, i);
   }
-
-  function guessLevel(text) {
-    const m = /\b(ERROR|WARN(?:ING)?|INFO|DEBUG)\b/.exec(text);
-    return m ? m[1].replace('WARNING', 'WARN') : '';
+  return 'k' + i;
+}
+let palette = null;
+function colorFor(name) {
+  if (!palette) {
+    const css = getComputedStyle(document.documentElement);
+    palette = Array.from({ length: PALETTE_SIZE }, (_, i) => css.getPropertyValue('--ch' + i).trim() || '#888');
   }
+  return palette[Number(channelClass(name).slice(1))];
+}
 
-  function lineFor(ev) {
-    const div = document.createElement('div');
-    div.className = 'line';
-    const ts = document.createElement('span');
-    ts.className = 'ts';
-    ts.textContent = new Date(ev.ts).toISOString().slice(11, 23);
-    const ch = document.createElement('span');
-    ch.className = 'ch';
-    ch.textContent = ev.channel;
-    const p = ev.payload;
-    let level = '';
-    let text;
-    if (p !== null && typeof p === 'object') {
-      level = String(p.level || '').toUpperCase();
-      const parts = [];
-      if (p.service) parts.push('[' + p.service + ']');
-      parts.push(p.msg !== undefined ? String(p.msg) : JSON.stringify(p));
-      if (p['gen_ai.request.model']) parts.push('model=' + p['gen_ai.request.model']);
-      if (p['gen_ai.usage.output_tokens'] !== undefined) parts.push('out=' + p['gen_ai.usage.output_tokens']);
-      if (p.duration_ms !== undefined) parts.push(p.duration_ms + 'ms');
-      text = parts.join(' ');
-    } else {
-      text = String(p);
-      level = guessLevel(text);
+// ---- views ------------------------------------------------------------------------------------
+
+const logEl = $('log');
+const view = new LogView(logEl, { max: MAX_LINES, channelClass, onUpdate: updateCounters });
+const rateChart = new StackedChart($('chart-rate'), $('legend-rate'), { colorFor, unit: '/s' });
+const tokenChart = new StackedChart($('chart-tokens'), $('legend-tokens'), { colorFor, unit: '/s' });
+
+function updateCounters() {
+  const n = view.renderedLines();
+  $('lines-count').textContent = `${n.toLocaleString('en-US')} ${n === 1 ? 'line' : 'lines'}` +
+    (n >= MAX_LINES ? ' (max)' : '');
+  const paused = !view.following;
+  $('pausebar').hidden = !paused;
+  $('pause').textContent = paused ? 'Resume' : 'Pause';
+  $('pause').classList.toggle('active', paused);
+  if (paused) {
+    const k = view.newWhilePaused;
+    $('paused-text').textContent = `Paused · ${k.toLocaleString('en-US')} new ${k === 1 ? 'line' : 'lines'}`;
+  }
+  $('empty').hidden = view.shown.length > 0;
+  stream.persist(); // once per frame, not once per event
+}
+
+// ---- filters and the shareable URL ------------------------------------------------------------
+
+function applyFilters() {
+  const { match, error } = compileMatcher(filters);
+  const q = $('q');
+  q.classList.toggle('invalid', !!error);
+  q.title = error ? 'invalid regular expression: ' + error : 'plain text (any case), or /regex/flags';
+  view.setMatcher(match);
+  syncUrl();
+}
+
+function syncUrl() {
+  // Readable URLs: keep : , / * unescaped, they are harmless in a query value.
+  const enc = (v) => encodeURIComponent(v).replace(/%(3A|2C|2F)/g, (s) => decodeURIComponent(s));
+  const parts = [];
+  for (const [key, value] of new URLSearchParams(location.search)) {
+    if (!(key in filters)) parts.push(enc(key) + '=' + enc(value));
+  }
+  for (const key of ['channels', 'q', 'level']) {
+    if (filters[key]) parts.push(key + '=' + enc(filters[key]));
+  }
+  const url = location.pathname + (parts.length ? '?' + parts.join('&') : '') + location.hash;
+  history.replaceState(null, '', url);
+}
+
+const channelSelect = $('channel');
+const levelSelect = $('level');
+const qInput = $('q');
+
+function addChannelOption(value, label = value) {
+  for (const o of channelSelect.options) if (o.value === value) return false;
+  const opt = new Option(label, value);
+  // Keep the names sorted after "all channels".
+  const after = [...channelSelect.options].slice(1).find((o) => o.value > value);
+  channelSelect.add(opt, after || null);
+  return true;
+}
+
+async function loadChannels() {
+  try {
+    const res = await fetch('api/channels', { cache: 'no-store' });
+    const data = await res.json();
+    const allow = data.allowlist || [];
+    // Globs of the allowlist are useful selections unless one of them is simply "everything".
+    if (allow.length > 1) for (const a of allow) addChannelOption(a, a);
+    for (const c of data.channels || []) addChannelOption(c.name);
+  } catch { /* the stream's stats will fill the list */ }
+}
+
+if (filters.channels) addChannelOption(filters.channels);
+channelSelect.value = filters.channels;
+levelSelect.value = filters.level;
+if (levelSelect.value !== filters.level) filters.level = '';
+qInput.value = filters.q;
+
+channelSelect.addEventListener('change', () => {
+  filters.channels = channelSelect.value;
+  applyFilters();
+  view.add(markerRecord('info', filters.channels ? `following ${filters.channels}` : 'following all channels'));
+  stream.connect(filters.channels, 'switching channels…');
+});
+levelSelect.addEventListener('change', () => {
+  filters.level = levelSelect.value;
+  applyFilters();
+});
+let qTimer = 0;
+qInput.addEventListener('input', () => {
+  clearTimeout(qTimer);
+  qTimer = setTimeout(() => {
+    filters.q = qInput.value;
+    applyFilters();
+  }, 40); // coalesce keystrokes, still instant to the eye
+});
+$('toolbar').addEventListener('submit', (e) => e.preventDefault());
+
+// ---- following ------------------------------------------------------------------------------
+
+$('live').addEventListener('click', () => view.goLive());
+$('pause').addEventListener('click', () => (view.following ? view.pause() : view.goLive()));
+$('clear').addEventListener('click', () => view.clear());
+document.addEventListener('keydown', (e) => {
+  const typing = e.target.closest?.('input, select, textarea');
+  if (e.key === 'End' && !typing && !e.ctrlKey && !e.altKey && !e.metaKey) {
+    e.preventDefault();
+    view.goLive();
+  } else if (e.key === '/' && !typing) {
+    e.preventDefault();
+    qInput.focus();
+    qInput.select();
+  } else if (e.key === 'Escape' && e.target === qInput && qInput.value) {
+    qInput.value = '';
+    qInput.dispatchEvent(new Event('input'));
+  }
+});
+
+// ---- downloads --------------------------------------------------------------------------------
+
+function download(ext) {
+  const lines = view.shown.map(ext === 'ndjson' ? toNdjson : toText);
+  const blob = new Blob([lines.join('\n') + (lines.length ? '\n' : '')],
+                        { type: ext === 'ndjson' ? 'application/x-ndjson' : 'text/plain' });
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `llmstreamer-${stamp}.${ext === 'ndjson' ? 'ndjson' : 'log'}`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 30000);
+}
+$('dl-ndjson').addEventListener('click', () => download('ndjson'));
+$('dl-text').addEventListener('click', () => download('text'));
+
+// ---- theme ------------------------------------------------------------------------------------
+
+const THEMES = ['auto', 'light', 'dark'];
+const THEME_LABEL = { auto: '◐ auto', light: '☀ light', dark: '☾ dark' };
+function currentTheme() { return document.documentElement.dataset.theme || 'auto'; }
+function showTheme() {
+  $('theme').textContent = THEME_LABEL[currentTheme()];
+  rateChart.draw();
+  tokenChart.draw();
+}
+$('theme').addEventListener('click', () => {
+  const next = THEMES[(THEMES.indexOf(currentTheme()) + 1) % THEMES.length];
+  if (next === 'auto') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = next;
+  try {
+    if (next === 'auto') localStorage.removeItem('llmstreamer.theme');
+    else localStorage.setItem('llmstreamer.theme', next);
+  } catch { /* not persisted */ }
+  showTheme();
+});
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', showTheme);
+
+// ---- connection status ------------------------------------------------------------------------
+// What the header says is composed from: the stream's state, Redis's state (from stats), and a
+// short-lived note after a reconnect ("nothing missed" or "after a gap").
+
+const status = { state: 'connecting', text: 'connecting…', redisDown: false, redisReason: '',
+                 note: null, awaitingFirst: false, lost: false };
+
+function showStatus() {
+  let state = status.state, text = status.text;
+  if (state === 'live' && status.redisDown) {
+    state = 'redis-down';
+    text = 'Redis unreachable' + (status.redisReason ? ' · ' + status.redisReason : '') +
+      ' · messages published meanwhile are lost';
+  } else if (state === 'live' && status.note && status.note.until > Date.now()) {
+    text = 'live · ' + status.note.text;
+    if (status.note.warn) state = 'live-gap';
+  }
+  $('status').dataset.state = state;
+  $('status-text').textContent = text;
+  $('status').title = text;
+  // The header's numbers come from the stream: while it is down they are old, and look it.
+  document.querySelector('.totals').classList.toggle('stale', !state.startsWith('live') && state !== 'redis-down');
+}
+setInterval(showStatus, 1000); // expire notes
+
+function note(text, warn, ms) {
+  status.note = { text, warn, until: Date.now() + ms };
+  showStatus();
+}
+
+let redisProbe = 0;
+async function learnRedisReason() {
+  if (Date.now() - redisProbe < 5000) return;
+  redisProbe = Date.now();
+  try {
+    const r = await (await fetch('readyz', { cache: 'no-store' })).json();
+    status.redisReason = r.ready ? '' : (r.reason || '').replace(/^not subscribed to Redis: /, '');
+  } catch { /* keep the last reason */ }
+  showStatus();
+}
+
+// ---- the stream -------------------------------------------------------------------------------
+
+let lastSeen = null; // newest message id rendered: {boot, seq}
+let wasLive = false;
+
+function firstEvent(isGap) {
+  if (!status.awaitingFirst) return;
+  status.awaitingFirst = false;
+  // A resuming gateway sends its gap (if any) before anything else.
+  if (!isGap && status.lost) {
+    note('resumed, nothing missed', false, 8000);
+    view.add(markerRecord('info', 'reconnected · resumed from the last event, nothing missed'));
+  }
+  status.lost = false;
+}
+
+const stream = new Stream({
+  opened(resumed) {
+    status.state = 'live';
+    status.text = 'live';
+    status.awaitingFirst = resumed;
+    showStatus();
+  },
+  status(state, text) {
+    // Mark the moment the stream was lost (once per outage; a deliberate switch is no outage).
+    if ((state === 'reconnecting' || state === 'unreachable') && status.state === 'live' &&
+        wasLive && !status.lost) {
+      status.lost = true;
+      view.add(markerRecord('lost', `connection lost · ${text}`));
     }
-    const lvl = document.createElement('span');
-    lvl.className = 'lvl lvl-' + level;
-    lvl.textContent = level || '-';
-    const msg = document.createElement('span');
-    msg.textContent = text; // text, never HTML
-    div.append(ts, ch, lvl, msg);
-    return div;
-  }
+    status.state = state;
+    status.text = text;
+    showStatus();
+  },
+  message(data, id) {
+    firstEvent(false);
+    wasLive = true;
+    const pid = parseId(id);
+    if (pid) {
+      // Never show an event twice, whatever the reconnect path.
+      if (lastSeen && pid.boot === lastSeen.boot && pid.seq <= lastSeen.seq) return;
+      lastSeen = pid;
+    }
+    view.add(parseRecord(data, id));
+  },
+  gap(g) {
+    firstEvent(true);
+    const missed = typeof g.missed === 'number' ? ` (${g.missed.toLocaleString('en-US')} missed)` : '';
+    view.add(markerRecord('gap', `gap · ${g.reason || 'unknown'} · ${g.message || 'events were lost'}${missed}`, g));
+    note(g.reason === 'redis-disconnected' ? 'Redis was down, messages lost' : 'resumed after a gap',
+         true, 30000);
+  },
+  stats(s) {
+    firstEvent(false);
+    wasLive = true;
+    onStats(s);
+  },
+  dropped(d) {
+    view.add(markerRecord('dropped', `disconnected by the gateway · ${d.message || d.reason || 'too slow'} · resuming`, d));
+  },
+  shutdown(d) {
+    view.add(markerRecord('shutdown', d.reason || 'gateway shutting down', d));
+  },
+});
 
-  function markerFor(text) {
-    const div = document.createElement('div');
-    div.className = 'line gap';
-    div.textContent = '— ' + text + ' —';
-    return div;
-  }
-
-  function queue(node) {
-    pending.push(node);
-    if (!frameQueued) {
-      frameQueued = true;
-      requestAnimationFrame(flush);
+let tokensSeen = false;
+function onStats(s) {
+  const now = Date.now(); // local time: the chart's "now" must not depend on clock skew
+  const rates = {}, tokens = {};
+  for (const [name, c] of Object.entries(s.channels || {})) {
+    rates[name] = Number(c.rate) || 0;
+    tokens[name] = Number(c.tokens_rate) || 0;
+    if (addChannelOption(name) && channelSelect.value !== filters.channels) {
+      channelSelect.value = filters.channels;
     }
   }
-
-  function flush() {
-    frameQueued = false;
-    if (pending.length > MAX_LINES) pending = pending.slice(-MAX_LINES);
-    const frag = document.createDocumentFragment();
-    frag.append(...pending);
-    if (!following) unseen += pending.length;
-    pending = [];
-    log.append(frag);
-    while (log.childElementCount > MAX_LINES) log.firstElementChild.remove();
-    countEl.textContent = log.childElementCount + ' lines';
-    if (following) log.scrollTop = log.scrollHeight;
-    else liveBtn.textContent = 'Paused · ' + unseen + ' new · Jump to live';
+  rateChart.push(now, rates);
+  tokenChart.push(now, tokens);
+  if (!tokensSeen && Number(s.tokens_rate) > 0) {
+    tokensSeen = true;
+    $('tokens-sub').textContent = 'per channel · last 2 min';
   }
-
-  function goLive() {
-    following = true;
-    unseen = 0;
-    liveBtn.hidden = true;
-    log.scrollTop = log.scrollHeight;
+  $('t-rate').textContent = formatRate(Number(s.rate) || 0);
+  $('t-tokens').textContent = tokensSeen ? formatRate(Number(s.tokens_rate) || 0) : '–';
+  $('t-received').textContent = count(Number(s.received) || 0);
+  $('t-clients').textContent = String(s.clients ?? '–');
+  const dropped = Number(s.dropped) || 0;
+  $('t-dropped-box').hidden = dropped === 0;
+  $('t-dropped').textContent = count(dropped);
+  const down = s.redis !== undefined && s.redis !== 'connected';
+  if (down !== status.redisDown) {
+    status.redisDown = down;
+    if (!down) status.redisReason = '';
+    showStatus();
   }
+  if (down) learnRedisReason();
+}
 
-  log.addEventListener('scroll', () => {
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 4;
-    if (atBottom && !following) goLive();
-    else if (!atBottom && following) {
-      following = false;
-      liveBtn.hidden = false;
-      liveBtn.textContent = 'Paused · 0 new · Jump to live';
-    }
-  });
-  liveBtn.addEventListener('click', goLive);
-  document.addEventListener('keydown', (e) => { if (e.key === 'End') goLive(); });
+// ---- start ------------------------------------------------------------------------------------
 
-  const params = new URLSearchParams(location.search);
-  const url = 'events' + (params.get('channels') ? '?channels=' + encodeURIComponent(params.get('channels')) : '');
-  const source = new EventSource(url);
-  source.onopen = () => setStatus('live', 'live');
-  source.onerror = () => setStatus(source.readyState === EventSource.CLOSED ? 'gateway unreachable' : 'reconnecting…',
-                                   'reconnecting');
-  source.onmessage = (e) => {
-    try { queue(lineFor(JSON.parse(e.data))); } catch (err) { queue(markerFor('unreadable event: ' + err)); }
-  };
-  source.addEventListener('gap', (e) => {
-    let text = 'gap';
-    try { text = 'gap: ' + (JSON.parse(e.data).message || 'events were lost'); } catch (err) { /* keep */ }
-    queue(markerFor(text));
-  });
-  source.addEventListener('stats', (e) => {
-    try {
-      const s = JSON.parse(e.data);
-      rateEl.textContent = Math.round(s.rate) + ' msg/s' + (s.redis === 'connected' ? '' : ' · Redis down');
-    } catch (err) { /* ignore */ }
-  });
-})();
+applyFilters();
+showTheme();
+loadChannels();
+stream.connect(filters.channels);
+
+// Read-only hook for the end-to-end tests (and the curious): numbers, never the live objects.
+Object.defineProperty(window, '__llmstreamer', {
+  value: Object.freeze({
+    maxLines: () => MAX_LINES,
+    renderedLines: () => view.renderedLines(),
+    lines: () => view.shown.map((r) => (r.kind === 'msg'
+      ? { kind: r.kind, id: r.id, channel: r.channel, level: r.level, msg: r.msg }
+      : { kind: r.kind, text: r.text })),
+    chartPoints: () => rateChart.points,
+    status: () => ({ state: $('status').dataset.state, text: $('status-text').textContent }),
+    lastEventId: () => stream.lastId,
+    paused: () => !view.following,
+    newLines: () => view.newWhilePaused,
+  }),
+});

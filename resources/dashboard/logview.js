@@ -1,0 +1,537 @@
+// The log view: parses envelopes into records, keeps a bounded store of them, and renders the
+// newest matching ones (at most `max` lines) into the DOM, batched once per animation frame.
+//
+// Everything from the stream is inserted with textContent, never as HTML.
+//
+// Following vs paused: while following, new lines are appended and the view sticks to the
+// bottom. Scrolling up (or expanding a line) pauses: the DOM is then frozen, so the line being
+// read cannot move or be dropped, and new lines are only counted. Going live rebuilds the view
+// from the store.
+
+export const LEVEL_RANK = { TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5, FATAL: 6 };
+const LEVEL_ALIASES = {
+  WARNING: 'WARN', ERR: 'ERROR', CRITICAL: 'FATAL', CRIT: 'FATAL', PANIC: 'FATAL',
+  EMERG: 'FATAL', ALERT: 'FATAL', NOTICE: 'INFO', INFORMATION: 'INFO', DBG: 'DEBUG',
+  VERBOSE: 'DEBUG',
+};
+const MSG_DISPLAY_CHARS = 2000; // longer messages are cut in the line (the payload expands whole)
+
+export function normLevel(v) {
+  if (typeof v === 'number') { // pino/bunyan numeric levels
+    return v >= 60 ? 'FATAL' : v >= 50 ? 'ERROR' : v >= 40 ? 'WARN' : v >= 30 ? 'INFO'
+      : v >= 20 ? 'DEBUG' : 'TRACE';
+  }
+  if (typeof v !== 'string') return '';
+  const s = v.trim().toUpperCase();
+  const n = LEVEL_ALIASES[s] || s;
+  return LEVEL_RANK[n] ? n : '';
+}
+
+// Plain-text lines: loggers print the level as an upper-case word, or as level=xxx.
+const GUESS_WORD = /\b(FATAL|CRITICAL|PANIC|ERROR|WARNING|WARN|INFO|DEBUG|TRACE)\b/;
+const GUESS_KV = /\blevel["']?\s*[=:]\s*["']?([a-zA-Z]+)/i;
+export function guessLevel(text) {
+  const head = text.length > 300 ? text.slice(0, 300) : text;
+  const kv = GUESS_KV.exec(head);
+  if (kv && normLevel(kv[1])) return normLevel(kv[1]);
+  const w = GUESS_WORD.exec(head);
+  return w ? normLevel(w[1]) : '';
+}
+
+// A field by its dotted OpenTelemetry name, flat ("gen_ai.usage.input_tokens": 1) or nested.
+function field(obj, name) {
+  if (obj[name] !== undefined) return obj[name];
+  let v = obj;
+  for (const part of name.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = v[part];
+  }
+  return v;
+}
+
+function num(v) {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+function str(v) {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+// A record of one message event. `raw` is the envelope exactly as received (for NDJSON and the
+// expanded view); everything else is what a line shows.
+export function parseRecord(raw, id) {
+  let env;
+  try {
+    env = JSON.parse(raw);
+  } catch (err) {
+    return markerRecord('error', `unreadable event ${id || ''}: ${err.message}`);
+  }
+  const p = env.payload;
+  const rec = {
+    kind: 'msg', id: env.id || id || '', ts: num(env.ts) || Date.now(),
+    channel: str(env.channel), level: '', service: '', msg: '', err: '', obj: false,
+    model: '', tin: undefined, tout: undefined, dur: undefined, ttft: undefined,
+    raw, open: false,
+  };
+  if (p !== null && typeof p === 'object' && !Array.isArray(p)) {
+    rec.obj = true;
+    rec.service = str(p.service ?? p['service.name']);
+    rec.msg = str(p.msg ?? p.message ?? p.text ?? p.event);
+    if (!rec.msg) rec.msg = JSON.stringify(p);
+    rec.level = normLevel(p.level ?? p.severity ?? p.lvl ?? p.levelname) || guessLevel(rec.msg);
+    rec.err = str(field(p, 'error.type'));
+    rec.model = str(field(p, 'gen_ai.request.model') ?? field(p, 'gen_ai.response.model'));
+    rec.tin = num(field(p, 'gen_ai.usage.input_tokens'));
+    rec.tout = num(field(p, 'gen_ai.usage.output_tokens'));
+    rec.dur = num(p.duration_ms);
+    rec.ttft = num(p.ttft_ms);
+  } else {
+    rec.msg = str(p);
+    rec.level = guessLevel(rec.msg);
+  }
+  if (rec.msg.length > MSG_DISPLAY_CHARS) rec.msg = rec.msg.slice(0, MSG_DISPLAY_CHARS) + '…';
+  return rec;
+}
+
+// A visible, never-filtered line about the stream itself: a gap, a disconnect, a shutdown.
+export function markerRecord(kind, text, data = null) {
+  return { kind, text, data, ts: Date.now(), id: '' };
+}
+
+function payloadOf(rec) {
+  try { return JSON.parse(rec.raw).payload; } catch { return rec.raw; }
+}
+
+// Text searched by the filter: the columns and the whole payload (so request ids match too).
+function hay(rec) {
+  if (rec.hay === undefined) {
+    const p = payloadOf(rec);
+    rec.hay = `${rec.channel} ${rec.level} ${rec.service} ${typeof p === 'string' ? p : JSON.stringify(p)}`;
+  }
+  return rec.hay;
+}
+
+export function compileMatcher({ channels, q, level }) {
+  const globs = channels ? channels.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const sel = globs.map(globToRegExp);
+  const min = LEVEL_RANK[normLevel(level || '')] || 0;
+  let regex = null, needle = '', error = '';
+  const m = /^\/(.+)\/([a-z]*)$/s.exec(q || '');
+  if (m) {
+    try {
+      regex = new RegExp(m[1], m[2].replace(/[gy]/g, '')); // g/y would make test() stateful
+    } catch (e) {
+      error = e.message;
+    }
+  } else if (q) {
+    needle = q.toLowerCase();
+  }
+  const match = (rec) => {
+    if (rec.kind !== 'msg') return true; // markers are never hidden
+    if (sel.length && !sel.some((re) => re.test(rec.channel))) return false;
+    if (min && (LEVEL_RANK[rec.level] || 0) < min) return false;
+    if (regex) return regex.test(hay(rec));
+    if (needle) {
+      if (rec.hayLower === undefined) rec.hayLower = hay(rec).toLowerCase();
+      return rec.hayLower.includes(needle);
+    }
+    return true;
+  };
+  return { match, error };
+}
+
+// The gateway's channel globs: *, ?, [a-z] and [!a-z].
+export function globToRegExp(glob) {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[' && glob.indexOf(']', i + 2) > 0) {
+      const end = glob.indexOf(']', i + 2);
+      let set = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
+      if (set[0] === '!') set = '^' + set.slice(1);
+      re += '[' + set + ']';
+      i = end;
+    } else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp('^' + re + '$', 's');
+}
+
+// ---- formatting -------------------------------------------------------------------------------
+
+const pad = (n, w = 2) => String(n).padStart(w, '0');
+export function clock(ts) {
+  const d = new Date(ts);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+export function count(n) {
+  if (n >= 1e6) return (n / 1e6).toFixed(n >= 1e7 ? 0 : 1) + 'M';
+  if (n >= 1e3) return (n / 1e3).toFixed(n >= 1e4 ? 0 : 1) + 'k';
+  return String(Math.round(n));
+}
+export function millis(ms) {
+  return ms >= 1000 ? (ms / 1000).toFixed(ms >= 10000 ? 1 : 2) + ' s' : Math.round(ms) + ' ms';
+}
+const shortModel = (m) => m.slice(m.lastIndexOf('/') + 1);
+
+function chips(rec) {
+  const out = [];
+  if (rec.model) out.push(['model', shortModel(rec.model), rec.model]);
+  if (rec.tin !== undefined || rec.tout !== undefined) {
+    const a = rec.tin !== undefined ? count(rec.tin) : '?';
+    const b = rec.tout !== undefined ? count(rec.tout) : '…';
+    out.push(['tok', `${a} → ${b}`, `tokens in ${rec.tin ?? '?'}, out ${rec.tout ?? '?'}`]);
+  }
+  if (rec.dur !== undefined) out.push(['dur', millis(rec.dur), `duration ${rec.dur} ms`]);
+  if (rec.ttft !== undefined) out.push(['ttft', millis(rec.ttft), `time to first token ${rec.ttft} ms`]);
+  return out;
+}
+
+export function toText(rec) {
+  const time = new Date(rec.ts).toISOString();
+  if (rec.kind !== 'msg') return `${time} -- ${rec.text}`;
+  const p = payloadOf(rec);
+  const msg = rec.obj ? str(p.msg ?? p.message ?? p.text ?? p.event) || JSON.stringify(p) : str(p);
+  const extra = chips(rec).map(([k, , title]) => (k === 'model' ? 'model=' + rec.model : title));
+  if (rec.err) extra.unshift('error.type=' + rec.err);
+  return [time, rec.channel, rec.level || '-', rec.service || '-', msg, ...extra].join(' ');
+}
+
+export function toNdjson(rec) {
+  if (rec.kind !== 'msg') return JSON.stringify({ event: rec.kind, ts: rec.ts, message: rec.text, data: rec.data });
+  // An object payload keeps the producer's bytes, which may include line breaks.
+  return rec.raw.includes('\n') || rec.raw.includes('\r') ? JSON.stringify(JSON.parse(rec.raw)) : rec.raw;
+}
+
+// ---- the view ---------------------------------------------------------------------------------
+
+class Ring {
+  constructor(capacity) {
+    this.cap = capacity;
+    this.clear();
+  }
+  clear() {
+    this.buf = new Array(this.cap);
+    this.start = 0;
+    this.size = 0;
+  }
+  push(x) {
+    if (this.size < this.cap) {
+      this.buf[(this.start + this.size++) % this.cap] = x;
+    } else {
+      this.buf[this.start] = x;
+      this.start = (this.start + 1) % this.cap;
+    }
+  }
+  at(i) { return this.buf[(this.start + i) % this.cap]; } // 0 = oldest
+}
+
+function span(cls, text) {
+  const s = document.createElement('span');
+  s.className = cls;
+  s.textContent = text;
+  return s;
+}
+
+const CHUNK = 25; // lines per chunk element (see append())
+const LINE_PX = 20; // height of every line, as in style.css
+
+// Full chunks are sized by the stylesheet; a partial one gets its exact height inline.
+// A chunk holding an expanded line (of unknown height) is always rendered.
+function markOpen(chunk) {
+  chunk.classList.toggle('has-open', !!chunk.querySelector(':scope > .line.open'));
+}
+
+function sizeChunk(chunk) {
+  const n = chunk.childElementCount;
+  chunk.style.containIntrinsicBlockSize = n === CHUNK ? '' : n * LINE_PX + 'px';
+}
+
+const CHIP_KINDS = ['model', 'tok', 'dur', 'ttft'];
+function template(withChips) {
+  const div = document.createElement('div');
+  div.className = withChips ? 'line llm' : 'line';
+  for (const cls of ['t', 'c', 'l', 's', 'm']) div.append(span(cls, ' '));
+  if (withChips) {
+    const box = document.createElement('span');
+    box.className = 'x';
+    for (const kind of CHIP_KINDS) box.append(span('chip ' + kind, ' '));
+    div.append(box);
+  }
+  return div;
+}
+const LINE = template(false);
+const LLM_LINE = template(true);
+
+export class LogView {
+  // max: lines rendered at most; the store keeps `storeFactor` times as many records so that a
+  // new filter has something to show.
+  constructor(el, { max, storeFactor = 4, channelClass, onUpdate }) {
+    this.el = el;
+    this.max = max;
+    this.store = new Ring(max * storeFactor);
+    this.channelClass = channelClass; // name -> colour class, shared with the charts
+    this.onUpdate = onUpdate;
+    this.shown = []; // records rendered, in DOM order (one .line each)
+    this.pending = []; // matching records waiting for the next frame
+    this.following = true;
+    this.newWhilePaused = 0;
+    this.match = () => true;
+    this.frameQueued = false;
+    this.autoTop = 0; // scrollTop we set ourselves; a scroll above it is the user's
+    this.recordOf = new WeakMap(); // line element -> record
+    el.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    el.addEventListener('click', (e) => this.onClick(e));
+  }
+
+  add(rec) {
+    this.store.push(rec);
+    if (!this.match(rec)) return;
+    if (this.following) {
+      this.pending.push(rec);
+      // Frames can stall (background tab): what waits is bounded too.
+      if (this.pending.length > 2 * this.max) this.pending.splice(0, this.pending.length - this.max);
+    } else {
+      this.newWhilePaused++;
+    }
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.frameQueued) return;
+    this.frameQueued = true;
+    requestAnimationFrame(() => this.flush());
+  }
+
+  flush() {
+    this.frameQueued = false;
+    if (this.following && this.pending.length) {
+      const batch = this.pending;
+      this.pending = [];
+      if (batch.length >= this.max) {
+        this.render(batch.slice(-this.max));
+      } else {
+        this.append(batch);
+        for (const rec of batch) this.shown.push(rec);
+        const excess = this.shown.length - this.max;
+        if (excess > 0) {
+          this.removeOldest(excess);
+          this.shown.splice(0, excess);
+        }
+        this.stickToBottom();
+      }
+    }
+    this.onUpdate();
+  }
+
+  // The DOM is #log > .chunk × n > .line × CHUNK. Chunks, not lines, carry
+  // `content-visibility: auto`: the browser skips style, layout and paint of every chunk out of
+  // view, and tracks a hundred chunks rather than thousands of lines. Every line is exactly
+  // LINE_PX high (an expanded line makes its chunk always rendered), so a chunk's size is known
+  // without rendering it: full chunks get it from the stylesheet, partial ones from sizeChunk().
+  append(records) {
+    let last = this.el.lastElementChild;
+    let room = last ? CHUNK - last.childElementCount : 0;
+    if (room > 0) {
+      const frag = document.createDocumentFragment();
+      for (let i = 0; i < room && i < records.length; i++) frag.append(this.node(records[i]));
+      last.append(frag);
+      sizeChunk(last);
+      markOpen(last);
+    }
+    if (records.length <= room) return;
+    const chunks = document.createDocumentFragment();
+    for (let i = Math.max(room, 0); i < records.length; i += CHUNK) {
+      const chunk = document.createElement('div');
+      chunk.className = 'chunk';
+      const end = Math.min(i + CHUNK, records.length);
+      for (let k = i; k < end; k++) chunk.append(this.node(records[k]));
+      sizeChunk(chunk);
+      markOpen(chunk);
+      chunks.append(chunk);
+    }
+    this.el.append(chunks);
+  }
+
+  removeOldest(n) {
+    while (n > 0) {
+      const first = this.el.firstElementChild;
+      const count = first.childElementCount;
+      if (count <= n) {
+        first.remove();
+        n -= count;
+      } else {
+        const range = document.createRange();
+        range.setStartBefore(first.firstChild);
+        range.setEndAfter(first.children[n - 1]);
+        range.deleteContents();
+        sizeChunk(first);
+        n = 0;
+      }
+    }
+  }
+
+  // Replaces the DOM with `list` (records, oldest first).
+  render(list) {
+    this.el.replaceChildren();
+    this.append(list);
+    this.shown = list;
+    if (this.following) this.stickToBottom();
+  }
+
+  // The newest `max` matching records of the store.
+  rebuild() {
+    const list = [];
+    for (let i = this.store.size - 1; i >= 0 && list.length < this.max; i--) {
+      const rec = this.store.at(i);
+      if (this.match(rec)) list.push(rec);
+    }
+    list.reverse();
+    this.pending = [];
+    this.render(list);
+    this.onUpdate();
+  }
+
+  stickToBottom(again = 2) {
+    this.el.scrollTop = this.el.scrollHeight;
+    this.autoTop = this.el.scrollTop;
+    // Safety net: should anything below change height in the next frames (fonts, an expanded
+    // line being laid out), the bottom moves; follow it.
+    if (again > 0) {
+      requestAnimationFrame(() => {
+        const el = this.el;
+        if (this.following && el.scrollHeight - el.scrollTop - el.clientHeight >= 1) this.stickToBottom(again - 1);
+      });
+    }
+  }
+
+  setMatcher(match) {
+    this.match = match;
+    this.following = true;
+    this.newWhilePaused = 0;
+    this.rebuild();
+  }
+
+  pause() {
+    if (!this.following) return;
+    this.following = false;
+    this.newWhilePaused = this.pending.length; // arrived, never rendered
+    this.pending = [];
+    this.onUpdate();
+  }
+
+  goLive() {
+    const was = this.following;
+    this.following = true;
+    this.newWhilePaused = 0;
+    if (was) {
+      this.stickToBottom();
+      this.onUpdate();
+    } else {
+      this.rebuild();
+    }
+  }
+
+  clear() {
+    this.following = true;
+    this.store.clear();
+    this.pending = [];
+    this.newWhilePaused = 0;
+    this.render([]);
+    this.onUpdate();
+  }
+
+  onScroll() {
+    const el = this.el;
+    const top = el.scrollTop;
+    const atBottom = el.scrollHeight - top - el.clientHeight < 4;
+    if (this.following) {
+      // Our own scrolls land at autoTop; content only ever grows below it. Anything above
+      // autoTop is the user scrolling up.
+      if (!atBottom && top < this.autoTop - 2) this.pause();
+    } else if (atBottom) {
+      this.goLive();
+    }
+  }
+
+  onClick(e) {
+    if (e.target.closest('.detail')) return; // selecting text in an expanded payload
+    const line = e.target.closest('.line');
+    if (!line || !this.recordOf.has(line)) return;
+    if (String(getSelection() || '')) return; // the user is selecting text, not clicking
+    const rec = this.recordOf.get(line);
+    rec.open = !rec.open;
+    if (rec.open) {
+      line.classList.add('open');
+      line.append(this.detail(rec));
+      this.pause(); // keep the line in place while it is read
+    } else {
+      line.classList.remove('open');
+      line.querySelector('.detail')?.remove();
+    }
+    markOpen(line.parentElement);
+  }
+
+  detail(rec) {
+    const box = document.createElement('div');
+    box.className = 'detail';
+    const p = payloadOf(rec);
+    box.append(
+      span('meta', `id ${rec.id} · ${rec.channel} · received ${new Date(rec.ts).toISOString()}`),
+      Object.assign(document.createElement('pre'), {
+        className: 'payload',
+        textContent: typeof p === 'string' ? p : JSON.stringify(p, null, 2),
+      }));
+    return box;
+  }
+
+  // Lines are cloned from templates (one native call per line) and filled through their text
+  // nodes: this is the hot path at thousands of lines per second.
+  node(rec) {
+    if (rec.kind !== 'msg') {
+      const div = document.createElement('div');
+      div.className = 'line marker m-' + rec.kind;
+      div.append(span('t', clock(rec.ts)), span('mtext', rec.text));
+      return div;
+    }
+    const cs = chips(rec);
+    const div = (cs.length ? LLM_LINE : LINE).cloneNode(true);
+    if (rec.level) div.className += ' L-' + rec.level;
+    const [t, c, l, s, m] = div.children;
+    t.firstChild.data = clock(rec.ts);
+    c.firstChild.data = rec.channel;
+    c.className = 'c ' + this.channelClass(rec.channel);
+    l.firstChild.data = rec.level || '·';
+    s.firstChild.data = rec.service;
+    m.firstChild.data = rec.msg;
+    if (rec.err) m.prepend(span('etype', rec.err));
+    if (cs.length) {
+      const box = div.children[5].children;
+      for (let i = 0; i < CHIP_KINDS.length; i++) {
+        const chip = cs.find((x) => x[0] === CHIP_KINDS[i]);
+        if (chip) {
+          box[i].firstChild.data = chip[1];
+          box[i].title = chip[2];
+        } else {
+          box[i].classList.add('none');
+        }
+      }
+    }
+    if (rec.open) {
+      div.classList.add('open');
+      div.append(this.detail(rec));
+    }
+    this.recordOf.set(div, rec);
+    return div;
+  }
+
+  // Message lines currently rendered (markers excluded).
+  renderedLines() {
+    let n = 0;
+    for (const rec of this.shown) if (rec.kind === 'msg') n++;
+    return n;
+  }
+}

@@ -1,0 +1,26 @@
+# Included from tests/CMakeLists.txt: end-to-end tests of the dashboard in real headless Chromium
+# (Debian's chromium, driven by playwright-core from tests/package.json, which
+# scripts/install-deps.sh installs with `npm ci`; nothing is downloaded at run time). The tests
+# start their own redis-server and the gateway and producer binaries built here.
+find_program(NODE_EXECUTABLE node)
+find_program(REDIS_CLI_EXECUTABLE redis-cli)
+find_program(CHROMIUM_EXECUTABLE chromium)
+if(NOT NODE_EXECUTABLE OR NOT REDIS_CLI_EXECUTABLE OR NOT CHROMIUM_EXECUTABLE)
+    message(WARNING "dashboard_e2e is not registered: it needs node, redis-cli and chromium "
+                    "(scripts/install-deps.sh installs them)")
+    return()
+endif()
+
+set(dashboard_e2e_dir ${CMAKE_CURRENT_SOURCE_DIR}/e2e)
+add_test(NAME dashboard_e2e
+    COMMAND ${NODE_EXECUTABLE} --test --test-concurrency=1 --test-reporter=spec
+            ${dashboard_e2e_dir}/dashboard.test.mjs
+            ${dashboard_e2e_dir}/restart.test.mjs
+            ${dashboard_e2e_dir}/burst.test.mjs
+    WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+# RUN_SERIAL: the burst measures responsiveness, so nothing else may share the CPUs meanwhile.
+set_tests_properties(dashboard_e2e PROPERTIES
+    LABELS e2e
+    TIMEOUT 240
+    RUN_SERIAL TRUE
+    ENVIRONMENT "LLMSTREAMER_GATEWAY=$<TARGET_FILE:llmstreamer-gateway>;LLMSTREAMER_PRODUCER=$<TARGET_FILE:llmstreamer-producer>;REDIS_SERVER=${REDIS_SERVER_EXECUTABLE};REDIS_CLI=${REDIS_CLI_EXECUTABLE};CHROMIUM=${CHROMIUM_EXECUTABLE}")

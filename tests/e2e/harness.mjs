@@ -1,0 +1,277 @@
+// Test harness for the dashboard's end-to-end tests: a private redis-server on a free loopback
+// port, the real gateway binary on --port 0, the real producer binary, and Debian's Chromium
+// driven by playwright-core (no browser is ever downloaded). Every process started here is
+// killed when the test process ends, whether the tests passed or not.
+//
+// Paths come from the environment (set by ctest, see tests/dashboard.cmake):
+//   LLMSTREAMER_GATEWAY, LLMSTREAMER_PRODUCER, REDIS_SERVER, REDIS_CLI, CHROMIUM
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch (err) {
+  throw new Error('playwright-core is not installed: run scripts/install-deps.sh ' +
+                  `(npm ci --prefix tests) (${err.message})`);
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const bin = {
+  gateway: process.env.LLMSTREAMER_GATEWAY || path.join(root, 'build/gateway/llmstreamer-gateway'),
+  producer: process.env.LLMSTREAMER_PRODUCER || path.join(root, 'build/producer/llmstreamer-producer'),
+  redisServer: process.env.REDIS_SERVER || 'redis-server',
+  redisCli: process.env.REDIS_CLI || 'redis-cli',
+  chromium: process.env.CHROMIUM || '/usr/bin/chromium',
+};
+
+// ---- process bookkeeping ----------------------------------------------------------------------
+
+const children = new Set();
+const tempDirs = new Set();
+
+function track(child) {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+export function killAll() {
+  for (const child of children) {
+    try { child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+  for (const dir of tempDirs) {
+    try { rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
+  }
+  tempDirs.clear();
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+function tempDir(prefix) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+const exited = (child) => (child.exitCode !== null || child.signalCode !== null
+  ? Promise.resolve(child.exitCode)
+  : new Promise((resolve) => child.once('exit', (code) => resolve(code))));
+
+// ---- waiting on conditions (never fixed sleeps) -----------------------------------------------
+
+export async function waitFor(fn, { timeout = 10000, interval = 50, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}` +
+                      (last instanceof Error ? `: ${last.message}` : ''));
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+// Waits for a line of a child's output matching re; returns the match.
+function waitForOutput(child, stream, re, timeout, what) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}; output:\n${buf}`)), timeout);
+    const onData = (d) => {
+      buf += d;
+      const m = re.exec(buf);
+      if (m) done(null, m);
+    };
+    const onExit = (code) => done(new Error(`${what}: process exited (${code}); output:\n${buf}`));
+    function done(err, m) {
+      clearTimeout(timer);
+      child[stream].off('data', onData);
+      child.off('exit', onExit);
+      if (err) reject(err); else resolve(m);
+    }
+    child[stream].setEncoding('utf8');
+    child[stream].on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// ---- redis --------------------------------------------------------------------------------------
+
+export async function startRedis(port) {
+  for (let attempt = 0; ; attempt++) {
+    const p = port || await freePort();
+    const dir = tempDir('llmstreamer-redis-');
+    const proc = track(spawn(bin.redisServer, [
+      '--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    try {
+      await waitFor(async () => (await redisCli(p, 'PING')).trim() === 'PONG',
+                    { timeout: 5000, what: 'redis-server to answer PING' });
+      return {
+        port: p,
+        url: `redis://127.0.0.1:${p}`,
+        proc,
+        async stop() {
+          proc.kill('SIGKILL');
+          await exited(proc);
+        },
+      };
+    } catch (err) {
+      proc.kill('SIGKILL');
+      if (port || attempt >= 2) throw err;
+    }
+  }
+}
+
+export function redisCli(port, ...args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin.redisCli, ['-h', '127.0.0.1', '-p', String(port), ...args],
+                        { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 && !out.startsWith('Could not connect')
+      ? resolve(out) : reject(new Error(`redis-cli ${args.join(' ')}: exit ${code} ${out}`))));
+  });
+}
+
+export async function publish(redis, channel, message) {
+  await redisCli(redis.port, 'PUBLISH', channel, message);
+}
+
+// Publishes lines through the real producer (`pipe` exits once Redis acknowledged them all).
+export async function publishLines(redis, channel, lines) {
+  const child = track(spawn(bin.producer, ['--redis-url', redis.url, 'pipe', '--channel', channel],
+                            { stdio: ['pipe', 'ignore', 'pipe'] }));
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  child.stdin.end(lines.join('\n') + '\n');
+  const code = await exited(child);
+  if (code !== 0) throw new Error(`producer pipe exited ${code}: ${err}`);
+}
+
+// `llmstreamer-producer simulate`; resolves with the child (wait on `done`).
+export function simulate(redis, { rate, duration, seed = 7, service = 'vllm-01' }) {
+  const args = ['--redis-url', redis.url, 'simulate', '--rate', String(rate), '--seed', String(seed),
+                '--service', service];
+  if (duration) args.push('--duration', String(duration));
+  const child = track(spawn(bin.producer, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  return {
+    child,
+    done: exited(child).then((code) => {
+      if (code !== 0 && code !== null) throw new Error(`producer simulate exited ${code}: ${err}`);
+      return code;
+    }),
+    stop() { child.kill('SIGTERM'); return exited(child); },
+  };
+}
+
+// ---- gateway ----------------------------------------------------------------------------------
+
+export async function startGateway(redis, { port = 0, timeout = 15000 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const proc = track(spawn(bin.gateway, [
+      '--bind', '127.0.0.1', '--port', String(port), '--redis-url', redis.url, '--channels', 'logs:*',
+    ], { stdio: ['ignore', 'pipe', 'pipe'],
+         env: { ...process.env, QT_LOGGING_RULES: 'llmstreamer.*.info=false' } }));
+    let stderr = '';
+    proc.stderr.on('data', (d) => { stderr += d; });
+    try {
+      const m = await waitForOutput(proc, 'stdout', /listening on (http:\/\/127\.0\.0\.1:(\d+))/,
+                                    Math.max(1000, deadline - Date.now()), 'the gateway to listen');
+      const gw = {
+        url: m[1],
+        port: Number(m[2]),
+        proc,
+        stderr: () => stderr,
+        async kill(signal = 'SIGKILL') {
+          proc.kill(signal);
+          await exited(proc);
+        },
+      };
+      await waitFor(async () => (await fetch(gw.url + '/readyz')).ok,
+                    { timeout: Math.max(1000, deadline - Date.now()), what: 'gateway /readyz' });
+      return gw;
+    } catch (err) {
+      proc.kill('SIGKILL');
+      await exited(proc);
+      // The old port may take a moment to be free again after a restart.
+      if (!port || Date.now() > deadline) throw new Error(`${err.message}\nstderr: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+export async function metric(gw, name, channel) {
+  const text = await (await fetch(gw.url + '/metrics')).text();
+  const re = new RegExp(`^${name}\\{channel="${channel}"\\} (\\S+)$`, 'm');
+  const m = re.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+// ---- browser ------------------------------------------------------------------------------------
+
+export async function launchBrowser({ width = 1280, height = 800, colorScheme = 'dark' } = {}) {
+  const dir = tempDir('llmstreamer-chromium-');
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: bin.chromium,
+    headless: true,
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync',
+           '--disable-dev-shm-usage'],
+    viewport: { width, height },
+    colorScheme,
+    acceptDownloads: true,
+    timeout: 30000,
+  });
+  const page = context.pages()[0] || await context.newPage();
+  // Everything the page complains about (CSP violations, exceptions) fails the tests.
+  const problems = [];
+  page.on('pageerror', (err) => problems.push('pageerror: ' + err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push('console: ' + msg.text());
+  });
+  return { context, page, problems, close: () => context.close() };
+}
+
+// Debug hook of the page (see resources/dashboard/app.js).
+export const hook = (page, fn, ...args) =>
+  page.evaluate(([f, a]) => window.__llmstreamer[f](...a), [fn, args]);
+
+export async function waitLive(page, timeout = 10000) {
+  await page.waitForFunction(() => window.__llmstreamer?.status().state === 'live', null, { timeout });
+}
+
+export async function messageTexts(page) {
+  return (await hook(page, 'lines')).filter((l) => l.kind === 'msg').map((l) => l.msg);
+}
