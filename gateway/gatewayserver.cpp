@@ -181,12 +181,23 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
             {{"Retry-After", "5"}});
         return;
     }
+    int tail = 0;
+    if (query.hasQueryItem(QStringLiteral("tail"))) {
+        bool ok = false;
+        tail = query.queryItemValue(QStringLiteral("tail")).toInt(&ok);
+        if (!ok || tail < 0) {
+            respondText(responder, Status::BadRequest,
+                        QStringLiteral("tail= must be a number of events (0 or more)"));
+            return;
+        }
+        tail = std::min(tail, m_config.history); // more than the history holds is all of it
+    }
     QByteArray lastEventId = request.value("Last-Event-ID");
     if (lastEventId.isEmpty())
         lastEventId =
             query.queryItemValue(QStringLiteral("last_event_id"), QUrl::FullyDecoded).toUtf8();
     m_hub->addClient(std::make_unique<SseClient>(std::move(responder), selection),
-                     lastEventId.trimmed());
+                     lastEventId.trimmed(), tail);
 }
 
 void GatewayServer::serveStatic(const QString &path, QHttpServerResponder &responder)
@@ -212,7 +223,7 @@ void GatewayServer::serveStatic(const QString &path, QHttpServerResponder &respo
     respond(responder, Status::Ok, type, file.readAll(),
             {{"Content-Security-Policy",
               "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-              "connect-src 'self'; frame-ancestors 'none'"},
+              "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"},
              {"Referrer-Policy", "no-referrer"}});
 }
 

@@ -131,7 +131,7 @@ bool Hub::writeOrDrop(SseClient *client, const QByteArray &frame)
     return true;
 }
 
-void Hub::addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEventId)
+void Hub::addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEventId, int tail)
 {
     SseClient *c = client.get();
     ++m_clientsAccepted;
@@ -154,7 +154,14 @@ void Hub::addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEve
     Q_EMIT clientCountChanged(clientCount());
 
     if (lastEventId.isEmpty()) {
-        c->live = true;
+        // A fresh stream starts live, or with the newest `tail` events of the history (a new
+        // browser tab then shows recent lines at once).
+        const qint64 from =
+            std::max(m_ring.isEmpty() ? m_seq + 1 : m_ring.firstSeq(), m_seq - tail + 1);
+        c->cursor = from - 1;
+        c->live = tail <= 0 || from > m_seq;
+        if (!c->live)
+            pump(c);
         return;
     }
     // Resume: find the first event the client has not seen.

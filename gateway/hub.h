@@ -64,8 +64,9 @@ public:
     void setRedisSubscribed(bool subscribed, const QString &reason = {});
 
     // Takes over a client whose response head is not written yet; `lastEventId` is what it
-    // asked to resume from (empty for a fresh stream).
-    void addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEventId);
+    // asked to resume from (empty for a fresh stream, which then gets the newest `tail` events
+    // of the history first).
+    void addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEventId, int tail = 0);
     void closeAllClients(const QByteArray &reason);
     int clientCount() const { return int(m_clients.size()); }
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs every package LLM Streamer needs to build, run and test on Debian 12.
 # Idempotent: packages already present are not touched and apt is not even called.
-# Usage: scripts/install-deps.sh [--build-only]
+# Usage: scripts/install-deps.sh [--build-only | --run]
+#   (default)     everything: build, run and test packages, and the tests' npm packages
+#   --build-only  what building needs
+#   --run         what scripts/run.sh needs: building, redis-server, curl
 set -euo pipefail
 
 build_pkgs=(
@@ -9,7 +12,8 @@ build_pkgs=(
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev libqt6opengl6-dev
     libhiredis-dev
 )
-test_pkgs=(redis-server redis-tools curl xvfb chromium fonts-dejavu-core)
+run_pkgs=(redis-server redis-tools curl)
+test_pkgs=("${run_pkgs[@]}" xvfb chromium fonts-dejavu-core)
 # Node.js may come from elsewhere than Debian (its bundled npm then conflicts with Debian's npm
 # package): only ask apt for what is missing as a command.
 command -v node >/dev/null || test_pkgs+=(nodejs)
@@ -33,10 +37,13 @@ install_npm_deps() {
     echo "$sum" >"$stamp"
 }
 
-pkgs=("${build_pkgs[@]}")
-if [[ "${1:-}" != "--build-only" ]]; then
-    pkgs+=("${test_pkgs[@]}")
-fi
+profile=${1:-all}
+case "$profile" in
+all) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+--build-only) pkgs=("${build_pkgs[@]}") ;;
+--run) pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
+*) echo "usage: $0 [--build-only | --run]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -47,7 +54,7 @@ done
 
 if ((${#missing[@]} == 0)); then
     echo "install-deps: all ${#pkgs[@]} packages present"
-    if [[ "${1:-}" != "--build-only" ]]; then install_npm_deps; fi
+    if [[ $profile == all ]]; then install_npm_deps; fi
     exit 0
 fi
 
@@ -64,4 +71,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-if [[ "${1:-}" != "--build-only" ]]; then install_npm_deps; fi
+if [[ $profile == all ]]; then install_npm_deps; fi

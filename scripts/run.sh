@@ -10,14 +10,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 port=${LLMSTREAMER_PORT:-8000}
 
-need_install=0
-for cmd in cmake g++ redis-server; do command -v "$cmd" >/dev/null || need_install=1; done
-pkg-config --exists hiredis 2>/dev/null || need_install=1
-[ -d /usr/lib/x86_64-linux-gnu/cmake/Qt6HttpServer ] || [ -n "$(find /usr/lib -maxdepth 3 -name Qt6HttpServerConfig.cmake -print -quit 2>/dev/null)" ] || need_install=1
-if ((need_install)); then
-    "$root/scripts/install-deps.sh" --build-only
-    command -v redis-server >/dev/null || "$root/scripts/install-deps.sh"
-fi
+# Only what running needs; scripts/install-deps.sh does nothing when all is present.
+"$root/scripts/install-deps.sh" --run
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"${JOBS:-2}" --target llmstreamer-gateway llmstreamer-producer

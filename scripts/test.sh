@@ -10,7 +10,8 @@ jobs=${JOBS:-2}
 "$root/scripts/install-deps.sh"
 # Share the compiler cache between checkouts (CI builds a fresh clone each time).
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMSTREAMER_WERROR=ON
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMSTREAMER_WERROR=ON \
+    -DLLMSTREAMER_REQUIRE_E2E=ON
 cmake --build "$build" -j"$jobs"
 cd "$build"
 ctest --output-on-failure --no-tests=error -j"$jobs" "$@"

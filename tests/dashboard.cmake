@@ -6,6 +6,11 @@ find_program(NODE_EXECUTABLE node)
 find_program(REDIS_CLI_EXECUTABLE redis-cli)
 find_program(CHROMIUM_EXECUTABLE chromium)
 if(NOT NODE_EXECUTABLE OR NOT REDIS_CLI_EXECUTABLE OR NOT CHROMIUM_EXECUTABLE)
+    # CI (.ci/run) must never lose this test to a missing package.
+    if(LLMSTREAMER_REQUIRE_E2E)
+        message(FATAL_ERROR "dashboard_e2e needs node, redis-cli and chromium "
+                            "(scripts/install-deps.sh installs them)")
+    endif()
     message(WARNING "dashboard_e2e is not registered: it needs node, redis-cli and chromium "
                     "(scripts/install-deps.sh installs them)")
     return()

@@ -31,6 +31,8 @@ private Q_SLOTS:
     void resume_data();
     void resume();
     void gapWhenHistoryExceeded();
+    void tailOnFreshStream_data();
+    void tailOnFreshStream();
     void channelSelection_data();
     void channelSelection();
     void notAllowlistedChannelNeverArrives();
@@ -273,6 +275,59 @@ void tst_Gateway::gapWhenHistoryExceeded()
     const QList<SseEvent> events = second.events("message");
     for (int i = 0; i < 5; ++i)
         QCOMPARE(decode(events[i])->payload.toString(), QString::number(16 + i));
+}
+
+void tst_Gateway::tailOnFreshStream_data()
+{
+    QTest::addColumn<QByteArray>("query");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QStringList>("expected"); // payloads before the live one
+    QTest::newRow("no tail") << QByteArray("") << 200 << QStringList{};
+    QTest::newRow("tail=0") << QByteArray("?tail=0") << 200 << QStringList{};
+    QTest::newRow("tail=3") << QByteArray("?tail=3") << 200
+                            << QStringList{QStringLiteral("7"), QStringLiteral("8"),
+                                           QStringLiteral("9")};
+    QTest::newRow("tail beyond what was published")
+        << QByteArray("?tail=50") << 200
+        << QStringList{QStringLiteral("0"), QStringLiteral("1"), QStringLiteral("2"),
+                       QStringLiteral("3"), QStringLiteral("4"), QStringLiteral("5"),
+                       QStringLiteral("6"), QStringLiteral("7"), QStringLiteral("8"),
+                       QStringLiteral("9")};
+    QTest::newRow("tail with filter") << QByteArray("?tail=4&channels=logs:odd") << 200
+                                      << QStringList{QStringLiteral("7"), QStringLiteral("9")};
+    QTest::newRow("tail beyond the history")
+        << QByteArray("?tail=99999999") << 200
+        << QStringList{QStringLiteral("0"), QStringLiteral("1"), QStringLiteral("2"),
+                       QStringLiteral("3"), QStringLiteral("4"), QStringLiteral("5"),
+                       QStringLiteral("6"), QStringLiteral("7"), QStringLiteral("8"),
+                       QStringLiteral("9")};
+    QTest::newRow("tail negative") << QByteArray("?tail=-1") << 400 << QStringList{};
+    QTest::newRow("tail not a number") << QByteArray("?tail=x") << 400 << QStringList{};
+}
+
+void tst_Gateway::tailOnFreshStream()
+{
+    QFETCH(QByteArray, query);
+    QFETCH(int, status);
+    QFETCH(QStringList, expected);
+    m_gateway = startGateway();
+    QVERIFY(m_gateway);
+    for (int i = 0; i < 10; ++i)
+        m_redis.publish(i % 2 ? "logs:odd" : "logs:even", QByteArray::number(i));
+    QTRY_COMPARE(m_gateway->hub()->lastId().seq, qint64(10));
+    SseTestClient client;
+    client.open(m_gateway->port(), "/events" + query);
+    QTRY_VERIFY(client.headComplete());
+    QCOMPARE(client.status(), status);
+    if (status != 200)
+        return;
+    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    m_redis.publish("logs:odd", "live");
+    QTRY_COMPARE(client.count(), expected.size() + 1);
+    QStringList got;
+    for (const SseEvent &e : client.events("message"))
+        got << decode(e)->payload.toString();
+    QCOMPARE(got, expected + QStringList{QStringLiteral("live")});
 }
 
 void tst_Gateway::channelSelection_data()

@@ -9,6 +9,7 @@
 
 const STORAGE_KEY = 'llmstreamer.lastEventId';
 const STALL_MS = 10000; // stats arrive every second: this much silence means a stalled stream
+const FRESH_TAIL = 500; // events of history a fresh page starts with
 
 // Ids are "<boot>-<seq>": the gateway's start time in ms and a sequence number.
 export function parseId(id) {
@@ -72,7 +73,9 @@ export class Stream {
   url() {
     const q = new URLSearchParams();
     if (this.channels) q.set('channels', this.channels);
+    // Resume where we were; a fresh page starts with the newest lines of the gateway's history.
     if (this.lastId) q.set('last_event_id', this.lastId);
+    else q.set('tail', String(FRESH_TAIL));
     const s = q.toString();
     return 'events' + (s ? '?' + s : '');
   }
