@@ -5,6 +5,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QUrl>
 
 namespace {
 
@@ -108,8 +109,46 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
         QStringLiteral("heartbeat"),
         QStringLiteral("Seconds between keep-alive comments [LLMSTREAMER_HEARTBEAT, default 15]."),
         QStringLiteral("seconds"));
+    const QCommandLineOption tokenFile(
+        QStringLiteral("token-file"),
+        QStringLiteral("File of access tokens, one per line: \"<token> <channel globs>\". With "
+                       "it, every route but /healthz needs a token [LLMSTREAMER_TOKENS_FILE, "
+                       "default: none, unauthenticated]."),
+        QStringLiteral("path"));
+    const QCommandLineOption corsOrigin(
+        QStringLiteral("cors-origin"),
+        QStringLiteral("Comma-separated origins allowed to read the API and streams from other "
+                       "sites, e.g. https://grafana.example [LLMSTREAMER_CORS_ORIGIN, default "
+                       "none]."),
+        QStringLiteral("origins"));
+    const QCommandLineOption maxPerAddress(
+        QStringLiteral("max-clients-per-address"),
+        QStringLiteral("Concurrent SSE streams from one remote address; more get 429 "
+                       "[LLMSTREAMER_MAX_CLIENTS_PER_ADDRESS, default 256]."),
+        QStringLiteral("n"));
+    const QCommandLineOption maxRequestBytes(
+        QStringLiteral("max-request-bytes"),
+        QStringLiteral("Largest request head accepted; the gateway takes no request bodies "
+                       "[LLMSTREAMER_MAX_REQUEST_BYTES, default 8K]."),
+        QStringLiteral("size"));
+    const QCommandLineOption idleTimeout(
+        QStringLiteral("idle-timeout"),
+        QStringLiteral("Seconds a connection that is not an event stream may stay without "
+                       "completing a request [LLMSTREAMER_IDLE_TIMEOUT, default 30]."),
+        QStringLiteral("seconds"));
+    const QCommandLineOption maxSelection(
+        QStringLiteral("max-selection"),
+        QStringLiteral("Channels and globs one stream may select with ?channels= "
+                       "[LLMSTREAMER_MAX_SELECTION, default 64]."),
+        QStringLiteral("n"));
+    const QCommandLineOption maxGlobLength(
+        QStringLiteral("max-glob-length"),
+        QStringLiteral("Longest channel name or glob in a selection, in bytes "
+                       "[LLMSTREAMER_MAX_GLOB_LENGTH, default 256]."),
+        QStringLiteral("bytes"));
     parser.addOptions({help, version, bind, port, redisUrl, channels, history, historyBytes,
-                       maxClients, maxClientBuffer, heartbeat});
+                       maxClients, maxClientBuffer, heartbeat, tokenFile, corsOrigin,
+                       maxPerAddress, maxRequestBytes, idleTimeout, maxSelection, maxGlobLength});
 
     auto fail = [&](const QString &message) -> std::optional<GatewayConfig> {
         *output = message + QStringLiteral("\nTry --help.\n");
@@ -198,6 +237,43 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
     if (!integer(heartbeat, "LLMSTREAMER_HEARTBEAT", 1, 3600, config.heartbeatSeconds))
         return fail(
             QStringLiteral("%1: \"%2\" is not a number of seconds (1-3600)").arg(name, text));
+    if (given(tokenFile, "LLMSTREAMER_TOKENS_FILE")) {
+        QString why;
+        auto policy = AccessPolicy::load(text, &why);
+        if (!policy)
+            return fail(QStringLiteral("%1: %2").arg(name, why));
+        config.access = std::move(*policy);
+    }
+    if (given(corsOrigin, "LLMSTREAMER_CORS_ORIGIN")) {
+        for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            const QString origin = part.trimmed();
+            const QUrl url(origin, QUrl::StrictMode);
+            if (origin == QLatin1String("*") || !url.isValid() || url.host().isEmpty() ||
+                !url.path().isEmpty() || (url.scheme() != QLatin1String("http") &&
+                                          url.scheme() != QLatin1String("https")))
+                return fail(QStringLiteral("%1: \"%2\" is not an origin like "
+                                           "https://dashboard.example:8443 (no path, no *)")
+                                .arg(name, origin));
+            config.corsOrigins.append(origin.toUtf8());
+        }
+    }
+    if (!integer(maxPerAddress, "LLMSTREAMER_MAX_CLIENTS_PER_ADDRESS", 1, 1'000'000,
+                 config.maxClientsPerAddress))
+        return fail(
+            QStringLiteral("%1: \"%2\" is not a number of clients (1-1000000)").arg(name, text));
+    if (given(maxRequestBytes, "LLMSTREAMER_MAX_REQUEST_BYTES")) {
+        const auto n = ConfigValue::parseSize(text);
+        if (!n || *n < 1024 || *n > 1024 * 1024)
+            return fail(QStringLiteral("%1: \"%2\" is not a size from 1K to 1M").arg(name, text));
+        config.maxRequestBytes = *n;
+    }
+    if (!integer(idleTimeout, "LLMSTREAMER_IDLE_TIMEOUT", 1, 86400, config.idleTimeoutSeconds))
+        return fail(
+            QStringLiteral("%1: \"%2\" is not a number of seconds (1-86400)").arg(name, text));
+    if (!integer(maxSelection, "LLMSTREAMER_MAX_SELECTION", 1, 10000, config.maxSelection))
+        return fail(QStringLiteral("%1: \"%2\" is not a number (1-10000)").arg(name, text));
+    if (!integer(maxGlobLength, "LLMSTREAMER_MAX_GLOB_LENGTH", 1, 65536, config.maxGlobLength))
+        return fail(QStringLiteral("%1: \"%2\" is not a number of bytes (1-65536)").arg(name, text));
     *exitCode = 0;
     return config;
 }

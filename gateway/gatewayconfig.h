@@ -1,5 +1,6 @@
 #pragma once
 
+#include "accesspolicy.h"
 #include "redisurl.h"
 
 #include <QByteArrayList>
@@ -23,6 +24,13 @@ struct GatewayConfig
     qint64 maxClientBuffer = 8LL * 1024 * 1024; // unsent bytes before a client is cut loose
     int heartbeatSeconds = 15;
     int retryMilliseconds = 2000; // sent to clients as "retry:"
+    AccessPolicy access;          // tokens; empty: unauthenticated
+    QByteArrayList corsOrigins;   // origins allowed cross-site; empty: CORS off
+    int maxClientsPerAddress = 256;
+    qint64 maxRequestBytes = 8 * 1024; // request head; bodies are refused
+    int idleTimeoutSeconds = 30;       // for connections that are not event streams
+    int maxSelection = 64;             // entries in ?channels=
+    int maxGlobLength = 256;           // bytes per entry
 
     // Parses the command line (arguments()[0] is the program) and `env`. On --help/--version
     // it prints and sets `exitCode` to 0; on a bad value it sets `error` naming the option and

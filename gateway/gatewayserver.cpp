@@ -1,6 +1,7 @@
 #include "gatewayserver.h"
 
 #include "channelglob.h"
+#include "connectionguard.h"
 #include "hub.h"
 #include "prometheustext.h"
 #include "redissubscriber.h"
@@ -13,7 +14,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
-#include <QTcpServer>
+#include <QRandomGenerator>
 #include <QUrlQuery>
 
 #include <algorithm>
@@ -24,32 +25,31 @@ using Status = QHttpServerResponder::StatusCode;
 
 namespace {
 
-constexpr int maxSelectionEntries = 64;
-constexpr int maxSelectionEntryLength = 256;
+constexpr qsizetype maxSessions = 10000;
+const QByteArray sessionCookie = QByteArrayLiteral("llmstreamer_session");
 
-void respond(QHttpServerResponder &r, Status status, const QByteArray &contentType,
-             const QByteArray &body,
-             std::initializer_list<std::pair<QByteArray, QByteArray>> extra = {})
+bool isPage(const QString &path)
 {
-    r.writeStatusLine(status);
-    r.writeHeader("Content-Type", contentType);
-    r.writeHeader("Content-Length", QByteArray::number(body.size()));
-    r.writeHeader("Cache-Control", "no-store");
-    r.writeHeader("X-Content-Type-Options", "nosniff");
-    for (const auto &[key, value] : extra)
-        r.writeHeader(key, value);
-    r.writeBody(body);
+    return path == QLatin1String("/") || path.endsWith(QLatin1String(".html"));
 }
 
-void respondText(QHttpServerResponder &r, Status status, const QString &text,
-                 std::initializer_list<std::pair<QByteArray, QByteArray>> extra = {})
+// The value of cookie `name` in a Cookie header ("a=1; b=2").
+QByteArray cookieValue(const QByteArray &header, const QByteArray &name)
 {
-    respond(r, status, "text/plain; charset=utf-8", text.toUtf8() + '\n', extra);
+    for (const QByteArray &part : header.split(';')) {
+        const QByteArray kv = part.trimmed();
+        if (kv.startsWith(name) && kv.size() > name.size() && kv[name.size()] == '=')
+            return kv.mid(name.size() + 1);
+    }
+    return {};
 }
 
-void respondJson(QHttpServerResponder &r, Status status, const QJsonObject &o)
+QByteArray bearerToken(const QByteArray &authorization)
 {
-    respond(r, status, "application/json", QJsonDocument(o).toJson(QJsonDocument::Compact));
+    const QByteArray v = authorization.trimmed();
+    if (v.size() > 7 && v.first(7).toLower() == "bearer ")
+        return v.mid(7).trimmed();
+    return {};
 }
 
 } // namespace
@@ -63,8 +63,7 @@ GatewayServer::~GatewayServer() = default;
 
 bool GatewayServer::start(QString *error)
 {
-    m_tcp = new QTcpServer(this);
-    m_tcp->setListenBacklogSize(1024);
+    m_tcp = new ConnectionGuard(m_config.maxRequestBytes, m_config.idleTimeoutSeconds, this);
     if (!m_tcp->listen(m_config.bind, m_config.port)) {
         *error = QStringLiteral("cannot listen on %1:%2: %3")
                      .arg(m_config.bind.toString())
@@ -89,19 +88,129 @@ quint16 GatewayServer::port() const
     return m_tcp ? m_tcp->serverPort() : 0;
 }
 
+void GatewayServer::respond(QHttpServerResponder &r, int status, const QByteArray &contentType,
+                            const QByteArray &body, const Headers &extra)
+{
+    r.writeStatusLine(Status(status));
+    r.writeHeader("Content-Type", contentType);
+    r.writeHeader("Content-Length", QByteArray::number(body.size()));
+    r.writeHeader("Cache-Control", "no-store");
+    r.writeHeader("X-Content-Type-Options", "nosniff");
+    for (const auto &[key, value] : std::as_const(m_responseHeaders))
+        r.writeHeader(key, value);
+    for (const auto &[key, value] : extra)
+        r.writeHeader(key, value);
+    r.writeBody(body);
+}
+
+void GatewayServer::respondText(QHttpServerResponder &r, int status, const QString &text,
+                                const Headers &extra)
+{
+    respond(r, status, "text/plain; charset=utf-8", text.toUtf8() + '\n', extra);
+}
+
 bool GatewayServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
 {
+    m_tcp->requestCompleted(socket);
     QHttpServerResponder responder = makeResponder(request, socket);
     const QString path = request.url().path();
-    if (request.method() != QHttpServerRequest::Method::Get) {
-        respondText(responder, Status::MethodNotAllowed, QStringLiteral("only GET is supported"),
-                    {{"Allow", "GET"}});
+
+    m_responseHeaders.clear();
+    const QByteArray origin = request.value("Origin");
+    if (!origin.isEmpty() && m_config.corsOrigins.contains(origin)) {
+        m_responseHeaders = {{"Access-Control-Allow-Origin", origin},
+                             {"Access-Control-Allow-Credentials", "true"},
+                             {"Vary", "Origin"}};
+    }
+
+    // Limits first: Qt HttpServer 6.4 has none of its own.
+    qsizetype headBytes = request.url().toEncoded().size();
+    bool hasBody = !request.body().isEmpty();
+    for (const auto &[key, value] : request.headers()) {
+        headBytes += key.size() + value.size() + 4;
+        if ((key.compare("Content-Length", Qt::CaseInsensitive) == 0 && value.trimmed() != "0") ||
+            key.compare("Transfer-Encoding", Qt::CaseInsensitive) == 0)
+            hasBody = true;
+    }
+    if (headBytes > m_config.maxRequestBytes) {
+        countLimit("max_request_bytes");
+        respondText(responder, 431,
+                    QStringLiteral("request head larger than %1 bytes").arg(m_config.maxRequestBytes),
+                    {{"Connection", "close"}});
+        socket->disconnectFromHost();
         return true;
     }
+    if (hasBody) {
+        countLimit("request_body");
+        respondText(responder, 413, QStringLiteral("this gateway takes no request bodies"),
+                    {{"Connection", "close"}});
+        socket->disconnectFromHost();
+        return true;
+    }
+
+    if (request.method() == QHttpServerRequest::Method::Options) {
+        // CORS preflight: headers only when the origin is allowed.
+        Headers allow{{"Allow", "GET, OPTIONS"}};
+        if (!m_responseHeaders.isEmpty())
+            allow += Headers{{"Access-Control-Allow-Methods", "GET"},
+                             {"Access-Control-Allow-Headers",
+                              "Authorization, Last-Event-ID, Cache-Control"},
+                             {"Access-Control-Max-Age", "600"}};
+        respond(responder, 204, "text/plain", {}, allow);
+        return true;
+    }
+    if (request.method() != QHttpServerRequest::Method::Get) {
+        respondText(responder, 405, QStringLiteral("only GET is supported"), {{"Allow", "GET"}});
+        return true;
+    }
+    if (path == QLatin1String("/healthz")) {
+        respondText(responder, 200, QStringLiteral("ok"));
+        return true;
+    }
+
+    // The sign-in page's own assets are public: it is shown to those without a token.
+    const bool publicAsset =
+        path == QLatin1String("/login.css") || path == QLatin1String("/favicon.svg");
+    const AccessPolicy::Grant *grant = nullptr;
+    if (m_config.access.isEnabled() && !publicAsset) {
+        bool fromQuery = false;
+        grant = authenticate(request, &fromQuery);
+        if (!grant) {
+            const bool tried = !request.value("Authorization").isEmpty() ||
+                               QUrlQuery(request.url()).hasQueryItem(QStringLiteral("token")) ||
+                               !cookieValue(request.value("Cookie"), sessionCookie).isEmpty();
+            ++m_authFailures[tried ? "invalid" : "missing"];
+            refuse(responder, path,
+                   tried ? QStringLiteral("invalid or expired token")
+                         : QStringLiteral("a token is required: send \"Authorization: Bearer "
+                                          "<token>\" or open /?token=<token> once"));
+            return true;
+        }
+        if (fromQuery && isPage(path)) {
+            // Swap the token in the URL for an HttpOnly session cookie, then drop it from the URL.
+            const QByteArray session =
+                QByteArray::number(QRandomGenerator::system()->generate64(), 16) +
+                QByteArray::number(QRandomGenerator::system()->generate64(), 16) +
+                QByteArray::number(QRandomGenerator::system()->generate64(), 16);
+            if (m_sessionOrder.size() >= maxSessions)
+                m_sessions.remove(m_sessionOrder.takeFirst());
+            m_sessions.insert(session, grant);
+            m_sessionOrder.append(session);
+            QUrlQuery query(request.url());
+            query.removeAllQueryItems(QStringLiteral("token"));
+            QByteArray location = request.url().path(QUrl::FullyEncoded).toUtf8();
+            if (!query.isEmpty())
+                location += '?' + query.toString(QUrl::FullyEncoded).toUtf8();
+            respondText(responder, 303, QStringLiteral("signed in"),
+                        {{"Location", location},
+                         {"Set-Cookie", sessionCookie + '=' + session +
+                                            "; Path=/; HttpOnly; SameSite=Strict"}});
+            return true;
+        }
+    }
+
     if (path == QLatin1String("/events")) {
-        serveEvents(request, std::move(responder));
-    } else if (path == QLatin1String("/healthz")) {
-        respondText(responder, Status::Ok, QStringLiteral("ok"));
+        serveEvents(request, std::move(responder), grant);
     } else if (path == QLatin1String("/readyz")) {
         const bool ready = m_subscriber->isSubscribed();
         QJsonObject o{{QStringLiteral("ready"), ready},
@@ -111,11 +220,12 @@ bool GatewayServer::handleRequest(const QHttpServerRequest &request, QTcpSocket 
                      m_subscriber->lastError().isEmpty()
                          ? QStringLiteral("not subscribed to Redis yet")
                          : QStringLiteral("not subscribed to Redis: ") + m_subscriber->lastError());
-        respondJson(responder, ready ? Status::Ok : Status::ServiceUnavailable, o);
+        respond(responder, ready ? 200 : 503, "application/json",
+                QJsonDocument(o).toJson(QJsonDocument::Compact));
     } else if (path == QLatin1String("/metrics")) {
-        respond(responder, Status::Ok, "text/plain; version=0.0.4; charset=utf-8", metricsText());
+        respond(responder, 200, "text/plain; version=0.0.4; charset=utf-8", metricsText());
     } else if (path == QLatin1String("/api/channels")) {
-        respond(responder, Status::Ok, "application/json", channelsJson());
+        respond(responder, 200, "application/json", channelsJson(grant));
     } else {
         serveStatic(path, responder);
     }
@@ -125,34 +235,71 @@ bool GatewayServer::handleRequest(const QHttpServerRequest &request, QTcpSocket 
 void GatewayServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
 {
     QHttpServerResponder responder = makeResponder(request, socket);
-    respondText(responder, Status::NotFound, QStringLiteral("not found"));
+    respondText(responder, 404, QStringLiteral("not found"));
 }
 
-QString GatewayServer::checkSelection(const QByteArrayList &selection,
-                                      const QByteArrayList &allowlist)
+const AccessPolicy::Grant *GatewayServer::authenticate(const QHttpServerRequest &request,
+                                                       bool *fromQuery)
 {
-    if (selection.size() > maxSelectionEntries)
+    if (const QByteArray bearer = bearerToken(request.value("Authorization")); !bearer.isEmpty())
+        return m_config.access.authenticate(bearer);
+    if (const QByteArray session = cookieValue(request.value("Cookie"), sessionCookie);
+        !session.isEmpty()) {
+        if (const auto *grant = m_sessions.value(session))
+            return grant;
+    }
+    const QUrlQuery query(request.url());
+    if (query.hasQueryItem(QStringLiteral("token"))) {
+        *fromQuery = true;
+        return m_config.access.authenticate(
+            query.queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded).toUtf8());
+    }
+    return nullptr;
+}
+
+void GatewayServer::refuse(QHttpServerResponder &r, const QString &path, const QString &why)
+{
+    const Headers challenge{{"WWW-Authenticate", "Bearer realm=\"llmstreamer\""}};
+    if (isPage(path)) {
+        // A browser gets the sign-in page (still a 401), which asks for the token.
+        QFile login(QStringLiteral(":/dashboard/login.html"));
+        if (login.open(QIODevice::ReadOnly)) {
+            respond(r, 401, "text/html; charset=utf-8", login.readAll(),
+                    challenge + Headers{{"Content-Security-Policy",
+                                         "default-src 'self'; style-src 'self'; script-src 'self'; "
+                                         "form-action 'self'; frame-ancestors 'none'; "
+                                         "base-uri 'none'"}});
+            return;
+        }
+    }
+    respondText(r, 401, why, challenge);
+}
+
+QString GatewayServer::checkSelection(const QByteArrayList &selection) const
+{
+    if (selection.size() > m_config.maxSelection)
         return QStringLiteral("too many channels selected (%1, at most %2)")
             .arg(selection.size())
-            .arg(maxSelectionEntries);
+            .arg(m_config.maxSelection);
     for (const QByteArray &entry : selection) {
-        if (entry.size() > maxSelectionEntryLength)
+        if (entry.size() > m_config.maxGlobLength)
             return QStringLiteral("channel name or glob longer than %1 bytes")
-                .arg(maxSelectionEntryLength);
+                .arg(m_config.maxGlobLength);
         if (std::any_of(entry.begin(), entry.end(),
                         [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
             return QStringLiteral("control character in channel selection");
         const bool allowed =
-            std::any_of(allowlist.begin(), allowlist.end(),
+            std::any_of(m_config.channels.begin(), m_config.channels.end(),
                         [&](const QByteArray &a) { return ChannelGlob::covers(a, entry); });
         if (!allowed)
             return QStringLiteral("channel \"%1\" is outside this gateway's allowlist (%2)")
-                .arg(QString::fromUtf8(entry), QString::fromUtf8(allowlist.join(',')));
+                .arg(QString::fromUtf8(entry), QString::fromUtf8(m_config.channels.join(',')));
     }
     return {};
 }
 
-void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerResponder &&responder)
+void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerResponder &&responder,
+                                const AccessPolicy::Grant *grant)
 {
     const QUrlQuery query(request.url());
     QByteArrayList selection;
@@ -164,43 +311,69 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
                 selection.append(entry);
         }
         if (selection.isEmpty()) {
-            respondText(
-                responder, Status::BadRequest,
-                QStringLiteral("channels= is empty; leave it out to receive every channel"));
+            respondText(responder, 400,
+                        QStringLiteral("channels= is empty; leave it out to receive every channel"));
             return;
         }
-        if (const QString why = checkSelection(selection, m_config.channels); !why.isEmpty()) {
-            respondText(responder, Status::BadRequest, why);
+        if (const QString why = checkSelection(selection); !why.isEmpty()) {
+            countLimit("selection");
+            respondText(responder, 400, why);
             return;
         }
-    }
-    if (m_hub->clientCount() >= m_config.maxClients) {
-        respondText(
-            responder, Status::ServiceUnavailable,
-            QStringLiteral("too many clients (%1); try again later").arg(m_config.maxClients),
-            {{"Retry-After", "5"}});
-        return;
+        if (grant) {
+            for (const QByteArray &entry : std::as_const(selection)) {
+                if (!AccessPolicy::permits(*grant, entry)) {
+                    ++m_authFailures["forbidden"];
+                    respondText(responder, 403,
+                                QStringLiteral("this token may not read \"%1\" (it may read %2)")
+                                    .arg(QString::fromUtf8(entry),
+                                         QString::fromUtf8(grant->channels.join(','))));
+                    return;
+                }
+            }
+        }
+    } else if (grant) {
+        selection = grant->channels; // everything this token may read
     }
     int tail = 0;
     if (query.hasQueryItem(QStringLiteral("tail"))) {
         bool ok = false;
         tail = query.queryItemValue(QStringLiteral("tail")).toInt(&ok);
         if (!ok || tail < 0) {
-            respondText(responder, Status::BadRequest,
+            respondText(responder, 400,
                         QStringLiteral("tail= must be a number of events (0 or more)"));
             return;
         }
         tail = std::min(tail, m_config.history); // more than the history holds is all of it
     }
+    if (m_hub->clientCount() >= m_config.maxClients) {
+        countLimit("max_clients");
+        respondText(
+            responder, 503,
+            QStringLiteral("too many clients (%1); try again later").arg(m_config.maxClients),
+            {{"Retry-After", "5"}});
+        return;
+    }
+    if (m_hub->clientsFrom(request.remoteAddress()) >= m_config.maxClientsPerAddress) {
+        countLimit("max_clients_per_address");
+        respondText(responder, 429,
+                    QStringLiteral("too many streams from %1 (%2); try again later")
+                        .arg(request.remoteAddress().toString())
+                        .arg(m_config.maxClientsPerAddress),
+                    {{"Retry-After", "5"}});
+        return;
+    }
     QByteArray lastEventId = request.value("Last-Event-ID");
     if (lastEventId.isEmpty())
         lastEventId =
             query.queryItemValue(QStringLiteral("last_event_id"), QUrl::FullyDecoded).toUtf8();
-    m_hub->addClient(std::make_unique<SseClient>(std::move(responder), selection),
+    m_tcp->markStreaming(responder.socket());
+    m_hub->addClient(std::make_unique<SseClient>(std::move(responder), selection,
+                                                 m_responseHeaders),
                      lastEventId.trimmed(), tail);
 }
 
-void GatewayServer::serveStatic(const QString &path, QHttpServerResponder &responder)
+void GatewayServer::serveStatic(const QString &path, QHttpServerResponder &responder, int status)
 {
     static const QHash<QString, QByteArray> types{
         {QStringLiteral("html"), "text/html; charset=utf-8"},
@@ -211,28 +384,29 @@ void GatewayServer::serveStatic(const QString &path, QHttpServerResponder &respo
         {QStringLiteral("ico"), "image/x-icon"}};
     QString name = path == QLatin1String("/") ? QStringLiteral("index.html") : path.mid(1);
     // Only plain file names from the embedded dashboard; no paths.
-    const bool plain =
-        !name.isEmpty() && !name.contains(QLatin1Char('/')) && !name.startsWith(QLatin1Char('.'));
+    const bool plain = !name.isEmpty() && !name.contains(QLatin1Char('/')) &&
+                       !name.startsWith(QLatin1Char('.'));
     QFile file(QStringLiteral(":/dashboard/") + name);
     if (!plain || !file.open(QIODevice::ReadOnly)) {
-        respondText(responder, Status::NotFound, QStringLiteral("not found: %1").arg(path));
+        respondText(responder, 404, QStringLiteral("not found: %1").arg(path));
         return;
     }
     const QByteArray type =
         types.value(name.section(QLatin1Char('.'), -1), "application/octet-stream");
-    respond(responder, Status::Ok, type, file.readAll(),
+    respond(responder, status, type, file.readAll(),
             {{"Content-Security-Policy",
               "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-              "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"},
+              "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
              {"Referrer-Policy", "no-referrer"}});
 }
 
-QByteArray GatewayServer::channelsJson() const
+QByteArray GatewayServer::channelsJson(const AccessPolicy::Grant *grant) const
 {
     QJsonArray channels;
     std::vector<const Hub::ChannelStats *> sorted;
     for (const Hub::ChannelStats &s : m_hub->channels())
-        sorted.push_back(&s);
+        if (!grant || AccessPolicy::permits(*grant, s.name))
+            sorted.push_back(&s);
     std::sort(sorted.begin(), sorted.end(), [](auto *a, auto *b) { return a->name < b->name; });
     for (const Hub::ChannelStats *s : sorted)
         channels.append(QJsonObject{{QStringLiteral("name"), QString::fromUtf8(s->name)},
@@ -243,9 +417,14 @@ QByteArray GatewayServer::channelsJson() const
     QJsonArray allow;
     for (const QByteArray &a : m_config.channels)
         allow.append(QString::fromUtf8(a));
-    return QJsonDocument(QJsonObject{{QStringLiteral("allowlist"), allow},
-                                     {QStringLiteral("channels"), channels}})
-        .toJson(QJsonDocument::Compact);
+    QJsonObject o{{QStringLiteral("allowlist"), allow}, {QStringLiteral("channels"), channels}};
+    if (grant) {
+        QJsonArray permitted;
+        for (const QByteArray &c : grant->channels)
+            permitted.append(QString::fromUtf8(c));
+        o.insert(QStringLiteral("permitted"), permitted);
+    }
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
 QByteArray GatewayServer::metricsText() const
@@ -307,5 +486,21 @@ QByteArray GatewayServer::metricsText() const
     m.family("llmstreamer_redis_reconnects_total", "counter",
              "Connections to Redis re-established after a loss.");
     m.sample("llmstreamer_redis_reconnects_total", double(m_subscriber->reconnects()));
+
+    m.family("llmstreamer_limit_hits_total", "counter",
+             "Requests refused or connections closed by a configured limit.");
+    for (const char *limit : {"max_clients", "max_clients_per_address", "max_request_bytes",
+                              "request_body", "selection"})
+        m.sample("llmstreamer_limit_hits_total", {{"limit", limit}},
+                 double(m_limitHits.count(limit) ? m_limitHits.at(limit) : 0));
+    m.sample("llmstreamer_limit_hits_total", {{"limit", "idle_timeout"}},
+             double(m_tcp ? m_tcp->idleClosed() : 0));
+    m.family("llmstreamer_auth_failures_total", "counter",
+             "Requests refused for a missing or invalid token (401) or a forbidden channel (403).");
+    for (const char *reason : {"missing", "invalid", "forbidden"})
+        m.sample("llmstreamer_auth_failures_total", {{"reason", reason}},
+                 double(m_authFailures.count(reason) ? m_authFailures.at(reason) : 0));
+    m.family("llmstreamer_connections", "gauge", "Open TCP connections (streams and others).");
+    m.sample("llmstreamer_connections", double(m_tcp ? m_tcp->connections() : 0));
     return m.text();
 }

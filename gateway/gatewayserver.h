@@ -3,15 +3,21 @@
 #include "gatewayconfig.h"
 
 #include <QAbstractHttpServer>
+#include <QHash>
+#include <QList>
+#include <QPair>
 
+#include <map>
+
+class ConnectionGuard;
 class Hub;
 class QHttpServerResponder;
 class RedisSubscriber;
-class QTcpServer;
 
 // The HTTP face of the gateway: routes requests to the dashboard, the SSE stream and the JSON
-// and Prometheus endpoints. Listens through its own QTcpServer for a 1024-connection backlog
-// (QAbstractHttpServer::listen() uses Qt's default of 50).
+// and Prometheus endpoints, and enforces what Qt HttpServer 6.4 does not: access tokens (Bearer
+// header, ?token= exchanged for a session cookie), CORS for named origins, request size and
+// client count limits. Listens through a ConnectionGuard (backlog, read buffer, idle timeout).
 class GatewayServer final : public QAbstractHttpServer
 {
     Q_OBJECT
@@ -28,20 +34,37 @@ public:
     quint16 port() const;
 
     // Validates a ?channels= selection against the allowlist; returns the reason it is refused.
-    static QString checkSelection(const QByteArrayList &selection, const QByteArrayList &allowlist);
+    QString checkSelection(const QByteArrayList &selection) const;
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
-    void serveEvents(const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    void serveStatic(const QString &path, QHttpServerResponder &responder);
+    using Headers = QList<QPair<QByteArray, QByteArray>>;
+
+    void respond(QHttpServerResponder &r, int status, const QByteArray &contentType,
+                 const QByteArray &body, const Headers &extra = {});
+    void respondText(QHttpServerResponder &r, int status, const QString &text,
+                     const Headers &extra = {});
+    // Who is asking: null when tokens are configured and none valid was given. Sets
+    // `fromQuery` when the token came in the URL.
+    const AccessPolicy::Grant *authenticate(const QHttpServerRequest &request, bool *fromQuery);
+    void refuse(QHttpServerResponder &r, const QString &path, const QString &why);
+    void serveEvents(const QHttpServerRequest &request, QHttpServerResponder &&responder,
+                     const AccessPolicy::Grant *grant);
+    void serveStatic(const QString &path, QHttpServerResponder &responder, int status = 200);
     QByteArray metricsText() const;
-    QByteArray channelsJson() const;
+    QByteArray channelsJson(const AccessPolicy::Grant *grant) const;
+    void countLimit(const char *limit) { ++m_limitHits[limit]; }
 
     GatewayConfig m_config;
     Hub *m_hub;
     RedisSubscriber *m_subscriber;
-    QTcpServer *m_tcp = nullptr;
+    ConnectionGuard *m_tcp = nullptr;
+    Headers m_responseHeaders; // added to every response of the request being handled (CORS)
+    QHash<QByteArray, const AccessPolicy::Grant *> m_sessions; // cookie value -> grant
+    QList<QByteArray> m_sessionOrder;                          // oldest first, for eviction
+    std::map<QByteArray, quint64> m_limitHits;
+    std::map<QByteArray, quint64> m_authFailures;
 };

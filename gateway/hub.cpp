@@ -150,6 +150,7 @@ void Hub::addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEve
         if (!c->live && !c->dead)
             pump(c);
     }));
+    ++m_perAddress[c->peerAddress()];
     m_clients.push_back(std::move(client));
     Q_EMIT clientCountChanged(clientCount());
 
@@ -303,7 +304,13 @@ void Hub::sweep()
 {
     m_sweepQueued = false;
     const auto before = m_clients.size();
-    std::erase_if(m_clients, [](const std::unique_ptr<SseClient> &c) { return c->dead; });
+    std::erase_if(m_clients, [this](const std::unique_ptr<SseClient> &c) {
+        if (!c->dead)
+            return false;
+        if (auto it = m_perAddress.find(c->peerAddress()); it != m_perAddress.end() && --*it <= 0)
+            m_perAddress.erase(it);
+        return true;
+    });
     if (m_clients.size() != before)
         Q_EMIT clientCountChanged(clientCount());
 }

@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QHash>
+#include <QHostAddress>
 #include <QJsonObject>
 #include <QObject>
 #include <QTimer>
@@ -69,6 +70,7 @@ public:
     void addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEventId, int tail = 0);
     void closeAllClients(const QByteArray &reason);
     int clientCount() const { return int(m_clients.size()); }
+    int clientsFrom(const QHostAddress &address) const { return m_perAddress.value(address); }
 
     qint64 boot() const { return m_boot; }
     EventId lastId() const { return {m_boot, m_seq}; }
@@ -105,6 +107,7 @@ private:
     qint64 m_seq = 0;
     ReplayRing m_ring;
     std::vector<std::unique_ptr<SseClient>> m_clients;
+    QHash<QHostAddress, int> m_perAddress;
     std::vector<ChannelStats> m_channels;
     QHash<QByteArray, int> m_channelIndex;
     QTimer m_tick;

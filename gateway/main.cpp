@@ -35,9 +35,17 @@ int main(int argc, char *argv[])
                 LLMSTREAMER_VERSION, qPrintable(gateway.baseUrl()), qPrintable(gateway.baseUrl()),
                 qPrintable(config->redis.toDisplayString()),
                 config->channels.join(", ").constData());
-    if (config->bind != QHostAddress::LocalHost && config->bind != QHostAddress::LocalHostIPv6)
-        std::printf("  warning: listening beyond loopback without authentication; put it behind a "
-                    "TLS-terminating proxy\n");
+    const bool loopback =
+        config->bind == QHostAddress::LocalHost || config->bind == QHostAddress::LocalHostIPv6;
+    if (config->access.isEnabled())
+        std::printf("  access: %lld token(s); every route but /healthz needs one\n",
+                    static_cast<long long>(config->access.size()));
+    else
+        std::printf("  access: unauthenticated (no --token-file): anyone who can reach %s can "
+                    "read every channel%s\n",
+                    qPrintable(gateway.baseUrl()), loopback ? "" : " (not only loopback!)");
+    if (!loopback)
+        std::printf("  warning: no TLS here; put the gateway behind a TLS-terminating proxy\n");
     std::fflush(stdout);
 
     UnixSignalHandler signals({SIGINT, SIGTERM});

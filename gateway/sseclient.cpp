@@ -5,9 +5,10 @@
 #include <QHttpServerResponder>
 #include <QTimer>
 
-SseClient::SseClient(QHttpServerResponder &&responder, QByteArrayList selection)
+SseClient::SseClient(QHttpServerResponder &&responder, QByteArrayList selection, Headers headers)
     : m_responder(std::make_unique<QHttpServerResponder>(std::move(responder))),
-      m_socket(m_responder->socket()), m_selection(std::move(selection))
+      m_socket(m_responder->socket()), m_selection(std::move(selection)),
+      m_headers(std::move(headers))
 {
     if (m_socket)
         m_peer = m_socket->peerAddress();
@@ -26,6 +27,8 @@ void SseClient::begin(int retryMilliseconds, const QByteArray &firstBytes)
     m_responder->writeHeader("Cache-Control", "no-cache");
     m_responder->writeHeader("X-Accel-Buffering", "no");
     m_responder->writeHeader("X-Content-Type-Options", "nosniff");
+    for (const auto &[key, value] : std::as_const(m_headers))
+        m_responder->writeHeader(key, value);
     // No Content-Length: the body is the rest of the connection.
     m_responder->writeBody(QByteArray("retry: ")
                                .append(QByteArray::number(retryMilliseconds))

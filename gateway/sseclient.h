@@ -3,6 +3,8 @@
 #include <QByteArray>
 #include <QByteArrayList>
 #include <QHostAddress>
+#include <QList>
+#include <QPair>
 #include <QMetaObject>
 #include <QPointer>
 #include <QTcpSocket>
@@ -19,7 +21,10 @@ class QHttpServerResponder;
 class SseClient final
 {
 public:
-    SseClient(QHttpServerResponder &&responder, QByteArrayList selection);
+    using Headers = QList<QPair<QByteArray, QByteArray>>;
+
+    // `headers` are added to the response head (CORS).
+    SseClient(QHttpServerResponder &&responder, QByteArrayList selection, Headers headers = {});
     ~SseClient();
     Q_DISABLE_COPY_MOVE(SseClient)
 
@@ -49,5 +54,6 @@ private:
     QPointer<QTcpSocket> m_socket;
     QHostAddress m_peer;
     QByteArrayList m_selection;       // empty: everything the gateway carries
+    Headers m_headers;
     std::vector<qint8> m_acceptCache; // per channel index: -1 unknown, 0 no, 1 yes
 };

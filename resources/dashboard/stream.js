@@ -140,6 +140,12 @@ export class Stream {
     if (es !== this.source || es.readyState === EventSource.OPEN) return;
     if (!r.reachable) {
       this.setStatus('unreachable', 'gateway unreachable · retrying');
+    } else if (closed && r.status === 401) {
+      // Signed out (the gateway restarted and forgot our session, or the token was revoked):
+      // reloading the page brings up the gateway's sign-in page.
+      this.setStatus('reconnecting', 'sign-in required');
+      location.reload();
+      return;
     } else if (closed && r.status >= 400) {
       this.setStatus('reconnecting', `HTTP ${r.status}${r.body ? ': ' + r.body : ''} · retrying`);
     } else {

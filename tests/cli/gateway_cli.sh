@@ -22,7 +22,21 @@ check_refused '--port' --port 70000
 check_refused '--bind' --bind not-an-ip
 check_refused '--redis-url' --redis-url http://x
 check_refused '--max-clients' --max-clients 0
+check_refused '--token-file: .*cannot read' --token-file /nonexistent/tokens
+printf 'short logs:*\n' >"$tmp/bad-tokens"
+check_refused '--token-file: .*line 1: token shorter' --token-file "$tmp/bad-tokens"
+check_refused '--cors-origin' --cors-origin '*'
+check_refused '--max-request-bytes' --max-request-bytes 10
+check_refused '--idle-timeout' --idle-timeout 0
 LLMSTREAMER_PORT=abc "$gw" >"$tmp/out" 2>&1; [ $? = 2 ] && grep -q LLMSTREAMER_PORT "$tmp/out" || fail "env LLMSTREAMER_PORT=abc"
+
+# With tokens the start message says so; without, it says it is unauthenticated.
+printf 'a-long-enough-token logs:*\n' >"$tmp/tokens"
+"$gw" --port 0 --redis-url redis://127.0.0.1:1 --token-file "$tmp/tokens" >"$tmp/log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q 'access:' "$tmp/log" && break; sleep 0.05; done
+grep -q 'access: 1 token(s)' "$tmp/log" || fail "token start message: $(cat "$tmp/log")"
+kill "$pid"; wait "$pid"
 
 for sig in TERM INT; do
     # Redis is deliberately absent: the gateway must still serve and stop cleanly.
@@ -35,6 +49,7 @@ for sig in TERM INT; do
         sleep 0.05
     done
     [ -n "$port" ] || fail "no 'listening on' line: $(cat "$tmp/log")"
+    grep -q 'access: unauthenticated' "$tmp/log" || fail "no unauthenticated warning"
     curl -sN "http://127.0.0.1:$port/events" >"$tmp/stream" &
     curl_pid=$!
     for _ in $(seq 100); do grep -q ': connected' "$tmp/stream" && break; sleep 0.05; done
