@@ -243,18 +243,15 @@ const AccessPolicy::Grant *GatewayServer::authenticate(const QHttpServerRequest 
 {
     if (const QByteArray bearer = bearerToken(request.value("Authorization")); !bearer.isEmpty())
         return m_config.access.authenticate(bearer);
-    if (const QByteArray session = cookieValue(request.value("Cookie"), sessionCookie);
-        !session.isEmpty()) {
-        if (const auto *grant = m_sessions.value(session))
-            return grant;
-    }
+    // A token in the URL wins over a session: it is how one signs in again, or as someone else.
     const QUrlQuery query(request.url());
     if (query.hasQueryItem(QStringLiteral("token"))) {
         *fromQuery = true;
         return m_config.access.authenticate(
             query.queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded).toUtf8());
     }
-    return nullptr;
+    const QByteArray session = cookieValue(request.value("Cookie"), sessionCookie);
+    return session.isEmpty() ? nullptr : m_sessions.value(session);
 }
 
 void GatewayServer::refuse(QHttpServerResponder &r, const QString &path, const QString &why)

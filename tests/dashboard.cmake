@@ -21,6 +21,7 @@ add_test(NAME dashboard_e2e
     COMMAND ${NODE_EXECUTABLE} --test --test-concurrency=1 --test-reporter=spec
             ${dashboard_e2e_dir}/dashboard.test.mjs
             ${dashboard_e2e_dir}/restart.test.mjs
+            ${dashboard_e2e_dir}/auth.test.mjs
             ${dashboard_e2e_dir}/burst.test.mjs
     WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 # RUN_SERIAL: the burst measures responsiveness, so nothing else may share the CPUs meanwhile.

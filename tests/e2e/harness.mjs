@@ -197,11 +197,15 @@ export function simulate(redis, { rate, duration, seed = 7, service = 'vllm-01' 
 
 // ---- gateway ----------------------------------------------------------------------------------
 
-export async function startGateway(redis, { port = 0, timeout = 15000 } = {}) {
+// `args` are extra gateway flags; `token` authenticates the readiness check when the gateway
+// was given a --token-file.
+export async function startGateway(redis, { port = 0, timeout = 15000, args = [], token } = {}) {
   const deadline = Date.now() + timeout;
+  const auth = token ? { headers: { Authorization: `Bearer ${token}` } } : {};
   for (;;) {
     const proc = track(spawn(bin.gateway, [
       '--bind', '127.0.0.1', '--port', String(port), '--redis-url', redis.url, '--channels', 'logs:*',
+      ...args,
     ], { stdio: ['ignore', 'pipe', 'pipe'],
          env: { ...process.env, QT_LOGGING_RULES: 'llmstreamer.*.info=false' } }));
     let stderr = '';
@@ -219,7 +223,7 @@ export async function startGateway(redis, { port = 0, timeout = 15000 } = {}) {
           await exited(proc);
         },
       };
-      await waitFor(async () => (await fetch(gw.url + '/readyz')).ok,
+      await waitFor(async () => (await fetch(gw.url + '/readyz', auth)).ok,
                     { timeout: Math.max(1000, deadline - Date.now()), what: 'gateway /readyz' });
       return gw;
     } catch (err) {
