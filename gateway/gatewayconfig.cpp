@@ -147,8 +147,8 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
                        "[LLMSTREAMER_MAX_GLOB_LENGTH, default 256]."),
         QStringLiteral("bytes"));
     parser.addOptions({help, version, bind, port, redisUrl, channels, history, historyBytes,
-                       maxClients, maxClientBuffer, heartbeat, tokenFile, corsOrigin,
-                       maxPerAddress, maxRequestBytes, idleTimeout, maxSelection, maxGlobLength});
+                       maxClients, maxClientBuffer, heartbeat, tokenFile, corsOrigin, maxPerAddress,
+                       maxRequestBytes, idleTimeout, maxSelection, maxGlobLength});
 
     auto fail = [&](const QString &message) -> std::optional<GatewayConfig> {
         *output = message + QStringLiteral("\nTry --help.\n");
@@ -249,8 +249,8 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
             const QString origin = part.trimmed();
             const QUrl url(origin, QUrl::StrictMode);
             if (origin == QLatin1String("*") || !url.isValid() || url.host().isEmpty() ||
-                !url.path().isEmpty() || (url.scheme() != QLatin1String("http") &&
-                                          url.scheme() != QLatin1String("https")))
+                !url.path().isEmpty() ||
+                (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
                 return fail(QStringLiteral("%1: \"%2\" is not an origin like "
                                            "https://dashboard.example:8443 (no path, no *)")
                                 .arg(name, origin));
@@ -273,7 +273,8 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
     if (!integer(maxSelection, "LLMSTREAMER_MAX_SELECTION", 1, 10000, config.maxSelection))
         return fail(QStringLiteral("%1: \"%2\" is not a number (1-10000)").arg(name, text));
     if (!integer(maxGlobLength, "LLMSTREAMER_MAX_GLOB_LENGTH", 1, 65536, config.maxGlobLength))
-        return fail(QStringLiteral("%1: \"%2\" is not a number of bytes (1-65536)").arg(name, text));
+        return fail(
+            QStringLiteral("%1: \"%2\" is not a number of bytes (1-65536)").arg(name, text));
     *exitCode = 0;
     return config;
 }

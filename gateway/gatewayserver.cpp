@@ -134,9 +134,10 @@ bool GatewayServer::handleRequest(const QHttpServerRequest &request, QTcpSocket 
     }
     if (headBytes > m_config.maxRequestBytes) {
         countLimit("max_request_bytes");
-        respondText(responder, 431,
-                    QStringLiteral("request head larger than %1 bytes").arg(m_config.maxRequestBytes),
-                    {{"Connection", "close"}});
+        respondText(
+            responder, 431,
+            QStringLiteral("request head larger than %1 bytes").arg(m_config.maxRequestBytes),
+            {{"Connection", "close"}});
         socket->disconnectFromHost();
         return true;
     }
@@ -152,10 +153,10 @@ bool GatewayServer::handleRequest(const QHttpServerRequest &request, QTcpSocket 
         // CORS preflight: headers only when the origin is allowed.
         Headers allow{{"Allow", "GET, OPTIONS"}};
         if (!m_responseHeaders.isEmpty())
-            allow += Headers{{"Access-Control-Allow-Methods", "GET"},
-                             {"Access-Control-Allow-Headers",
-                              "Authorization, Last-Event-ID, Cache-Control"},
-                             {"Access-Control-Max-Age", "600"}};
+            allow += Headers{
+                {"Access-Control-Allow-Methods", "GET"},
+                {"Access-Control-Allow-Headers", "Authorization, Last-Event-ID, Cache-Control"},
+                {"Access-Control-Max-Age", "600"}};
         respond(responder, 204, "text/plain", {}, allow);
         return true;
     }
@@ -203,8 +204,8 @@ bool GatewayServer::handleRequest(const QHttpServerRequest &request, QTcpSocket 
                 location += '?' + query.toString(QUrl::FullyEncoded).toUtf8();
             respondText(responder, 303, QStringLiteral("signed in"),
                         {{"Location", location},
-                         {"Set-Cookie", sessionCookie + '=' + session +
-                                            "; Path=/; HttpOnly; SameSite=Strict"}});
+                         {"Set-Cookie",
+                          sessionCookie + '=' + session + "; Path=/; HttpOnly; SameSite=Strict"}});
             return true;
         }
     }
@@ -308,8 +309,9 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
                 selection.append(entry);
         }
         if (selection.isEmpty()) {
-            respondText(responder, 400,
-                        QStringLiteral("channels= is empty; leave it out to receive every channel"));
+            respondText(
+                responder, 400,
+                QStringLiteral("channels= is empty; leave it out to receive every channel"));
             return;
         }
         if (const QString why = checkSelection(selection); !why.isEmpty()) {
@@ -365,9 +367,9 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
         lastEventId =
             query.queryItemValue(QStringLiteral("last_event_id"), QUrl::FullyDecoded).toUtf8();
     m_tcp->markStreaming(responder.socket());
-    m_hub->addClient(std::make_unique<SseClient>(std::move(responder), selection,
-                                                 m_responseHeaders),
-                     lastEventId.trimmed(), tail);
+    m_hub->addClient(
+        std::make_unique<SseClient>(std::move(responder), selection, m_responseHeaders),
+        lastEventId.trimmed(), tail);
 }
 
 void GatewayServer::serveStatic(const QString &path, QHttpServerResponder &responder, int status)
@@ -381,8 +383,8 @@ void GatewayServer::serveStatic(const QString &path, QHttpServerResponder &respo
         {QStringLiteral("ico"), "image/x-icon"}};
     QString name = path == QLatin1String("/") ? QStringLiteral("index.html") : path.mid(1);
     // Only plain file names from the embedded dashboard; no paths.
-    const bool plain = !name.isEmpty() && !name.contains(QLatin1Char('/')) &&
-                       !name.startsWith(QLatin1Char('.'));
+    const bool plain =
+        !name.isEmpty() && !name.contains(QLatin1Char('/')) && !name.startsWith(QLatin1Char('.'));
     QFile file(QStringLiteral(":/dashboard/") + name);
     if (!plain || !file.open(QIODevice::ReadOnly)) {
         respondText(responder, 404, QStringLiteral("not found: %1").arg(path));

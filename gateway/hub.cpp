@@ -127,8 +127,25 @@ bool Hub::writeOrDrop(SseClient *client, const QByteArray &frame)
         markDead(client);
         return false;
     }
-    client->write(frame);
+    // Queued, not written: every client is flushed once per event-loop pass (flushClients),
+    // with one sendmsg() for all the events that arrived in that pass.
+    if (client->queue(frame)) {
+        m_dirty.push_back(client);
+        if (!m_flushQueued) {
+            m_flushQueued = true;
+            QMetaObject::invokeMethod(this, &Hub::flushClients, Qt::QueuedConnection);
+        }
+    }
     return true;
+}
+
+void Hub::flushClients()
+{
+    m_flushQueued = false;
+    for (SseClient *c : m_dirty)
+        if (!c->dead)
+            c->flush();
+    m_dirty.clear();
 }
 
 void Hub::addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEventId, int tail)
@@ -303,6 +320,7 @@ void Hub::markDead(SseClient *client)
 void Hub::sweep()
 {
     m_sweepQueued = false;
+    flushClients(); // m_dirty must not outlive the clients erased here
     const auto before = m_clients.size();
     std::erase_if(m_clients, [this](const std::unique_ptr<SseClient> &c) {
         if (!c->dead)

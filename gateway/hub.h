@@ -100,6 +100,7 @@ private:
     bool writeOrDrop(SseClient *client, const QByteArray &frame);
     void markDead(SseClient *client);
     void sweep();
+    void flushClients();
     void tick();
 
     Options m_options;
@@ -115,6 +116,8 @@ private:
     QElapsedTimer m_uptime;
     int m_ticks = 0;
     bool m_sweepQueued = false;
+    std::vector<SseClient *> m_dirty; // clients with queued frames, flushed once per pass
+    bool m_flushQueued = false;
     bool m_redisUp = false;
     bool m_wasEverUp = false;
     qint64 m_downSinceMs = 0;

@@ -4,8 +4,8 @@
 #include <QByteArrayList>
 #include <QHostAddress>
 #include <QList>
-#include <QPair>
 #include <QMetaObject>
+#include <QPair>
 #include <QPointer>
 #include <QTcpSocket>
 
@@ -30,7 +30,15 @@ public:
 
     // Writes the response head and the first bytes of the stream.
     void begin(int retryMilliseconds, const QByteArray &firstBytes);
+    // Writes through the socket's own buffer at once (after anything queued).
     void write(const QByteArray &bytes);
+    // Queues a shared frame for flush(); returns true when the queue was empty before (the
+    // caller then schedules a flush). The live fan-out path: a client costs one sendmsg() per
+    // event-loop pass, however many events arrived, and no QSocketNotifier toggling (see flush).
+    bool queue(const QByteArray &bytes);
+    // Writes the queued frames with one sendmsg(); what the kernel does not take goes to the
+    // socket's buffer (which then drains by its write notifier as before).
+    void flush();
     // Ends the stream: sends `finalBytes`, closes once flushed, aborts if that takes too long.
     void close(const QByteArray &finalBytes = {});
 
@@ -40,7 +48,7 @@ public:
 
     QTcpSocket *socket() const { return m_socket; }
     bool isConnected() const;
-    qint64 pendingBytes() const { return m_socket ? m_socket->bytesToWrite() : 0; }
+    qint64 pendingBytes() const { return m_socket ? m_socket->bytesToWrite() + m_queuedBytes : 0; }
     QHostAddress peerAddress() const { return m_peer; }
 
     // Hub-owned state.
@@ -53,7 +61,9 @@ private:
     std::unique_ptr<QHttpServerResponder> m_responder;
     QPointer<QTcpSocket> m_socket;
     QHostAddress m_peer;
-    QByteArrayList m_selection;       // empty: everything the gateway carries
+    QByteArrayList m_selection; // empty: everything the gateway carries
     Headers m_headers;
     std::vector<qint8> m_acceptCache; // per channel index: -1 unknown, 0 no, 1 yes
+    std::vector<QByteArray> m_queue;  // frames queued by queue(), shared with the hub's ring
+    qint64 m_queuedBytes = 0;
 };

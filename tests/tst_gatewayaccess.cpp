@@ -126,12 +126,17 @@ void tst_GatewayAccess::tokenFileParsing_data()
     QTest::addColumn<QByteArray>("text");
     QTest::addColumn<int>("tokens");
     QTest::addColumn<QString>("error");
-    QTest::newRow("two") << QByteArray("aaaaaaaa logs:*\n# c\n\nbbbbbbbb  x:a, x:b # tail\n") << 2 << QString();
+    QTest::newRow("two") << QByteArray("aaaaaaaa logs:*\n# c\n\nbbbbbbbb  x:a, x:b # tail\n") << 2
+                         << QString();
     QTest::newRow("crlf") << QByteArray("aaaaaaaa logs:*\r\nbbbbbbbb logs:e\r\n") << 2 << QString();
-    QTest::newRow("short token") << QByteArray("abc logs:*\n") << 0 << QStringLiteral("line 1: token shorter");
-    QTest::newRow("no channels") << QByteArray("\naaaaaaaa\n") << 0 << QStringLiteral("line 2: token without channels");
-    QTest::newRow("repeated") << QByteArray("aaaaaaaa a\naaaaaaaa b\n") << 0 << QStringLiteral("line 2: token repeated from line 1");
-    QTest::newRow("non-ascii") << QByteArray("aaaaaaa\xc3\xa9 a\n") << 0 << QStringLiteral("printable ASCII");
+    QTest::newRow("short token") << QByteArray("abc logs:*\n") << 0
+                                 << QStringLiteral("line 1: token shorter");
+    QTest::newRow("no channels") << QByteArray("\naaaaaaaa\n") << 0
+                                 << QStringLiteral("line 2: token without channels");
+    QTest::newRow("repeated") << QByteArray("aaaaaaaa a\naaaaaaaa b\n") << 0
+                              << QStringLiteral("line 2: token repeated from line 1");
+    QTest::newRow("non-ascii") << QByteArray("aaaaaaa\xc3\xa9 a\n") << 0
+                               << QStringLiteral("printable ASCII");
     QTest::newRow("empty") << QByteArray("# nothing\n") << 0 << QStringLiteral("no tokens");
 }
 
@@ -164,17 +169,22 @@ void tst_GatewayAccess::routeMatrix_data()
     const QByteArray bot = "Bearer " + botToken;
     for (const char *route : {"/", "/app.js", "/metrics", "/readyz", "/api/channels", "/events"}) {
         QTest::addRow("%s no token", route) << QByteArray(route) << QByteArray() << 401;
-        QTest::addRow("%s wrong token", route) << QByteArray(route) << QByteArray("Bearer wrong-token-123") << 401;
+        QTest::addRow("%s wrong token", route)
+            << QByteArray(route) << QByteArray("Bearer wrong-token-123") << 401;
         QTest::addRow("%s alice", route) << QByteArray(route) << alice << 200;
     }
     QTest::newRow("/healthz no token") << QByteArray("/healthz") << QByteArray() << 200;
     QTest::newRow("/login.css no token") << QByteArray("/login.css") << QByteArray() << 200;
     QTest::newRow("bot own channel") << QByteArray("/events?channels=logs:metrics") << bot << 200;
-    QTest::newRow("bot other channel") << QByteArray("/events?channels=logs:generation") << bot << 403;
+    QTest::newRow("bot other channel")
+        << QByteArray("/events?channels=logs:generation") << bot << 403;
     QTest::newRow("bot wider glob") << QByteArray("/events?channels=logs:*") << bot << 403;
-    QTest::newRow("alice outside allowlist") << QByteArray("/events?channels=secret:x") << alice << 400;
-    QTest::newRow("token query") << QByteArray("/events?token=" + aliceToken) << QByteArray() << 200;
-    QTest::newRow("lower-case bearer") << QByteArray("/metrics") << QByteArray("bearer " + aliceToken) << 200;
+    QTest::newRow("alice outside allowlist")
+        << QByteArray("/events?channels=secret:x") << alice << 400;
+    QTest::newRow("token query") << QByteArray("/events?token=" + aliceToken) << QByteArray()
+                                 << 200;
+    QTest::newRow("lower-case bearer")
+        << QByteArray("/metrics") << QByteArray("bearer " + aliceToken) << 200;
 }
 
 void tst_GatewayAccess::routeMatrix()
@@ -206,7 +216,8 @@ void tst_GatewayAccess::tokenInUrlBecomesSessionCookie()
     m_gateway = start(config(true));
     QVERIFY(m_gateway);
     const quint16 port = m_gateway->port();
-    const QByteArray r = exchange(port, "GET /?token=" + aliceToken + "&q=err HTTP/1.1\r\nHost: x\r\n\r\n");
+    const QByteArray r =
+        exchange(port, "GET /?token=" + aliceToken + "&q=err HTTP/1.1\r\nHost: x\r\n\r\n");
     QCOMPARE(statusOf(r), 303);
     QCOMPARE(headerOf(r, "Location"), QByteArray("/?q=err")); // the token left the URL
     const QByteArray cookie = headerOf(r, "Set-Cookie");
@@ -216,13 +227,21 @@ void tst_GatewayAccess::tokenInUrlBecomesSessionCookie()
     QVERIFY(!cookie.contains(aliceToken));
     const QByteArray session = cookie.split(';').first();
 
-    const QByteArray page = exchange(port, "GET /?q=err HTTP/1.1\r\nHost: x\r\nCookie: a=b; " + session + "\r\n\r\n");
+    const QByteArray page =
+        exchange(port, "GET /?q=err HTTP/1.1\r\nHost: x\r\nCookie: a=b; " + session + "\r\n\r\n");
     QCOMPARE(statusOf(page), 200);
     QVERIFY(page.contains("app.js"));
-    QCOMPARE(statusOf(exchange(port, "GET /api/channels HTTP/1.1\r\nHost: x\r\nCookie: " + session + "\r\n\r\n")), 200);
-    QCOMPARE(statusOf(exchange(port, "GET /api/channels HTTP/1.1\r\nHost: x\r\nCookie: llmstreamer_session=forged\r\n\r\n")), 401);
+    QCOMPARE(statusOf(exchange(port, "GET /api/channels HTTP/1.1\r\nHost: x\r\nCookie: " + session +
+                                         "\r\n\r\n")),
+             200);
+    QCOMPARE(
+        statusOf(exchange(
+            port,
+            "GET /api/channels HTTP/1.1\r\nHost: x\r\nCookie: llmstreamer_session=forged\r\n\r\n")),
+        401);
     // A wrong token in the URL is refused, never exchanged.
-    QCOMPARE(statusOf(exchange(port, "GET /?token=nope-nope-nope HTTP/1.1\r\nHost: x\r\n\r\n")), 401);
+    QCOMPARE(statusOf(exchange(port, "GET /?token=nope-nope-nope HTTP/1.1\r\nHost: x\r\n\r\n")),
+             401);
     const QByteArray metrics = SseTestClient::get(port, "/healthz").body;
     QCOMPARE(metrics, QByteArray("ok\n"));
 }
@@ -243,7 +262,9 @@ void tst_GatewayAccess::streamIsLimitedToTokenChannels()
         got << Envelope::decode(e.data)->channel;
     QCOMPARE(got, (QStringList{QStringLiteral("logs:metrics"), QStringLiteral("logs:errors")}));
 
-    const QByteArray r = exchange(m_gateway->port(), "GET /api/channels HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + botToken + "\r\n\r\n");
+    const QByteArray r = exchange(
+        m_gateway->port(),
+        "GET /api/channels HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + botToken + "\r\n\r\n");
     const QJsonObject o = QJsonDocument::fromJson(r.mid(r.indexOf("\r\n\r\n") + 4)).object();
     QCOMPARE(o.value(QStringLiteral("channels")).toArray().size(), 2);
     QCOMPARE(o.value(QStringLiteral("permitted")).toArray().size(), 2);
@@ -256,13 +277,17 @@ void tst_GatewayAccess::corsOnlyForNamedOrigins()
     m_gateway = start(c);
     QVERIFY(m_gateway);
     const quint16 port = m_gateway->port();
-    const QByteArray ok = exchange(port, "GET /api/channels HTTP/1.1\r\nHost: x\r\nOrigin: https://grafana.example\r\n\r\n");
+    const QByteArray ok = exchange(
+        port, "GET /api/channels HTTP/1.1\r\nHost: x\r\nOrigin: https://grafana.example\r\n\r\n");
     QCOMPARE(headerOf(ok, "Access-Control-Allow-Origin"), QByteArray("https://grafana.example"));
     QCOMPARE(headerOf(ok, "Vary"), QByteArray("Origin"));
-    const QByteArray other = exchange(port, "GET /api/channels HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n");
+    const QByteArray other = exchange(
+        port, "GET /api/channels HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n");
     QCOMPARE(statusOf(other), 200);
     QVERIFY(headerOf(other, "Access-Control-Allow-Origin").isEmpty());
-    const QByteArray preflight = exchange(port, "OPTIONS /events HTTP/1.1\r\nHost: x\r\nOrigin: https://grafana.example\r\nAccess-Control-Request-Headers: last-event-id\r\n\r\n");
+    const QByteArray preflight = exchange(
+        port, "OPTIONS /events HTTP/1.1\r\nHost: x\r\nOrigin: "
+              "https://grafana.example\r\nAccess-Control-Request-Headers: last-event-id\r\n\r\n");
     QCOMPARE(statusOf(preflight), 204);
     QVERIFY(headerOf(preflight, "Access-Control-Allow-Headers").contains("Last-Event-ID"));
     SseTestClient stream;
@@ -273,7 +298,9 @@ void tst_GatewayAccess::corsOnlyForNamedOrigins()
     // Off by default.
     m_gateway = start(config(false));
     QVERIFY(m_gateway);
-    const QByteArray none = exchange(m_gateway->port(), "GET /api/channels HTTP/1.1\r\nHost: x\r\nOrigin: https://grafana.example\r\n\r\n");
+    const QByteArray none = exchange(
+        m_gateway->port(),
+        "GET /api/channels HTTP/1.1\r\nHost: x\r\nOrigin: https://grafana.example\r\n\r\n");
     QVERIFY(headerOf(none, "Access-Control-Allow-Origin").isEmpty());
 }
 
@@ -312,8 +339,12 @@ void tst_GatewayAccess::requestSizeLimits()
     QVERIFY(m_gateway);
     const quint16 port = m_gateway->port();
     const QByteArray big(6000, 'a'); // over the limit, within the read buffer: refused with 431
-    QCOMPARE(statusOf(exchange(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n")), 431);
-    QCOMPARE(statusOf(exchange(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")), 413);
+    QCOMPARE(
+        statusOf(exchange(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n")),
+        431);
+    QCOMPARE(statusOf(exchange(
+                 port, "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")),
+             413);
     // A head far larger than the limit is never buffered whole; the connection ends.
     QTcpSocket huge;
     huge.connectToHost(QHostAddress::LocalHost, port);
@@ -333,9 +364,9 @@ void tst_GatewayAccess::idleConnectionsAreClosed()
     c.idleTimeoutSeconds = 1;
     m_gateway = start(c);
     QVERIFY(m_gateway);
-    QTcpSocket idle;   // connects and says nothing
+    QTcpSocket idle; // connects and says nothing
     idle.connectToHost(QHostAddress::LocalHost, m_gateway->port());
-    QTcpSocket slow;   // starts a request and never finishes it (slowloris)
+    QTcpSocket slow; // starts a request and never finishes it (slowloris)
     slow.connectToHost(QHostAddress::LocalHost, m_gateway->port());
     slow.write("GET /metrics HTTP/1.1\r\nHost: x\r\n");
     SseTestClient stream; // an event stream is exempt

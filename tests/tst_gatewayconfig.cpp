@@ -43,6 +43,20 @@ QString setting(const GatewayConfig &c, const QString &name)
         return QString::number(c.maxClientBuffer);
     if (name == QLatin1String("heartbeat"))
         return QString::number(c.heartbeatSeconds);
+    if (name == QLatin1String("tokens"))
+        return QString::number(c.access.size());
+    if (name == QLatin1String("cors"))
+        return QString::fromUtf8(c.corsOrigins.join(','));
+    if (name == QLatin1String("maxPerAddress"))
+        return QString::number(c.maxClientsPerAddress);
+    if (name == QLatin1String("maxRequestBytes"))
+        return QString::number(c.maxRequestBytes);
+    if (name == QLatin1String("idleTimeout"))
+        return QString::number(c.idleTimeoutSeconds);
+    if (name == QLatin1String("maxSelection"))
+        return QString::number(c.maxSelection);
+    if (name == QLatin1String("maxGlobLength"))
+        return QString::number(c.maxGlobLength);
     return QStringLiteral("<unknown setting %1>").arg(name);
 }
 
@@ -125,6 +139,22 @@ void tst_GatewayConfig::settings_data()
     row("--max-client-buffer M", args({"--max-client-buffer", "16M"}), {}, "maxClientBuffer",
         "16777216");
     row("--heartbeat", args({"--heartbeat", "30"}), {}, "heartbeat", "30");
+    row("no tokens by default", args({}), {}, "tokens", "0");
+    row("--cors-origin", args({"--cors-origin", "https://a.example, http://b.example:8080"}), {},
+        "cors", "https://a.example,http://b.example:8080");
+    row("LLMSTREAMER_CORS_ORIGIN", args({}), env({"LLMSTREAMER_CORS_ORIGIN=https://c.example"}),
+        "cors", "https://c.example");
+    row("--max-clients-per-address", args({"--max-clients-per-address", "4"}), {}, "maxPerAddress",
+        "4");
+    row("LLMSTREAMER_MAX_CLIENTS_PER_ADDRESS", args({}),
+        env({"LLMSTREAMER_MAX_CLIENTS_PER_ADDRESS=9"}), "maxPerAddress", "9");
+    row("--max-request-bytes", args({"--max-request-bytes", "16K"}), {}, "maxRequestBytes",
+        "16384");
+    row("--idle-timeout", args({"--idle-timeout", "5"}), {}, "idleTimeout", "5");
+    row("LLMSTREAMER_IDLE_TIMEOUT", args({}), env({"LLMSTREAMER_IDLE_TIMEOUT=7"}), "idleTimeout",
+        "7");
+    row("--max-selection", args({"--max-selection", "3"}), {}, "maxSelection", "3");
+    row("--max-glob-length", args({"--max-glob-length", "32"}), {}, "maxGlobLength", "32");
     // Environment variables.
     row("LLMSTREAMER_BIND", args({}), env({"LLMSTREAMER_BIND=0.0.0.0"}), "bind", "0.0.0.0");
     row("LLMSTREAMER_PORT", args({}), env({"LLMSTREAMER_PORT=9001"}), "port", "9001");
@@ -225,6 +255,22 @@ void tst_GatewayConfig::refuses_data()
         {}, "--channels: control character");
     row("heartbeat 0", args({"--heartbeat", "0"}), {}, "--heartbeat: \"0\"");
     row("heartbeat too long", args({"--heartbeat", "3601"}), {}, "--heartbeat: \"3601\"");
+    row("token file missing", args({"--token-file", "/nonexistent/tokens"}), {},
+        "--token-file: cannot read /nonexistent/tokens");
+    row("token file from env", args({}), env({"LLMSTREAMER_TOKENS_FILE=/nonexistent/t"}),
+        "LLMSTREAMER_TOKENS_FILE: cannot read");
+    row("cors wildcard", args({"--cors-origin", "*"}), {}, "--cors-origin: \"*\"");
+    row("cors with path", args({"--cors-origin", "https://a.example/x"}), {},
+        "--cors-origin: \"https://a.example/x\"");
+    row("cors bad scheme", args({"--cors-origin", "ftp://a.example"}), {}, "--cors-origin");
+    row("max-clients-per-address 0", args({"--max-clients-per-address", "0"}), {},
+        "--max-clients-per-address: \"0\"");
+    row("max-request-bytes tiny", args({"--max-request-bytes", "100"}), {},
+        "--max-request-bytes: \"100\" is not a size from 1K to 1M");
+    row("max-request-bytes huge", args({"--max-request-bytes", "2M"}), {}, "--max-request-bytes");
+    row("idle-timeout 0", args({"--idle-timeout", "0"}), {}, "--idle-timeout: \"0\"");
+    row("max-selection 0", args({"--max-selection", "0"}), {}, "--max-selection: \"0\"");
+    row("max-glob-length 0", args({"--max-glob-length", "0"}), {}, "--max-glob-length: \"0\"");
     row("unknown option", args({"--nope"}), {}, "Unknown option 'nope'");
     row("missing value", args({"--port"}), {}, "Missing value after '--port'");
     row("positional argument", args({"extra"}), {}, "unexpected argument: extra");
