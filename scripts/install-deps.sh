@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs every package LLM Streamer needs to build, run and test on Debian 12.
 # Idempotent: packages already present are not touched and apt is not even called.
-# Usage: scripts/install-deps.sh [--build-only | --run]
+# Usage: scripts/install-deps.sh [--build-only | --run | --bench]
 #   (default)     everything: build, run and test packages, and the tests' npm packages
 #   --build-only  what building needs
 #   --run         what scripts/run.sh needs: building, redis-server, curl
+#   --bench       opt-in: what bench/run.sh and bench/soak.sh need (building, redis-server, the
+#                 peers nginx + Nchan and the Python original, valgrind, gnuplot); never installed
+#                 by the other profiles
 set -euo pipefail
 
 build_pkgs=(
@@ -13,7 +16,13 @@ build_pkgs=(
     libhiredis-dev
 )
 run_pkgs=(redis-server redis-tools curl)
-test_pkgs=("${run_pkgs[@]}" xvfb chromium fonts-dejavu-core)
+# clang-14 and its runtimes build the libFuzzer targets (scripts/fuzz.sh).
+test_pkgs=("${run_pkgs[@]}" xvfb chromium fonts-dejavu-core clang-14 libclang-rt-14-dev)
+# The packaging checks (ctest -L packaging): .desktop, AppStream and systemd unit validators,
+# Debian's docker-compose (validates docker-compose.yml; no Docker engine needed) and Python.
+test_pkgs+=(desktop-file-utils appstream systemd docker-compose python3 python3-yaml)
+bench_pkgs=("${run_pkgs[@]}" nginx libnginx-mod-nchan python3 python3-fastapi python3-uvicorn
+    python3-redis valgrind gnuplot-nox procps)
 # Node.js may come from elsewhere than Debian (its bundled npm then conflicts with Debian's npm
 # package): only ask apt for what is missing as a command.
 command -v node >/dev/null || test_pkgs+=(nodejs)
@@ -42,7 +51,8 @@ case "$profile" in
 all) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
 --build-only) pkgs=("${build_pkgs[@]}") ;;
 --run) pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
-*) echo "usage: $0 [--build-only | --run]" >&2; exit 2 ;;
+--bench) pkgs=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+*) echo "usage: $0 [--build-only | --run | --bench]" >&2; exit 2 ;;
 esac
 
 missing=()
