@@ -144,6 +144,11 @@ void tst_RedisUrl::rejects_data()
                                            << QStringLiteral("database must be a number");
     QTest::newRow("unix with two slashes")
         << QStringLiteral("unix://tmp/redis.sock") << QStringLiteral("unix:///path/to/redis.sock");
+    // Found by fuzz/fuzz_redisurl: a relative socket path was taken (and shown as a host).
+    QTest::newRow("unix with a relative path")
+        << QStringLiteral("unix:redis.sock") << QStringLiteral("not absolute");
+    QTest::newRow("unix with a dot path")
+        << QStringLiteral("unix:./run/redis.sock") << QStringLiteral("not absolute");
 }
 
 void tst_RedisUrl::rejects()

@@ -1,0 +1,8 @@
+#pragma once
+
+#include <QLoggingCategory>
+
+// One category per part of the desktop monitor, switchable with QT_LOGGING_RULES
+// (e.g. "llmstreamer.desktop.*.debug=true").
+Q_DECLARE_LOGGING_CATEGORY(lcDesktopFeed) // llmstreamer.desktop.feed: the SSE connection
+Q_DECLARE_LOGGING_CATEGORY(lcDesktopUi)   // llmstreamer.desktop.ui: windows, settings, export

@@ -1,0 +1,734 @@
+#include "mainwindow.h"
+
+#include "channelfetcher.h"
+#include "channelglob.h"
+#include "desktoplogging.h"
+#include "feedstatus.h"
+#include "gatewayurl.h"
+#include "logfilterproxy.h"
+#include "logmodel.h"
+#include "logview.h"
+#include "payloadview.h"
+#include "settingsdialog.h"
+#include "throughputchart.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFrame>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QIcon>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPainter>
+#include <QPushButton>
+#include <QSettings>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace {
+
+constexpr int gapNoteSeconds = 10; // the status bar mentions a gap this long
+
+bool isDark(const QPalette &palette)
+{
+    return palette.color(QPalette::Window).lightness() < 128;
+}
+
+// Keeps a menu open while its checkable entries are toggled.
+class StayOpenMenu final : public QMenu
+{
+public:
+    using QMenu::QMenu;
+
+protected:
+    void mouseReleaseEvent(QMouseEvent *event) override
+    {
+        QAction *action = activeAction();
+        if (action && action->isEnabled() && action->isCheckable()) {
+            action->trigger();
+            return;
+        }
+        QMenu::mouseReleaseEvent(event);
+    }
+};
+
+} // namespace
+
+MainWindow::MainWindow(const DesktopSettings &settings, QWidget *parent)
+    : QMainWindow(parent), m_settings(settings), m_connection(new SseConnection(this)),
+      m_channelFetcher(new ChannelFetcher(this)), m_model(new LogModel(settings.bufferLines, this)),
+      m_proxy(new LogFilterProxy(this)), m_view(new LogView), m_chart(new ThroughputChart),
+      m_payload(new PayloadView), m_status(new FeedStatus)
+{
+    setObjectName(QStringLiteral("mainWindow"));
+    m_proxy->setLogModel(m_model);
+    createActions();
+    createToolBar();
+    createCentralWidgets();
+    statusBar()->addWidget(m_status, 1);
+    statusBar()->setSizeGripEnabled(true);
+
+    connect(m_connection, &SseConnection::eventReceived, this, &MainWindow::handleEvent);
+    connect(m_connection, &SseConnection::stateChanged, this, &MainWindow::handleStateChanged);
+    connect(m_channelFetcher, &ChannelFetcher::channelsFetched, this,
+            &MainWindow::handleChannelsFetched);
+
+    m_filterDelay.setSingleShot(true);
+    m_filterDelay.setInterval(150); // typing is not re-filtering 200,000 lines per key
+    connect(&m_filterDelay, &QTimer::timeout, this, &MainWindow::applyTextFilter);
+    m_second.setInterval(1000);
+    connect(&m_second, &QTimer::timeout, this, &MainWindow::tick);
+    m_second.start();
+
+    applyPalette();
+    restoreWindowState();
+    rebuildChannelMenu();
+    updateStatus();
+    updateBanner();
+}
+
+MainWindow::~MainWindow() = default;
+
+QIcon MainWindow::applicationIcon()
+{
+    const QString name = QStringLiteral("io.github.llmstreamer.Desktop");
+    QIcon icon = QIcon::fromTheme(name);
+    if (icon.isNull()) {
+        for (const int size : {16, 32, 48, 64, 128, 256})
+            icon.addFile(QStringLiteral(":/icons/%1x%1/apps/%2.png").arg(size).arg(name));
+    }
+    return icon;
+}
+
+void MainWindow::createActions()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    m_exportAction = file->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton),
+                                     tr("&Export View…"), this, &MainWindow::exportView);
+    m_exportAction->setShortcut(QKeySequence::Save);
+    m_exportAction->setToolTip(tr("Save the lines shown (filtered) as NDJSON or text (Ctrl+S)"));
+    file->addSeparator();
+    m_settingsAction = file->addAction(tr("&Settings…"), this, &MainWindow::showSettings);
+    m_settingsAction->setShortcut(QKeySequence::Preferences);
+    m_settingsAction->setMenuRole(QAction::PreferencesRole);
+    file->addSeparator();
+    QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+    quit->setMenuRole(QAction::QuitRole);
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    m_copyAction = edit->addAction(tr("&Copy Lines"), m_view, &LogView::copySelection);
+    m_copyAction->setShortcut(QKeySequence::Copy);
+    m_copyAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_view->addAction(m_copyAction);
+    m_copyPayloadAction = edit->addAction(tr("Copy &Payload"), this, [this] {
+        QApplication::clipboard()->setText(m_payload->text());
+    });
+    m_copyPayloadAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+    edit->addSeparator();
+    m_filterAction = edit->addAction(tr("&Filter…"), this, &MainWindow::focusFilter);
+    m_filterAction->setShortcut(QKeySequence::Find);
+    m_clearAction = edit->addAction(style()->standardIcon(QStyle::SP_DialogResetButton),
+                                    tr("C&lear"), this, &MainWindow::clearLog);
+    m_clearAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    m_clearAction->setToolTip(tr("Remove every line from the view (Ctrl+L)"));
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    m_liveAction = new QAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Live"), this);
+    m_liveAction->setCheckable(true);
+    m_liveAction->setChecked(true);
+    m_liveAction->setToolTip(tr("Follow new lines (End); scrolling up or selecting pauses"));
+    connect(m_liveAction, &QAction::triggered, this,
+            [this](bool live) { live ? m_view->goLive() : m_view->pause(); });
+    connect(m_view, &LogView::followingChanged, m_liveAction, &QAction::setChecked);
+    QAction *goLive = view->addAction(tr("Go &Live"), m_view, &LogView::goLive);
+    goLive->setShortcut(QKeySequence(Qt::Key_End));
+    view->addSeparator();
+    m_chartAction = view->addAction(tr("Throughput &Chart"));
+    m_chartAction->setCheckable(true);
+    m_chartAction->setChecked(true);
+    connect(m_chartAction, &QAction::toggled, m_chart, &QWidget::setVisible);
+    m_detailsAction = view->addAction(tr("&Details Panel"));
+    m_detailsAction->setCheckable(true);
+    m_detailsAction->setChecked(true);
+    connect(m_detailsAction, &QAction::toggled, m_payload, &QWidget::setVisible);
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    QAction *about = help->addAction(tr("&About LLM Streamer"), this, [this] {
+        QMessageBox::about(this, tr("About LLM Streamer"),
+                           tr("<h3>LLM Streamer %1</h3><p>Live logs of your LLM backends, "
+                              "streamed from Redis by the LLM Streamer gateway.</p>")
+                               .arg(QCoreApplication::applicationVersion()));
+    });
+    about->setMenuRole(QAction::AboutRole);
+}
+
+void MainWindow::createToolBar()
+{
+    QToolBar *bar = addToolBar(tr("Filters"));
+    bar->setObjectName(QStringLiteral("filtersToolBar"));
+    bar->setMovable(false);
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+
+    m_filter = new QLineEdit(bar);
+    m_filter->setObjectName(QStringLiteral("filterEdit"));
+    m_filter->setPlaceholderText(tr("Filter (Ctrl+F)"));
+    m_filter->setClearButtonEnabled(true);
+    m_filter->setMinimumWidth(260);
+    m_filter->setToolTip(tr("Show only lines containing this text (any column or payload field)"));
+    m_regexAction = m_filter->addAction(QIcon(), QLineEdit::TrailingPosition);
+    m_regexAction->setText(QStringLiteral(".*"));
+    m_regexAction->setCheckable(true);
+    m_regexAction->setToolTip(tr("Regular expression"));
+    // The action shows its text as an icon: draw ".*" so it is visible without an icon theme.
+    const auto regexIcon = [this](bool on) {
+        QPixmap pixmap(QSize(20, 16) * devicePixelRatioF());
+        pixmap.setDevicePixelRatio(devicePixelRatioF());
+        pixmap.fill(Qt::transparent);
+        QPainter p(&pixmap);
+        QFont font = this->font();
+        font.setBold(on);
+        p.setFont(font);
+        p.setPen(on ? palette().color(QPalette::Highlight)
+                    : palette().color(QPalette::PlaceholderText));
+        p.drawText(QRect(0, 0, 20, 16), Qt::AlignCenter, QStringLiteral(".*"));
+        return QIcon(pixmap);
+    };
+    m_regexAction->setIcon(regexIcon(false));
+    connect(m_regexAction, &QAction::toggled, this, [this, regexIcon](bool on) {
+        m_regexAction->setIcon(regexIcon(on));
+        applyTextFilter();
+    });
+    connect(m_filter, &QLineEdit::textChanged, this, [this] { m_filterDelay.start(); });
+    connect(m_filter, &QLineEdit::returnPressed, this, &MainWindow::applyTextFilter);
+    bar->addWidget(m_filter);
+
+    m_level = new QComboBox(bar);
+    m_level->setObjectName(QStringLiteral("levelCombo"));
+    m_level->addItem(tr("All levels"), int(LogLevel::None));
+    m_level->addItem(tr("DEBUG and above"), int(LogLevel::Debug));
+    m_level->addItem(tr("INFO and above"), int(LogLevel::Info));
+    m_level->addItem(tr("WARN and above"), int(LogLevel::Warn));
+    m_level->addItem(tr("ERROR and above"), int(LogLevel::Error));
+    m_level->setToolTip(tr("Minimum level"));
+    connect(m_level, &QComboBox::currentIndexChanged, this, &MainWindow::applyLevelFilter);
+    bar->addWidget(m_level);
+
+    m_channelMenu = new StayOpenMenu(this);
+    m_channelMenu->setObjectName(QStringLiteral("channelMenu"));
+    m_channelButton = new QToolButton(bar);
+    m_channelButton->setObjectName(QStringLiteral("channelButton"));
+    m_channelButton->setPopupMode(QToolButton::InstantPopup);
+    m_channelButton->setMenu(m_channelMenu);
+    m_channelButton->setToolTip(tr("Channels to subscribe to"));
+    bar->addWidget(m_channelButton);
+
+    auto *spacer = new QWidget(bar);
+    spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    bar->addWidget(spacer);
+    bar->addAction(m_liveAction);
+    bar->addAction(m_clearAction);
+    bar->addAction(m_exportAction);
+}
+
+void MainWindow::createCentralWidgets()
+{
+    m_view->setObjectName(QStringLiteral("logView"));
+    m_view->setModel(m_proxy);
+    QHeaderView *header = m_view->horizontalHeader();
+    const QFontMetrics fm(m_view->font());
+    const auto width = [&fm](const char *sample) {
+        return fm.horizontalAdvance(QLatin1StringView(sample)) + 18;
+    };
+    header->resizeSection(LogModel::TimeColumn, width("00:00:00.000"));
+    header->resizeSection(LogModel::ChannelColumn, width("logs:generation"));
+    header->resizeSection(LogModel::LevelColumn, width("ERROR"));
+    header->resizeSection(LogModel::ServiceColumn, width("llm-backend-01"));
+    header->resizeSection(LogModel::ModelColumn, width("Llama-3.1-8B-Instruct"));
+    for (const int c : {int(LogModel::InputTokensColumn), int(LogModel::OutputTokensColumn)})
+        header->resizeSection(c, width("131072"));
+    for (const int c : {int(LogModel::DurationColumn), int(LogModel::TtftColumn)})
+        header->resizeSection(c, width("12345 ms"));
+    header->setSectionResizeMode(LogModel::MessageColumn, QHeaderView::Stretch);
+    connect(m_view, &QAbstractItemView::doubleClicked, this, [this] {
+        m_detailsAction->setChecked(true);
+        showCurrentPayload();
+    });
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &MainWindow::showCurrentPayload);
+
+    // The banner: what is wrong with the connection, in plain words, where one looks.
+    m_banner = new QFrame;
+    m_banner->setObjectName(QStringLiteral("banner"));
+    m_banner->setFrameShape(QFrame::StyledPanel);
+    m_banner->setAutoFillBackground(true);
+    m_bannerText = new QLabel(m_banner);
+    m_bannerText->setObjectName(QStringLiteral("bannerText"));
+    m_bannerText->setWordWrap(true);
+    m_bannerText->setTextFormat(Qt::PlainText);
+    m_bannerText->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_bannerRetry = new QPushButton(tr("Retry Now"), m_banner);
+    auto *bannerSettings = new QPushButton(tr("Settings…"), m_banner);
+    connect(m_bannerRetry, &QPushButton::clicked, this, &MainWindow::start);
+    connect(bannerSettings, &QPushButton::clicked, this, &MainWindow::showSettings);
+    auto *bannerLayout = new QHBoxLayout(m_banner);
+    bannerLayout->setContentsMargins(10, 6, 6, 6);
+    bannerLayout->addWidget(m_bannerText, 1);
+    bannerLayout->addWidget(m_bannerRetry);
+    bannerLayout->addWidget(bannerSettings);
+    m_banner->hide();
+
+    auto *logArea = new QWidget;
+    auto *logLayout = new QVBoxLayout(logArea);
+    logLayout->setContentsMargins(0, 0, 0, 0);
+    logLayout->setSpacing(4);
+    logLayout->addWidget(m_banner);
+    logLayout->addWidget(m_view, 1);
+
+    m_payload->setObjectName(QStringLiteral("payloadView"));
+    m_horizontal = new QSplitter(Qt::Horizontal);
+    m_horizontal->setObjectName(QStringLiteral("horizontalSplitter"));
+    m_horizontal->addWidget(logArea);
+    m_horizontal->addWidget(m_payload);
+    m_horizontal->setStretchFactor(0, 4);
+    m_horizontal->setStretchFactor(1, 1);
+    m_horizontal->setChildrenCollapsible(false);
+
+    m_chart->setObjectName(QStringLiteral("throughputChart"));
+    m_vertical = new QSplitter(Qt::Vertical);
+    m_vertical->setObjectName(QStringLiteral("verticalSplitter"));
+    m_vertical->addWidget(m_chart);
+    m_vertical->addWidget(m_horizontal);
+    m_vertical->setStretchFactor(0, 1);
+    m_vertical->setStretchFactor(1, 3);
+    m_vertical->setChildrenCollapsible(false);
+    setCentralWidget(m_vertical);
+}
+
+void MainWindow::restoreWindowState()
+{
+    QSettings store;
+    resize(1280, 800);
+    m_horizontal->setSizes({980, 300});
+    m_vertical->setSizes({200, 560});
+    restoreGeometry(store.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(store.value(QStringLiteral("window/state")).toByteArray());
+    m_vertical->restoreState(store.value(QStringLiteral("window/verticalSplitter")).toByteArray());
+    m_horizontal->restoreState(
+        store.value(QStringLiteral("window/horizontalSplitter")).toByteArray());
+    m_view->horizontalHeader()->restoreState(
+        store.value(QStringLiteral("window/logColumns")).toByteArray());
+    m_chartAction->setChecked(store.value(QStringLiteral("window/chart"), true).toBool());
+    m_detailsAction->setChecked(store.value(QStringLiteral("window/details"), true).toBool());
+}
+
+void MainWindow::saveWindowState()
+{
+    QSettings store;
+    store.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    store.setValue(QStringLiteral("window/state"), saveState());
+    store.setValue(QStringLiteral("window/verticalSplitter"), m_vertical->saveState());
+    store.setValue(QStringLiteral("window/horizontalSplitter"), m_horizontal->saveState());
+    store.setValue(QStringLiteral("window/logColumns"), m_view->horizontalHeader()->saveState());
+    store.setValue(QStringLiteral("window/chart"), m_chartAction->isChecked());
+    store.setValue(QStringLiteral("window/details"), m_detailsAction->isChecked());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveWindowState();
+    m_connection->stop();
+    event->accept();
+}
+
+void MainWindow::changeEvent(QEvent *event)
+{
+    QMainWindow::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::ThemeChange)
+        applyPalette();
+}
+
+void MainWindow::applyPalette()
+{
+    m_model->setDarkPalette(isDark(palette()));
+    updateBanner();
+}
+
+void MainWindow::start()
+{
+    QString why;
+    const auto url = GatewayUrl::parse(m_settings.gatewayUrl, &why);
+    setWindowTitle(url ? tr("LLM Streamer — %1").arg(url->toDisplayString(QUrl::RemoveUserInfo))
+                       : tr("LLM Streamer"));
+    if (!url) {
+        m_connection->fail(why + tr(". Open Settings to correct it."));
+        return;
+    }
+    m_connection->setGatewayUrl(*url);
+    m_connection->setToken(m_settings.token);
+    m_connection->setChannels(m_selectedChannels ? *m_selectedChannels : m_settings.channelList());
+    m_connection->start();
+}
+
+void MainWindow::applySettings(const DesktopSettings &settings, bool persist)
+{
+    const bool reconnect = settings.gatewayUrl != m_settings.gatewayUrl ||
+                           settings.token != m_settings.token ||
+                           settings.channels != m_settings.channels;
+    if (settings.channels != m_settings.channels) {
+        m_selectedChannels.reset();
+        m_proxy->setChannels(std::nullopt);
+    }
+    if (settings.gatewayUrl != m_settings.gatewayUrl) {
+        m_knownChannels.clear();
+        m_allowlist.clear();
+    }
+    m_settings = settings;
+    if (persist) {
+        QSettings store;
+        m_settings.save(store);
+    }
+    m_model->setCapacity(settings.bufferLines);
+    rebuildChannelMenu();
+    if (reconnect || m_connection->state() == SseConnection::State::Failed)
+        start();
+}
+
+void MainWindow::showSettings()
+{
+    QSettings store;
+    const bool firstStart = !DesktopSettings::exist(store);
+    SettingsDialog dialog(m_settings, store.fileName(), firstStart, this);
+    if (dialog.exec() == QDialog::Accepted)
+        applySettings(dialog.settings(), true);
+}
+
+void MainWindow::handleEvent(const SseEvent &event)
+{
+    if (event.type == "stats") {
+        handleStats(event.data);
+        return;
+    }
+    std::optional<LogRecord> record = m_decoder.decode(event);
+    if (!record)
+        return;
+    if (record->kind == LogRecord::Kind::Message) {
+        ++m_received;
+    } else if (record->kind == LogRecord::Kind::Gap) {
+        ++m_gaps;
+        m_lastGap = record->message();
+        m_lastGapAtMs = QDateTime::currentMSecsSinceEpoch();
+        qCInfo(lcDesktopUi, "%s", qUtf8Printable(m_lastGap));
+        updateStatus();
+    }
+    m_model->enqueue(std::move(*record));
+}
+
+void MainWindow::handleStats(const QByteArray &data)
+{
+    const QJsonObject stats = QJsonDocument::fromJson(data).object();
+    if (stats.isEmpty())
+        return;
+    m_chart->addStats(stats);
+    QStringList names;
+    const QJsonObject channels = stats.value(QLatin1StringView("channels")).toObject();
+    for (auto it = channels.begin(); it != channels.end(); ++it)
+        names.append(it.key());
+    addKnownChannels(names);
+}
+
+void MainWindow::handleStateChanged()
+{
+    if (m_connection->state() == SseConnection::State::Live)
+        m_channelFetcher->fetch(m_connection->gatewayUrl(), m_settings.token);
+    updateStatus();
+    updateBanner();
+}
+
+void MainWindow::handleChannelsFetched(const QStringList &channels, const QStringList &allowlist)
+{
+    m_allowlist = allowlist;
+    addKnownChannels(channels);
+    rebuildChannelMenu();
+}
+
+void MainWindow::addKnownChannels(const QStringList &channels)
+{
+    bool changed = false;
+    for (const QString &name : channels) {
+        // "(other)" is the gateway's bucket beyond its per-channel limit, not a channel.
+        if (name.isEmpty() || name.startsWith(u'(') || m_knownChannels.contains(name))
+            continue;
+        m_knownChannels.append(name);
+        changed = true;
+    }
+    if (changed) {
+        m_knownChannels.sort();
+        rebuildChannelMenu();
+    }
+}
+
+void MainWindow::rebuildChannelMenu()
+{
+    // Actions are updated in place, never recreated: this runs from their own triggered().
+    if (!m_allChannelsAction) {
+        m_allChannelsAction = m_channelMenu->addAction(tr("All Channels"));
+        m_allChannelsAction->setObjectName(QStringLiteral("allChannels"));
+        m_allChannelsAction->setCheckable(true);
+        connect(m_allChannelsAction, &QAction::triggered, this,
+                [this] { setChannelSelection(QStringList()); });
+        m_channelsSeparator = m_channelMenu->addSeparator();
+        m_allowlistSeparator = m_channelMenu->addSeparator();
+        m_allowlistAction = m_channelMenu->addAction(QString());
+        m_allowlistAction->setEnabled(false);
+    }
+    for (auto it = m_channelActions.begin(); it != m_channelActions.end();) {
+        if (m_knownChannels.contains(it.key())) {
+            ++it;
+            continue;
+        }
+        m_channelMenu->removeAction(it.value());
+        it.value()->deleteLater();
+        it = m_channelActions.erase(it);
+    }
+    for (const QString &name : std::as_const(m_knownChannels)) {
+        if (m_channelActions.contains(name))
+            continue;
+        auto *action = new QAction(name, m_channelMenu);
+        action->setCheckable(true);
+        action->setData(name);
+        connect(action, &QAction::triggered, this, &MainWindow::handleChannelToggled);
+        // Sorted: before the first known channel after it, or at the end of the list.
+        QAction *before = m_allowlistSeparator;
+        for (const QString &other : std::as_const(m_knownChannels))
+            if (other > name && m_channelActions.contains(other)) {
+                before = m_channelActions.value(other);
+                break;
+            }
+        m_channelMenu->insertAction(before, action);
+        m_channelActions.insert(name, action);
+    }
+
+    const QStringList subscribed =
+        m_selectedChannels ? *m_selectedChannels : m_settings.channelList();
+    const auto checked = [&](const QString &name) {
+        if (subscribed.isEmpty())
+            return true;
+        const QByteArray channel = name.toUtf8();
+        return std::any_of(subscribed.begin(), subscribed.end(), [&](const QString &entry) {
+            return ChannelGlob::matches(entry.toUtf8(), channel);
+        });
+    };
+    m_allChannelsAction->setChecked(subscribed.isEmpty());
+    int shown = 0;
+    for (auto it = m_channelActions.cbegin(); it != m_channelActions.cend(); ++it) {
+        it.value()->setChecked(checked(it.key()));
+        shown += it.value()->isChecked() ? 1 : 0;
+    }
+    m_channelsSeparator->setVisible(!m_channelActions.isEmpty());
+    m_allowlistSeparator->setVisible(!m_allowlist.isEmpty());
+    m_allowlistAction->setVisible(!m_allowlist.isEmpty());
+    m_allowlistAction->setText(
+        tr("Gateway allows: %1").arg(m_allowlist.join(QStringLiteral(", "))));
+
+    if (subscribed.isEmpty())
+        m_channelButton->setText(tr("All channels"));
+    else if (m_selectedChannels || m_knownChannels.isEmpty())
+        m_channelButton->setText(subscribed.size() == 1 ? subscribed.constFirst()
+                                                        : tr("%1 channels").arg(subscribed.size()));
+    else
+        m_channelButton->setText(tr("%1 of %2 channels").arg(shown).arg(m_knownChannels.size()));
+}
+
+void MainWindow::handleChannelToggled()
+{
+    QStringList chosen;
+    for (const QString &name : std::as_const(m_knownChannels))
+        if (m_channelActions.value(name)->isChecked())
+            chosen.append(name);
+    if (chosen.isEmpty()) {
+        // Nothing to subscribe to would be a 400: keep the last one.
+        if (auto *action = qobject_cast<QAction *>(sender()))
+            action->setChecked(true);
+        return;
+    }
+    setChannelSelection(chosen.size() == m_knownChannels.size() ? QStringList() : chosen);
+}
+
+void MainWindow::setChannelSelection(const std::optional<QStringList> &channels)
+{
+    m_selectedChannels = channels;
+    // Lines already shown from channels no longer wanted are hidden too.
+    if (channels && !channels->isEmpty())
+        m_proxy->setChannels(QSet<QString>(channels->begin(), channels->end()));
+    else
+        m_proxy->setChannels(std::nullopt);
+    rebuildChannelMenu();
+    if (m_connection->state() != SseConnection::State::Idle)
+        start(); // resubscribe, resuming from the last event
+}
+
+void MainWindow::applyTextFilter()
+{
+    m_filterDelay.stop();
+    const QString error = m_proxy->setTextFilter(m_filter->text(), m_regexAction->isChecked());
+    QPalette pal = m_filter->palette();
+    pal.setColor(QPalette::Text,
+                 error.isEmpty() ? palette().color(QPalette::Text) : QColor(0xd0, 0x30, 0x30));
+    m_filter->setPalette(pal);
+    m_filter->setToolTip(error.isEmpty() ? tr("Show only lines containing this text (any column "
+                                              "or payload field)")
+                                         : error);
+    updateStatus();
+}
+
+void MainWindow::applyLevelFilter()
+{
+    m_proxy->setMinimumLevel(LogLevel(m_level->currentData().toInt()));
+    updateStatus();
+}
+
+void MainWindow::focusFilter()
+{
+    m_filter->setFocus(Qt::ShortcutFocusReason);
+    m_filter->selectAll();
+}
+
+void MainWindow::showCurrentPayload()
+{
+    const QModelIndex current = m_view->currentIndex();
+    if (!current.isValid())
+        return;
+    const QModelIndex source = m_proxy->mapToSource(current);
+    if (source.isValid())
+        m_payload->showRecord(&m_model->record(source.row()));
+}
+
+void MainWindow::clearLog()
+{
+    m_model->clear();
+    m_payload->showRecord(nullptr);
+    m_view->goLive();
+    updateStatus();
+}
+
+bool MainWindow::exportTo(const QString &path, LogExporter::Format format, QString *error)
+{
+    m_model->flush();
+    const int rows = m_proxy->rowCount();
+    const bool ok = LogExporter::write(
+        path, format, rows,
+        [this](qsizetype row) -> const LogRecord & {
+            return m_model->record(m_proxy->sourceRow(int(row)));
+        },
+        error);
+    if (ok)
+        qCInfo(lcDesktopUi, "exported %d lines to %s", rows, qUtf8Printable(path));
+    return ok;
+}
+
+void MainWindow::exportView()
+{
+    const QString ndjson = tr("NDJSON, one envelope per line (*.ndjson)");
+    const QString text = tr("Text, as shown (*.log *.txt)");
+    QString filter = ndjson;
+    const QString suggested =
+        QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation) +
+        QStringLiteral("/llmstreamer-") +
+        QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")) +
+        QStringLiteral(".ndjson");
+    QString path = QFileDialog::getSaveFileName(this, tr("Export View"), suggested,
+                                                ndjson + QStringLiteral(";;") + text, &filter);
+    if (path.isEmpty())
+        return;
+    LogExporter::Format format =
+        filter == text ? LogExporter::Format::Text : LogExporter::Format::Ndjson;
+    if (QFileInfo(path).suffix().isEmpty())
+        path += format == LogExporter::Format::Text ? QStringLiteral(".log")
+                                                    : QStringLiteral(".ndjson");
+    else
+        format = LogExporter::formatForPath(path);
+    QString error;
+    if (exportTo(path, format, &error))
+        statusBar()->showMessage(
+            tr("Exported %1 lines to %2")
+                .arg(QLocale().toString(m_proxy->rowCount()), QDir::toNativeSeparators(path)),
+            5000);
+    else
+        QMessageBox::warning(this, tr("Export View"), error);
+}
+
+void MainWindow::tick()
+{
+    m_rate = double(m_received - m_receivedAtTick);
+    m_receivedAtTick = m_received;
+    updateStatus();
+    if (m_connection->state() == SseConnection::State::Reconnecting)
+        updateBanner(); // the countdown
+}
+
+void MainWindow::updateStatus()
+{
+    const bool recentGap =
+        m_lastGapAtMs > 0 &&
+        QDateTime::currentMSecsSinceEpoch() - m_lastGapAtMs < gapNoteSeconds * 1000;
+    m_status->setConnectionState(m_connection->state(), m_connection->reason(),
+                                 m_connection->nextAttemptInMs(),
+                                 recentGap ? m_lastGap : QString());
+    m_status->setRate(m_rate);
+    m_status->setReceived(m_received);
+    m_status->setGaps(m_gaps, m_lastGap);
+    m_status->setShown(m_proxy->rowCount(), m_model->rowCount());
+}
+
+bool MainWindow::isBannerVisible() const
+{
+    return !m_banner->isHidden();
+}
+
+QString MainWindow::bannerText() const
+{
+    return m_bannerText->text();
+}
+
+void MainWindow::updateBanner()
+{
+    const SseConnection::State state = m_connection->state();
+    if (state != SseConnection::State::Failed && state != SseConnection::State::Reconnecting) {
+        m_banner->hide();
+        return;
+    }
+    const bool failed = state == SseConnection::State::Failed;
+    const qint64 seconds = (m_connection->nextAttemptInMs() + 999) / 1000;
+    m_bannerText->setText(
+        failed ? tr("Not connected: %1").arg(m_connection->reason())
+               : tr("Reconnecting in %1 s: %2").arg(seconds).arg(m_connection->reason()));
+    m_bannerRetry->setText(failed ? tr("Retry") : tr("Retry Now"));
+    const bool dark = isDark(palette());
+    QPalette pal = m_banner->palette();
+    pal.setColor(QPalette::Window,
+                 failed ? (dark ? QColor(0x5a, 0x1f, 0x24) : QColor(0xf8, 0xd7, 0xda))
+                        : (dark ? QColor(0x4d, 0x3d, 0x12) : QColor(0xff, 0xf3, 0xcd)));
+    pal.setColor(QPalette::WindowText, dark ? QColor(0xf0, 0xf0, 0xf0) : QColor(0x21, 0x21, 0x21));
+    m_banner->setPalette(pal);
+    m_bannerText->setPalette(pal);
+    m_banner->show();
+}

@@ -1,0 +1,153 @@
+#pragma once
+
+#include "desktopsettings.h"
+#include "logexporter.h"
+#include "logrecorddecoder.h"
+#include "sseconnection.h"
+
+#include <QHash>
+#include <QMainWindow>
+#include <QStringList>
+#include <QTimer>
+
+#include <optional>
+
+class ChannelFetcher;
+class FeedStatus;
+class LogFilterProxy;
+class LogModel;
+class LogView;
+class PayloadView;
+class QAction;
+class QComboBox;
+class QFrame;
+class QIcon;
+class QLabel;
+class QLineEdit;
+class QMenu;
+class QPushButton;
+class QSplitter;
+class QToolButton;
+class ThroughputChart;
+
+// The monitor's window: the throughput chart above the log, the selected line's payload beside
+// it, filters in the tool bar, the feed's state in the status bar and, when something is wrong,
+// in plain words in a banner above the log. It owns the feed (SseConnection) and hands decoded
+// lines to the model in batches.
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MainWindow)
+
+public:
+    explicit MainWindow(const DesktopSettings &settings, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // The theme's icon where there is one (an installed Linux package), else the built-in one.
+    static QIcon applicationIcon();
+
+    // Connects to the gateway with the current settings.
+    void start();
+    // Replaces the settings (e.g. from the dialog) and reconnects; `persist` saves them.
+    void applySettings(const DesktopSettings &settings, bool persist);
+    const DesktopSettings &settings() const { return m_settings; }
+    // Subscribes to exactly these channels (nullopt: all), as the channel checkboxes do.
+    void setChannelSelection(const std::optional<QStringList> &channels);
+    std::optional<QStringList> channelSelection() const { return m_selectedChannels; }
+    QStringList knownChannels() const { return m_knownChannels; }
+    // Writes the filtered view; false with `error` in plain words.
+    bool exportTo(const QString &path, LogExporter::Format format, QString *error);
+
+    SseConnection *connection() const { return m_connection; }
+    LogModel *model() const { return m_model; }
+    LogFilterProxy *proxy() const { return m_proxy; }
+    LogView *logView() const { return m_view; }
+    ThroughputChart *chart() const { return m_chart; }
+    FeedStatus *feedStatus() const { return m_status; }
+    PayloadView *payloadView() const { return m_payload; }
+    QLineEdit *filterEdit() const { return m_filter; }
+    QComboBox *levelCombo() const { return m_level; }
+    QMenu *channelMenu() const { return m_channelMenu; }
+    bool isBannerVisible() const;
+    QString bannerText() const;
+    quint64 received() const { return m_received; }
+    int gapsSeen() const { return m_gaps; }
+
+public Q_SLOTS:
+    void showSettings();
+    void exportView();
+    void clearLog();
+    void focusFilter();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void changeEvent(QEvent *event) override;
+
+private:
+    void createActions();
+    void createToolBar();
+    void createCentralWidgets();
+    void restoreWindowState();
+    void saveWindowState();
+    void handleEvent(const SseEvent &event);
+    void handleStats(const QByteArray &data);
+    void handleStateChanged();
+    void handleChannelsFetched(const QStringList &channels, const QStringList &allowlist);
+    void addKnownChannels(const QStringList &channels);
+    void rebuildChannelMenu();
+    void handleChannelToggled();
+    void applyTextFilter();
+    void applyLevelFilter();
+    void showCurrentPayload();
+    void updateStatus();
+    void updateBanner();
+    void applyPalette();
+    void tick();
+
+    DesktopSettings m_settings;
+    SseConnection *m_connection;
+    ChannelFetcher *m_channelFetcher;
+    LogRecordDecoder m_decoder;
+    LogModel *m_model;
+    LogFilterProxy *m_proxy;
+    LogView *m_view;
+    ThroughputChart *m_chart;
+    PayloadView *m_payload;
+    FeedStatus *m_status;
+    QSplitter *m_vertical = nullptr;
+    QSplitter *m_horizontal = nullptr;
+    QFrame *m_banner = nullptr;
+    QLabel *m_bannerText = nullptr;
+    QPushButton *m_bannerRetry = nullptr;
+    QLineEdit *m_filter = nullptr;
+    QAction *m_regexAction = nullptr;
+    QComboBox *m_level = nullptr;
+    QToolButton *m_channelButton = nullptr;
+    QMenu *m_channelMenu = nullptr;
+    QAction *m_allChannelsAction = nullptr;
+    QAction *m_channelsSeparator = nullptr;
+    QAction *m_allowlistSeparator = nullptr;
+    QAction *m_allowlistAction = nullptr;
+    QHash<QString, QAction *> m_channelActions;
+    QAction *m_liveAction = nullptr;
+    QAction *m_exportAction = nullptr;
+    QAction *m_clearAction = nullptr;
+    QAction *m_settingsAction = nullptr;
+    QAction *m_copyAction = nullptr;
+    QAction *m_copyPayloadAction = nullptr;
+    QAction *m_filterAction = nullptr;
+    QAction *m_chartAction = nullptr;
+    QAction *m_detailsAction = nullptr;
+    QTimer m_filterDelay;
+    QTimer m_second; // status, countdown, receive rate
+
+    QStringList m_knownChannels;
+    QStringList m_allowlist;
+    std::optional<QStringList> m_selectedChannels; // nullopt: as the settings say
+    quint64 m_received = 0;
+    quint64 m_receivedAtTick = 0;
+    double m_rate = 0;
+    int m_gaps = 0;
+    QString m_lastGap;
+    qint64 m_lastGapAtMs = 0;
+};

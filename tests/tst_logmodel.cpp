@@ -1,0 +1,269 @@
+// LogModel: the bounded ring buffer of log lines, checked by QAbstractItemModelTester while it
+// fills, wraps around at capacity and is batched, resized and cleared.
+#include "logmodel.h"
+
+#include <QAbstractItemModelTester>
+#include <QColor>
+#include <QFont>
+#include <QSignalSpy>
+#include <QTest>
+
+namespace {
+
+LogRecord line(int n, LogLevel level = LogLevel::Info)
+{
+    LogRecord r;
+    r.text = QString::number(n);
+    r.level = level;
+    r.ts = 1700000000000 + n;
+    r.setLabels(QStringLiteral("logs:test"));
+    return r;
+}
+
+std::vector<LogRecord> lines(int from, int count)
+{
+    std::vector<LogRecord> v;
+    for (int i = from; i < from + count; ++i)
+        v.push_back(line(i));
+    return v;
+}
+
+QStringList messages(const LogModel &model)
+{
+    QStringList out;
+    for (int row = 0; row < model.rowCount(); ++row)
+        out.append(model.index(row, LogModel::MessageColumn).data().toString());
+    return out;
+}
+
+QStringList range(int from, int to)
+{
+    QStringList out;
+    for (int i = from; i <= to; ++i)
+        out.append(QString::number(i));
+    return out;
+}
+
+using Ranges = QList<QPair<int, int>>;
+
+} // namespace
+
+class tst_LogModel : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void wrapAround_data();
+    void wrapAround();
+    void enqueueHandsOverInBatches();
+    void pendingQueueIsBounded();
+    void setCapacity();
+    void clear();
+    void display();
+    void colours();
+};
+
+void tst_LogModel::wrapAround_data()
+{
+    QTest::addColumn<int>("capacity");
+    QTest::addColumn<QList<int>>("batches");
+    QTest::addColumn<QStringList>("kept");
+    // (first, last) of each rowsRemoved / rowsInserted, in order.
+    QTest::addColumn<Ranges>("removed");
+    QTest::addColumn<Ranges>("inserted");
+
+    QTest::newRow("below capacity")
+        << 10 << QList<int>{3, 4} << range(0, 6) << Ranges{} << Ranges{{0, 2}, {3, 6}};
+    QTest::newRow("exactly full") << 10 << QList<int>{10} << range(0, 9) << Ranges{}
+                                  << Ranges{{0, 9}};
+    QTest::newRow("wraps") << 10 << QList<int>{8, 4, 4} << range(6, 15) << Ranges{{0, 1}, {0, 3}}
+                           << Ranges{{0, 7}, {6, 9}, {6, 9}};
+    QTest::newRow("one at a time")
+        << 3 << QList<int>{1, 1, 1, 1, 1} << range(2, 4) << Ranges{{0, 0}, {0, 0}}
+        << Ranges{{0, 0}, {1, 1}, {2, 2}, {2, 2}, {2, 2}};
+    QTest::newRow("batch larger than capacity")
+        << 10 << QList<int>{5, 25} << range(20, 29) << Ranges{{0, 4}} << Ranges{{0, 4}, {0, 9}};
+    QTest::newRow("capacity 1") << 1 << QList<int>{2, 1} << range(2, 2) << Ranges{{0, 0}}
+                                << Ranges{{0, 0}, {0, 0}};
+}
+
+void tst_LogModel::wrapAround()
+{
+    QFETCH(int, capacity);
+    QFETCH(QList<int>, batches);
+    QFETCH(QStringList, kept);
+    QFETCH(Ranges, removed);
+    QFETCH(Ranges, inserted);
+
+    LogModel model(capacity);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    Ranges removals, insertions;
+    connect(&model, &QAbstractItemModel::rowsRemoved, this,
+            [&](const QModelIndex &, int first, int last) {
+                removals.append({first, last});
+            });
+    connect(&model, &QAbstractItemModel::rowsInserted, this,
+            [&](const QModelIndex &, int first, int last) {
+                insertions.append({first, last});
+            });
+    int next = 0;
+    quint64 total = 0;
+    for (const int n : batches) {
+        model.append(lines(next, n));
+        next += n;
+        total += quint64(n);
+    }
+    QCOMPARE(messages(model), kept);
+    QCOMPARE(removals, removed);
+    QCOMPARE(insertions, inserted);
+    QCOMPARE(model.totalAppended(), total);
+    QCOMPARE(model.totalEvicted(), total - quint64(kept.size()));
+    QCOMPARE(model.record(0).text, kept.constFirst());
+}
+
+void tst_LogModel::enqueueHandsOverInBatches()
+{
+    LogModel model(1000);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QSignalSpy batches(&model, &LogModel::batchAppended);
+    for (int i = 0; i < 500; ++i)
+        model.enqueue(line(i));
+    // Nothing reaches the views synchronously...
+    QCOMPARE(model.rowCount(), 0);
+    QCOMPARE(model.pendingCount(), 500);
+    // ...but all of it in one insertion at the next flush (~33 ms).
+    QVERIFY(batches.wait(1000));
+    QCOMPARE(inserted.size(), 1);
+    QCOMPARE(batches.at(0).at(0).toInt(), 500);
+    QCOMPARE(model.rowCount(), 500);
+    QCOMPARE(model.pendingCount(), 0);
+
+    // A steady trickle is also grouped: far fewer view updates than lines.
+    QElapsedTimer clock;
+    clock.start();
+    int sent = 0;
+    while (clock.elapsed() < 400) {
+        model.enqueue(line(1000 + sent++));
+        QCoreApplication::processEvents();
+    }
+    model.flush();
+    QCOMPARE(model.totalAppended(), quint64(500 + sent));
+    QVERIFY2(batches.size() <= 1 + 400 / LogModel::defaultFlushIntervalMs + 2,
+             qPrintable(QStringLiteral("%1 batches for %2 lines").arg(batches.size()).arg(sent)));
+}
+
+void tst_LogModel::pendingQueueIsBounded()
+{
+    LogModel model(10);
+    for (int i = 0; i < 100; ++i)
+        model.enqueue(line(i));
+    QVERIFY(model.pendingCount() <= 10 + 10 / 4);
+    model.flush();
+    QCOMPARE(messages(model), range(90, 99));
+    QCOMPARE(model.totalAppended(), quint64(100));
+    QCOMPARE(model.totalEvicted(), quint64(90));
+}
+
+void tst_LogModel::setCapacity()
+{
+    LogModel model(10);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.append(lines(0, 10));
+    model.setCapacity(4);
+    QCOMPARE(model.capacity(), 4);
+    QCOMPARE(messages(model), range(6, 9));
+    model.append(lines(10, 2));
+    QCOMPARE(messages(model), range(8, 11));
+    model.setCapacity(6);
+    model.append(lines(12, 1));
+    QCOMPARE(messages(model), range(8, 12));
+    model.append(lines(13, 3));
+    QCOMPARE(messages(model), range(10, 15));
+}
+
+void tst_LogModel::clear()
+{
+    LogModel model(10);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.append(lines(0, 5));
+    model.enqueue(line(5));
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+    model.clear();
+    QCOMPARE(reset.size(), 1);
+    QCOMPARE(model.rowCount(), 0);
+    QCOMPARE(model.pendingCount(), 0);
+    model.append(lines(6, 12));
+    QCOMPARE(messages(model), range(8, 17));
+}
+
+void tst_LogModel::display()
+{
+    LogModel model;
+    LogRecord r = line(1, LogLevel::Error);
+    r.text = QStringLiteral("boom");
+    r.setLabels(QStringLiteral("logs:errors"), QStringLiteral("svc"),
+                QStringLiteral("meta-llama/m"));
+    r.inputTokens = 10;
+    r.outputTokens = 0;
+    r.durationMs = 1234.4f;
+    r.ttftMs = 56.6f;
+    LogRecord gap;
+    gap.kind = LogRecord::Kind::Gap;
+    gap.text = QStringLiteral("gap: the gateway restarted");
+    model.append({r, gap, line(2)});
+    const auto cell = [&](int row, int column, int role = Qt::DisplayRole) {
+        return model.index(row, column).data(role);
+    };
+    QCOMPARE(cell(0, LogModel::TimeColumn).toString(), LogModel::formatTime(r.ts));
+    QCOMPARE(cell(0, LogModel::ChannelColumn).toString(), QStringLiteral("logs:errors"));
+    QCOMPARE(cell(0, LogModel::LevelColumn).toString(), QStringLiteral("ERROR"));
+    QCOMPARE(cell(0, LogModel::ServiceColumn).toString(), QStringLiteral("svc"));
+    QCOMPARE(cell(0, LogModel::MessageColumn).toString(), QStringLiteral("boom"));
+    QCOMPARE(cell(0, LogModel::ModelColumn).toString(), QStringLiteral("m")); // the short name
+    QCOMPARE(cell(0, LogModel::ModelColumn, Qt::ToolTipRole).toString(),
+             QStringLiteral("meta-llama/m"));
+    QCOMPARE(cell(0, LogModel::InputTokensColumn).toString(), QStringLiteral("10"));
+    QCOMPARE(cell(0, LogModel::OutputTokensColumn).toString(), QStringLiteral("0"));
+    QCOMPARE(cell(0, LogModel::DurationColumn).toString(), QStringLiteral("1234 ms"));
+    QCOMPARE(cell(0, LogModel::TtftColumn).toString(), QStringLiteral("57 ms"));
+    QCOMPARE(cell(0, LogModel::LevelColumn, LogModel::LevelRole).toInt(), int(LogLevel::Error));
+    QCOMPARE(cell(0, LogModel::ChannelColumn, LogModel::ChannelRole).toString(),
+             QStringLiteral("logs:errors"));
+    QCOMPARE(cell(0, 0, LogModel::TimestampRole).toLongLong(), r.ts);
+    QVERIFY(cell(2, LogModel::InputTokensColumn).isNull()); // no tokens: empty, not "-1"
+    QVERIFY(cell(2, LogModel::DurationColumn).isNull());
+    QCOMPARE(cell(1, LogModel::LevelColumn).toString(), QStringLiteral("GAP"));
+    QCOMPARE(cell(1, LogModel::MessageColumn).toString(),
+             QStringLiteral("gap: the gateway restarted"));
+    QCOMPARE(cell(1, 0, LogModel::KindRole).toInt(), int(LogRecord::Kind::Gap));
+    QVERIFY(cell(1, LogModel::MessageColumn, Qt::BackgroundRole).value<QColor>().isValid());
+    QVERIFY(cell(1, LogModel::MessageColumn, Qt::FontRole).value<QFont>().bold());
+    QCOMPARE(cell(0, LogModel::DurationColumn, Qt::TextAlignmentRole).value<Qt::Alignment>(),
+             Qt::AlignRight | Qt::AlignVCenter);
+    QCOMPARE(model.headerData(LogModel::TtftColumn, Qt::Horizontal).toString(),
+             QStringLiteral("TTFT"));
+    QCOMPARE(model.columnCount(), int(LogModel::ColumnCount));
+}
+
+void tst_LogModel::colours()
+{
+    LogModel model;
+    model.append({line(0, LogLevel::Error), line(1, LogLevel::Warn), line(2, LogLevel::Debug),
+                  line(3, LogLevel::None)});
+    const auto colour = [&](int row) {
+        return model.index(row, LogModel::LevelColumn).data(Qt::ForegroundRole).value<QColor>();
+    };
+    QVERIFY(colour(0).isValid() && colour(1).isValid() && colour(2).isValid());
+    QVERIFY(colour(0) != colour(1) && colour(1) != colour(2));
+    QVERIFY(!colour(3).isValid()); // no level: the palette's text colour
+    const QColor lightError = colour(0);
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    model.setDarkPalette(true);
+    QCOMPARE(changed.size(), 1);
+    QVERIFY(colour(0) != lightError);
+    QVERIFY(colour(0).lightness() > lightError.lightness()); // lighter on a dark background
+}
+
+QTEST_MAIN(tst_LogModel)
+#include "tst_logmodel.moc"
