@@ -1,0 +1,702 @@
+// llmstreamer-load: the load tool of the benchmark suite (bench/run.sh). No Qt event loop: plain
+// epoll and blocking hiredis. Two subcommands, each printing one JSON object on stdout.
+//
+//   llmstreamer-load publish --redis HOST:PORT|unix:PATH --channel C [--rate R] [--count N]
+//                            [--size BYTES] [--pipeline P]
+//   llmstreamer-load publish --http-pub http://127.0.0.1:PORT/path ...   (Nchan's publisher)
+//   llmstreamer-load subscribe --url http://127.0.0.1:PORT/path [--clients N] [--expect N]
+//                              [--timeout S] [--idle S] [--ready-file F] [--slow]
+//
+// Payloads are "#S<seq>:T<ns>#" (seq from 1, ns = CLOCK_REALTIME at send; same machine) padded
+// with 'x' to --size. The subscriber finds the marker anywhere in an event's data, so the same
+// parser serves the gateway (marker inside the JSON envelope's "payload" string), Nchan and the
+// Python original (marker is the whole data line).
+#include "sseparser.h"
+
+#include <hiredis/hiredis.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+int64_t nowNs(clockid_t clock = CLOCK_REALTIME)
+{
+    timespec ts;
+    clock_gettime(clock, &ts);
+    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+int64_t monoNs() { return nowNs(CLOCK_MONOTONIC); }
+
+double cpuSeconds()
+{
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+[[noreturn]] void die(const char *fmt, const char *arg = "")
+{
+    std::fprintf(stderr, "llmstreamer-load: ");
+    std::fprintf(stderr, fmt, arg);
+    std::fprintf(stderr, "\n");
+    std::exit(1);
+}
+
+struct Args
+{
+    std::vector<std::string> v;
+    const char *get(const char *name, const char *def = nullptr) const
+    {
+        for (size_t i = 0; i + 1 < v.size(); ++i)
+            if (v[i] == name)
+                return v[i + 1].c_str();
+        return def;
+    }
+    bool has(const char *name) const { return std::find(v.begin(), v.end(), name) != v.end(); }
+    long long num(const char *name, long long def) const
+    {
+        const char *s = get(name);
+        return s ? std::atoll(s) : def;
+    }
+    double real(const char *name, double def) const
+    {
+        const char *s = get(name);
+        return s ? std::atof(s) : def;
+    }
+};
+
+// http://HOST:PORT/path (numeric IPv4 host; loopback only in practice).
+struct Url
+{
+    sockaddr_in addr{};
+    std::string host, path;
+};
+
+Url parseUrl(const std::string &url)
+{
+    Url u;
+    const std::string prefix = "http://";
+    if (url.rfind(prefix, 0) != 0)
+        die("only http:// URLs: %s", url.c_str());
+    std::string rest = url.substr(prefix.size());
+    const size_t slash = rest.find('/');
+    std::string hostport = rest.substr(0, slash);
+    u.path = slash == std::string::npos ? "/" : rest.substr(slash);
+    const size_t colon = hostport.rfind(':');
+    std::string host = hostport.substr(0, colon);
+    int port = colon == std::string::npos ? 80 : std::atoi(hostport.c_str() + colon + 1);
+    if (host == "localhost")
+        host = "127.0.0.1";
+    u.host = hostport;
+    u.addr.sin_family = AF_INET;
+    u.addr.sin_port = htons(uint16_t(port));
+    if (inet_pton(AF_INET, host.c_str(), &u.addr.sin_addr) != 1)
+        die("bad host in %s", url.c_str());
+    return u;
+}
+
+void raiseFdLimit(long want)
+{
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rlim_t(want) > rl.rlim_cur) {
+        rl.rlim_cur = std::min<rlim_t>(rl.rlim_max, rlim_t(want));
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rlim_t(want) > rl.rlim_cur)
+        std::fprintf(stderr, "llmstreamer-load: fd limit %lu < %ld wanted\n",
+                     (unsigned long)rl.rlim_cur, want);
+}
+
+std::string makePayload(uint64_t seq, size_t size)
+{
+    char head[64];
+    const int n = std::snprintf(head, sizeof head, "#S%" PRIu64 ":T%" PRId64 "#", seq, nowNs());
+    std::string p(head, size_t(n));
+    if (p.size() < size)
+        p.append(size - p.size(), 'x');
+    return p;
+}
+
+// Log-linear latency histogram in microseconds: 1 us steps to 10 ms, 100 us steps to 100 s.
+struct Histogram
+{
+    std::vector<uint64_t> fine = std::vector<uint64_t>(10'000);
+    std::vector<uint64_t> coarse = std::vector<uint64_t>(1'000'000);
+    uint64_t count = 0;
+    int64_t maxUs = 0;
+    void add(int64_t us)
+    {
+        if (us < 0)
+            us = 0;
+        ++count;
+        maxUs = std::max(maxUs, us);
+        if (us < 10'000)
+            ++fine[size_t(us)];
+        else
+            ++coarse[std::min<size_t>(size_t(us / 100), coarse.size() - 1)];
+    }
+    double quantileMs(double q) const
+    {
+        if (!count)
+            return -1;
+        const uint64_t rank = std::max<uint64_t>(1, uint64_t(q * double(count) + 0.5));
+        uint64_t seen = 0;
+        for (size_t i = 0; i < fine.size(); ++i)
+            if ((seen += fine[i]) >= rank)
+                return double(i) / 1000.0;
+        for (size_t i = 0; i < coarse.size(); ++i)
+            if ((seen += coarse[i]) >= rank)
+                return double(i) * 0.1;
+        return double(maxUs) / 1000.0;
+    }
+};
+
+// ---------------------------------------------------------------------------------------------
+// publish
+
+// Blocking write of everything, for the HTTP publisher.
+void writeAll(int fd, const char *p, size_t n)
+{
+    while (n) {
+        const ssize_t w = ::write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            die("write: %s", std::strerror(errno));
+        }
+        p += w;
+        n -= size_t(w);
+    }
+}
+
+// Reads pipelined HTTP responses (Content-Length framed) and counts them.
+struct HttpResponses
+{
+    std::string buf;
+    uint64_t ok = 0, failed = 0;
+    size_t parse()
+    {
+        size_t done = 0, pos = 0;
+        for (;;) {
+            const size_t end = buf.find("\r\n\r\n", pos);
+            if (end == std::string::npos)
+                break;
+            size_t len = 0;
+            const size_t cl = buf.find("ontent-Length:", pos);
+            if (cl != std::string::npos && cl < end)
+                len = size_t(std::atoll(buf.c_str() + cl + 14));
+            if (buf.size() < end + 4 + len)
+                break;
+            const int status = std::atoi(buf.c_str() + pos + 9);
+            (status >= 200 && status < 300 ? ok : failed)++;
+            pos = end + 4 + len;
+            ++done;
+        }
+        buf.erase(0, pos);
+        return done;
+    }
+};
+
+int cmdPublish(const Args &a)
+{
+    const std::string channel = a.get("--channel", "logs:bench");
+    const double rate = a.real("--rate", 0); // 0: as fast as replies come back
+    const uint64_t count = uint64_t(a.num("--count", 100000));
+    const size_t size = size_t(a.num("--size", 100));
+    const int pipeline = int(std::max(1LL, a.num("--pipeline", rate > 0 ? 16 : 64)));
+    const char *redisAddr = a.get("--redis");
+    const char *httpPub = a.get("--http-pub");
+    if (!redisAddr && !httpPub)
+        die("publish needs --redis or --http-pub");
+
+    redisContext *rc = nullptr;
+    int httpFd = -1;
+    Url pubUrl;
+    HttpResponses responses;
+    if (redisAddr) {
+        std::string s = redisAddr;
+        if (s.rfind("unix:", 0) == 0) {
+            rc = redisConnectUnix(s.c_str() + 5);
+        } else {
+            const size_t colon = s.rfind(':');
+            rc = redisConnect(s.substr(0, colon).c_str(), std::atoi(s.c_str() + colon + 1));
+        }
+        if (!rc || rc->err)
+            die("redis: %s", rc ? rc->errstr : "out of memory");
+    } else {
+        pubUrl = parseUrl(httpPub);
+        httpFd = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (::connect(httpFd, reinterpret_cast<sockaddr *>(&pubUrl.addr), sizeof pubUrl.addr) < 0)
+            die("connect %s", std::strerror(errno));
+        int one = 1;
+        setsockopt(httpFd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+
+    const double cpu0 = cpuSeconds();
+    const int64_t t0 = monoNs();
+    uint64_t sent = 0, acked = 0, errors = 0, receivers = 0;
+    std::string httpBatch;
+    while (sent < count) {
+        uint64_t batch = std::min<uint64_t>(uint64_t(pipeline), count - sent);
+        if (rate > 0) {
+            // Paced: send what is due by now (in bursts of at most `pipeline`), sleep otherwise.
+            const double elapsed = double(monoNs() - t0) / 1e9;
+            const uint64_t due = std::min<uint64_t>(count, uint64_t(elapsed * rate) + 1);
+            if (due <= sent) {
+                const double next = double(sent) / rate; // seconds at which `sent+1` is due
+                const int64_t waitNs = int64_t((next - elapsed) * 1e9);
+                if (waitNs > 0) {
+                    timespec ts{time_t(waitNs / 1'000'000'000), long(waitNs % 1'000'000'000)};
+                    nanosleep(&ts, nullptr);
+                }
+                continue;
+            }
+            batch = std::min<uint64_t>(batch, due - sent);
+        }
+        if (rc) {
+            for (uint64_t i = 0; i < batch; ++i) {
+                const std::string p = makePayload(++sent, size);
+                const char *argv[3] = {"PUBLISH", channel.c_str(), p.data()};
+                const size_t argvlen[3] = {7, channel.size(), p.size()};
+                redisAppendCommandArgv(rc, 3, argv, argvlen);
+            }
+            for (uint64_t i = 0; i < batch; ++i) {
+                void *r = nullptr;
+                if (redisGetReply(rc, &r) != REDIS_OK)
+                    die("redis: %s", rc->errstr);
+                auto *reply = static_cast<redisReply *>(r);
+                if (reply->type == REDIS_REPLY_INTEGER) {
+                    ++acked;
+                    receivers += uint64_t(reply->integer);
+                } else {
+                    ++errors;
+                }
+                freeReplyObject(reply);
+            }
+        } else {
+            httpBatch.clear();
+            for (uint64_t i = 0; i < batch; ++i) {
+                const std::string p = makePayload(++sent, size);
+                httpBatch += "POST " + pubUrl.path + " HTTP/1.1\r\nHost: " + pubUrl.host +
+                             "\r\nContent-Type: text/plain\r\nContent-Length: " +
+                             std::to_string(p.size()) + "\r\n\r\n";
+                httpBatch += p;
+            }
+            writeAll(httpFd, httpBatch.data(), httpBatch.size());
+            uint64_t got = 0;
+            char buf[65536];
+            while (got < batch) {
+                const ssize_t r = ::read(httpFd, buf, sizeof buf);
+                if (r <= 0)
+                    die("publisher connection closed");
+                responses.buf.append(buf, size_t(r));
+                got += responses.parse();
+            }
+            acked = responses.ok;
+            errors = responses.failed;
+        }
+    }
+    const double secs = double(monoNs() - t0) / 1e9;
+    std::printf("{\"tool\":\"publish\",\"sent\":%" PRIu64 ",\"acked\":%" PRIu64
+                ",\"errors\":%" PRIu64 ",\"receivers_total\":%" PRIu64
+                ",\"seconds\":%.3f,\"rate\":%.1f,\"size\":%zu,\"cpu_s\":%.3f}\n",
+                sent, acked, errors, receivers, secs, double(sent) / secs, size,
+                cpuSeconds() - cpu0);
+    if (rc)
+        redisFree(rc);
+    if (httpFd >= 0)
+        ::close(httpFd);
+    return errors ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// subscribe
+
+int64_t g_nowNs = 0; // CLOCK_REALTIME at the last read, shared by every event of that read
+Histogram g_latency;
+uint64_t g_deliveries = 0;
+int64_t g_firstDeliveryMono = 0, g_lastDeliveryMono = 0;
+
+enum class State { Connecting, Head, Body, Closed };
+
+struct Conn
+{
+    int fd = -1;
+    State state = State::Connecting;
+    int64_t connectStart = 0;
+    int64_t connectUs = -1;
+    std::string head;
+    bool chunked = false;
+    // Chunked decoding: bytes left in the current chunk; -1 reading the size line; -2 the CRLF
+    // after a chunk.
+    int64_t chunkLeft = -1;
+    std::string sizeLine;
+    std::unique_ptr<SseParser> parser;
+    uint64_t expected = 0; // next sequence number expected; 0 until the first one
+    uint64_t received = 0, lost = 0, reordered = 0, other = 0, gaps = 0;
+    uint64_t lastSeq = 0;
+    bool droppedEvent = false, eof = false, failed = false;
+    uint64_t bytes = 0;
+};
+
+uint64_t parseDigits(const char *&p, const char *end)
+{
+    uint64_t v = 0;
+    while (p < end && *p >= '0' && *p <= '9')
+        v = v * 10 + uint64_t(*p++ - '0');
+    return v;
+}
+
+void onEvent(Conn &c, const SseEvent &ev)
+{
+    if (ev.type == "dropped") {
+        c.droppedEvent = true;
+        return;
+    }
+    if (ev.type == "gap") {
+        ++c.gaps;
+        return;
+    }
+    if (ev.type != "message") {
+        ++c.other;
+        return;
+    }
+    const char *d = ev.data.constData();
+    const char *end = d + ev.data.size();
+    const char *m = static_cast<const char *>(memmem(d, size_t(end - d), "#S", 2));
+    if (!m) {
+        ++c.other;
+        return;
+    }
+    const char *p = m + 2;
+    const uint64_t seq = parseDigits(p, end);
+    int64_t ts = 0;
+    if (p + 2 < end && p[0] == ':' && p[1] == 'T') {
+        p += 2;
+        ts = int64_t(parseDigits(p, end));
+    }
+    const int64_t mono = monoNs();
+    if (!g_firstDeliveryMono)
+        g_firstDeliveryMono = mono;
+    g_lastDeliveryMono = mono;
+    ++g_deliveries;
+    ++c.received;
+    if (c.expected == 0)
+        c.expected = 1; // the publisher starts at 1: anything before the first arrival is lost
+    if (seq > c.expected)
+        c.lost += seq - c.expected;
+    else if (seq < c.expected)
+        ++c.reordered;
+    c.expected = std::max(c.expected, seq + 1);
+    c.lastSeq = std::max(c.lastSeq, seq);
+    if (ts)
+        g_latency.add((g_nowNs - ts) / 1000);
+}
+
+// Feeds body bytes through the chunked decoder (if any) into the SSE parser.
+void feedBody(Conn &c, const char *p, size_t n)
+{
+    c.bytes += n;
+    if (!c.chunked) {
+        c.parser->feed(QByteArrayView(p, qsizetype(n)));
+        return;
+    }
+    const char *end = p + n;
+    while (p < end) {
+        if (c.chunkLeft == -1) {
+            const char *lf = static_cast<const char *>(std::memchr(p, '\n', size_t(end - p)));
+            if (!lf) {
+                c.sizeLine.append(p, size_t(end - p));
+                return;
+            }
+            c.sizeLine.append(p, size_t(lf - p));
+            p = lf + 1;
+            c.chunkLeft = std::strtoll(c.sizeLine.c_str(), nullptr, 16);
+            c.sizeLine.clear();
+            if (c.chunkLeft == 0) {
+                c.eof = true;
+                return;
+            }
+        } else if (c.chunkLeft == -2) {
+            const char *lf = static_cast<const char *>(std::memchr(p, '\n', size_t(end - p)));
+            if (!lf)
+                return;
+            p = lf + 1;
+            c.chunkLeft = -1;
+        } else {
+            const size_t take = std::min<size_t>(size_t(c.chunkLeft), size_t(end - p));
+            c.parser->feed(QByteArrayView(p, qsizetype(take)));
+            p += take;
+            c.chunkLeft -= int64_t(take);
+            if (c.chunkLeft == 0)
+                c.chunkLeft = -2;
+        }
+    }
+}
+
+int cmdSubscribe(const Args &a)
+{
+    const Url url = parseUrl(a.get("--url", "http://127.0.0.1:8000/events"));
+    const int clients = int(a.num("--clients", 1));
+    const uint64_t expect = uint64_t(a.num("--expect", 0)); // last sequence number to wait for
+    const double timeout = a.real("--timeout", 60);         // hard deadline, seconds
+    const double idle = a.real("--idle", 3); // stop this long after the last delivery
+    const bool slow = a.has("--slow");       // never read until --hold seconds have passed
+    const double hold = a.real("--hold", 10);
+    const int maxConnecting = int(a.num("--connect-burst", 256));
+    const char *readyFile = a.get("--ready-file");
+    raiseFdLimit(clients + 64);
+
+    const std::string request = "GET " + url.path + " HTTP/1.1\r\nHost: " + url.host +
+                                "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+    const int ep = epoll_create1(0);
+    std::vector<Conn> conns(static_cast<size_t>(clients));
+    int opened = 0, connecting = 0, established = 0, refused = 0;
+    const double cpu0 = cpuSeconds();
+    const int64_t start = monoNs();
+    int64_t readyAt = 0;
+
+    auto openOne = [&](int i) {
+        Conn &c = conns[size_t(i)];
+        c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (c.fd < 0)
+            die("socket: %s", std::strerror(errno));
+        if (slow) {
+            int small = 4096;
+            setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        }
+        c.parser = std::make_unique<SseParser>([&c](const SseEvent &ev) { onEvent(c, ev); });
+        c.connectStart = monoNs();
+        const int r = ::connect(c.fd, reinterpret_cast<const sockaddr *>(&url.addr), sizeof url.addr);
+        if (r < 0 && errno != EINPROGRESS)
+            die("connect: %s", std::strerror(errno));
+        epoll_event ev{};
+        ev.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP;
+        ev.data.u32 = uint32_t(i);
+        epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+        ++connecting;
+    };
+    auto closeConn = [&](Conn &c) {
+        if (c.state == State::Closed)
+            return;
+        if (c.state == State::Connecting || c.state == State::Head)
+            --connecting;
+        epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+        ::close(c.fd);
+        c.state = State::Closed;
+    };
+
+    std::vector<char> buf(1 << 20);
+    std::vector<epoll_event> events(1024);
+    bool slowDrained = false;
+    for (;;) {
+        while (opened < clients && connecting < maxConnecting)
+            openOne(opened++);
+        const int64_t now = monoNs();
+        const double elapsed = double(now - start) / 1e9;
+        if (!readyAt && established + refused == clients) {
+            readyAt = now;
+            if (readyFile) {
+                FILE *f = std::fopen(readyFile, "w");
+                if (f) {
+                    std::fprintf(f, "%d\n", established);
+                    std::fclose(f);
+                }
+            }
+        }
+        if (elapsed > timeout)
+            break;
+        if (slow) {
+            if (readyAt && elapsed > hold && slowDrained)
+                break;
+        } else if (g_lastDeliveryMono && double(now - g_lastDeliveryMono) / 1e9 > idle) {
+            break;
+        }
+        if (expect && established == clients) {
+            bool all = true;
+            for (const Conn &c : conns)
+                if (c.state != State::Closed && c.lastSeq < expect) {
+                    all = false;
+                    break;
+                }
+            if (all && g_deliveries)
+                break;
+        }
+        if (readyAt && established == 0 && !slow)
+            break;
+        const bool draining = slow && readyAt && elapsed > hold;
+        const int n = epoll_wait(ep, events.data(), int(events.size()), 50);
+        g_nowNs = nowNs();
+        for (int k = 0; k < n; ++k) {
+            Conn &c = conns[events[size_t(k)].data.u32];
+            if (c.state == State::Closed)
+                continue;
+            if (c.state == State::Connecting) {
+                int err = 0;
+                socklen_t len = sizeof err;
+                getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                if (err) {
+                    ++refused;
+                    c.failed = true;
+                    closeConn(c);
+                    continue;
+                }
+                if (!(events[size_t(k)].events & EPOLLOUT))
+                    continue;
+                writeAll(c.fd, request.data(), request.size()); // tiny; the socket is writable
+                c.state = State::Head;
+                epoll_event ev{};
+                ev.events = EPOLLIN | EPOLLRDHUP;
+                ev.data.u32 = events[size_t(k)].data.u32;
+                epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+                continue;
+            }
+            if (slow && c.state == State::Body && !draining)
+                continue; // level-triggered: we come back here until the hold is over
+            for (;;) {
+                const ssize_t r = ::read(c.fd, buf.data(), buf.size());
+                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+                    c.eof = true;
+                    closeConn(c);
+                    break;
+                }
+                if (r < 0)
+                    break;
+                const char *p = buf.data();
+                size_t len = size_t(r);
+                if (c.state == State::Head) {
+                    c.head.append(p, len);
+                    const size_t end = c.head.find("\r\n\r\n");
+                    if (end == std::string::npos)
+                        continue;
+                    --connecting;
+                    const int status = std::atoi(c.head.c_str() + 9);
+                    if (status != 200) {
+                        ++refused;
+                        c.failed = true;
+                        closeConn(c);
+                        break;
+                    }
+                    ++established;
+                    c.connectUs = (monoNs() - c.connectStart) / 1000;
+                    std::string lower = c.head.substr(0, end);
+                    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+                    c.chunked = lower.find("transfer-encoding: chunked") != std::string::npos;
+                    c.state = State::Body;
+                    const std::string rest = c.head.substr(end + 4);
+                    c.head.clear();
+                    c.head.shrink_to_fit();
+                    if (!rest.empty())
+                        feedBody(c, rest.data(), rest.size());
+                    if (slow && !draining)
+                        break;
+                    continue;
+                }
+                feedBody(c, p, len);
+                if (size_t(r) < buf.size())
+                    break;
+            }
+        }
+        if (draining) {
+            bool anyOpen = false;
+            for (const Conn &c : conns)
+                anyOpen |= c.state != State::Closed;
+            // Drain for a few seconds: a dropped slow client ends in EOF.
+            slowDrained = !anyOpen || elapsed > hold + 8;
+        }
+    }
+    const double secs = double(monoNs() - start) / 1e9;
+
+    uint64_t received = 0, lost = 0, reordered = 0, other = 0, gaps = 0, complete = 0, bytes = 0;
+    uint64_t dropped = 0, eofs = 0, minReceived = UINT64_MAX;
+    std::vector<int64_t> connect;
+    for (Conn &c : conns) {
+        // Whatever never arrived up to the expected last one is lost too.
+        if (expect && !c.failed && c.expected <= expect)
+            c.lost += expect + 1 - std::max<uint64_t>(c.expected, 1);
+        received += c.received;
+        lost += c.lost;
+        reordered += c.reordered;
+        other += c.other;
+        gaps += c.gaps;
+        bytes += c.bytes;
+        dropped += c.droppedEvent;
+        eofs += c.eof;
+        if (!c.failed)
+            minReceived = std::min(minReceived, c.received);
+        if (expect && c.lastSeq >= expect && c.lost == 0)
+            ++complete;
+        if (c.connectUs >= 0)
+            connect.push_back(c.connectUs);
+        if (c.state != State::Closed)
+            ::close(c.fd);
+    }
+    std::sort(connect.begin(), connect.end());
+    auto pct = [&](double q) {
+        return connect.empty() ? -1.0
+                               : double(connect[std::min(connect.size() - 1,
+                                                         size_t(q * double(connect.size())))]) /
+                                     1000.0;
+    };
+    const double span = g_lastDeliveryMono > g_firstDeliveryMono
+                            ? double(g_lastDeliveryMono - g_firstDeliveryMono) / 1e9
+                            : 0;
+    std::printf(
+        "{\"tool\":\"subscribe\",\"clients\":%d,\"established\":%d,\"refused\":%d,"
+        "\"deliveries\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"reordered\":%" PRIu64
+        ",\"other_events\":%" PRIu64 ",\"gap_events\":%" PRIu64 ",\"complete_clients\":%" PRIu64
+        ",\"min_received\":%" PRIu64 ",\"dropped_events\":%" PRIu64 ",\"eof\":%" PRIu64
+        ",\"bytes\":%" PRIu64 ",\"delivery_span_s\":%.3f,\"deliveries_per_s\":%.1f,"
+        "\"bytes_per_s\":%.1f,\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"n\":%" PRIu64
+        "},\"connect_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"seconds\":%.3f,"
+        "\"cpu_s\":%.3f}\n",
+        clients, established, refused, received, lost, reordered, other, gaps, complete,
+        minReceived == UINT64_MAX ? 0 : minReceived, dropped, eofs, bytes, span,
+        span > 0 ? double(received) / span : 0, span > 0 ? double(bytes) / span : 0,
+        g_latency.quantileMs(0.5), g_latency.quantileMs(0.99), double(g_latency.maxUs) / 1000.0,
+        g_latency.count, pct(0.5), pct(0.99), connect.empty() ? -1.0 : connect.back() / 1000.0,
+        secs, cpuSeconds() - cpu0);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: llmstreamer-load publish|subscribe [options]  (see source)\n");
+        return 2;
+    }
+    Args a;
+    for (int i = 2; i < argc; ++i)
+        a.v.emplace_back(argv[i]);
+    const std::string cmd = argv[1];
+    if (cmd == "publish")
+        return cmdPublish(a);
+    if (cmd == "subscribe")
+        return cmdSubscribe(a);
+    std::fprintf(stderr, "llmstreamer-load: unknown command %s\n", cmd.c_str());
+    return 2;
+}

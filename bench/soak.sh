@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Soak test of the gateway (issue 7; not part of CI):  bench/soak.sh [minutes]   (default 30)
+#
+# 10,000 msg/s (100 B) to 100 clients for the given time, with client churn (every 20 s one
+# group of 10 clients disconnects and reconnects with Last-Event-ID) and two Redis restarts (at
+# 1/3 and 2/3 of the run). Samples the gateway's RSS and open fds every 10 s into
+# bench/results/soak-<date>.csv, checks that no client lost anything outside announced `gap`
+# events, and plots RSS and fds over time into docs/soak.png (gnuplot-nox).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+minutes=${1:-30}
+seconds=$((minutes * 60))
+cmake --build "$build" -j"${JOBS:-2}" --target llmstreamer-gateway llmstreamer-load >/dev/null
+tmp=$(mktemp -d /tmp/llmstreamer-soak.XXXXXX)
+out=$root/bench/results
+mkdir -p "$out" "$root/docs"
+csv=$out/soak-$(date +%Y%m%d-%H%M%S).csv
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rport=$(free_port)
+gport=$(free_port)
+start_redis() {
+    redis-server --bind 127.0.0.1 --port "$rport" --save '' --appendonly no >>"$tmp/redis.log" 2>&1 &
+    redis_pid=$!
+    until redis-cli -p "$rport" ping >/dev/null 2>&1; do sleep 0.1; done
+}
+start_redis
+QT_LOGGING_RULES='llmstreamer.*.info=false' "$build/gateway/llmstreamer-gateway" --port "$gport" \
+    --redis-url "redis://127.0.0.1:$rport" --channels 'logs:bench' >"$tmp/gateway.log" 2>&1 &
+gw=$!
+pids+=("$gw")
+until curl -sf "http://127.0.0.1:$gport/readyz" >/dev/null; do sleep 0.2; done
+
+# The churning clients: a small Python program (stdlib only) holding 100 SSE streams; every
+# 20 s it closes 10 of them and reconnects them with their Last-Event-ID, and checks sequence
+# numbers: a hole is fine only if a `gap` event came in between.
+/usr/bin/python3 - "$gport" "$seconds" >"$tmp/clients.json" 2>"$tmp/clients.err" <<'PY' &
+import json, selectors, socket, sys, time
+port, seconds = int(sys.argv[1]), int(sys.argv[2])
+sel = selectors.DefaultSelector()
+class C:
+    def __init__(s, i, last=None):
+        s.i, s.last, s.buf, s.head = i, last, b"", True
+        s.sock = socket.create_connection(("127.0.0.1", port))
+        h = f"GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+        if last: h += f"Last-Event-ID: {last}\r\n"
+        s.sock.sendall((h + "\r\n").encode()); s.sock.setblocking(False)
+        sel.register(s.sock, selectors.EVENT_READ, s)
+stats = dict(received=0, unannounced_loss=0, announced_gaps=0, reconnects=0, duplicates=0)
+expect = {}   # client index -> next publisher seq expected (None: unknown after a gap)
+clients = [C(i) for i in range(100)]
+def handle(c, ev):
+    lines = ev.split(b"\n"); etype = b"message"; data = b""
+    for l in lines:
+        if l.startswith(b"id:"): c.last = l[3:].strip().decode()
+        elif l.startswith(b"event:"): etype = l[6:].strip()
+        elif l.startswith(b"data:"): data += l[5:]
+    if etype == b"gap":
+        stats["announced_gaps"] += 1; expect[c.i] = None; return
+    if etype != b"message": return
+    k = data.find(b"#S")
+    if k < 0: return
+    seq = int(data[k+2:data.index(b":", k)])
+    stats["received"] += 1
+    e = expect.get(c.i)
+    if e is not None and seq > e: stats["unannounced_loss"] += seq - e
+    if e is not None and seq < e: stats["duplicates"] += 1
+    expect[c.i] = max(seq + 1, e or 0)
+end = time.time() + seconds + 5; next_churn = time.time() + 20; group = 0
+while time.time() < end:
+    for key, _ in sel.select(0.5):
+        c = key.data
+        try: b = c.sock.recv(1 << 20)
+        except BlockingIOError: continue
+        if not b:
+            sel.unregister(c.sock); c.sock.close(); stats["reconnects"] += 1
+            time.sleep(0.2); clients[c.i] = C(c.i, c.last); continue
+        c.buf += b
+        if c.head:
+            k = c.buf.find(b"\r\n\r\n")
+            if k < 0: continue
+            c.buf = c.buf[k+4:]; c.head = False
+        c.buf = c.buf.replace(b"\r\n", b"\n")
+        *evs, c.buf = c.buf.split(b"\n\n")
+        for ev in evs: handle(c, ev)
+    if time.time() >= next_churn:
+        next_churn += 20
+        for i in range(group * 10, group * 10 + 10):
+            c = clients[i]; sel.unregister(c.sock); c.sock.close()
+            clients[i] = C(i, c.last); stats["reconnects"] += 1
+        group = (group + 1) % 10
+print(json.dumps(stats))
+PY
+cl=$!
+pids+=("$cl")
+sleep 2
+"$build/bench/llmstreamer-load" publish --redis "127.0.0.1:$rport" --channel logs:bench \
+    --rate 10000 --count $((seconds * 10000)) --size 100 >"$tmp/publish.json" 2>"$tmp/publish.err" &
+pub=$!
+pids+=("$pub")
+
+echo "t_s,rss_kb,fds,clients,redis_up" >"$csv"
+t0=$(date +%s)
+restarts=0
+while kill -0 "$pub" 2>/dev/null; do
+    sleep 10
+    t=$(($(date +%s) - t0))
+    rss=$(awk '/^VmRSS/ {print $2}' "/proc/$gw/status")
+    fds=$(ls "/proc/$gw/fd" | wc -l)
+    ncl=$(curl -s "http://127.0.0.1:$gport/metrics" | awk '$1 == "llmstreamer_clients" {print $2}')
+    up=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gport/readyz")
+    echo "$t,$rss,$fds,${ncl:-},$up" >>"$csv"
+    if ((restarts < 2 && t >= (restarts + 1) * seconds / 3)); then
+        echo "soak: restarting Redis at ${t}s"
+        kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true
+        sleep 2
+        start_redis   # the publisher has no reconnect: it is restarted too
+        kill "$pub" 2>/dev/null; wait "$pub" 2>/dev/null || true
+        left=$((seconds - t))
+        "$build/bench/llmstreamer-load" publish --redis "127.0.0.1:$rport" --channel logs:bench \
+            --rate 10000 --count $((left > 1 ? left * 10000 : 10000)) --size 100 \
+            >>"$tmp/publish.json" 2>>"$tmp/publish.err" &
+        pub=$!
+        pids+=("$pub")
+        restarts=$((restarts + 1))
+    fi
+done
+wait "$cl" || true
+result=$(cat "$tmp/clients.json")
+echo "soak: clients $result"
+echo "soak: samples in $csv"
+gnuplot <<GP
+set terminal png size 900,450
+set output "$root/docs/soak.png"
+set datafile separator ","
+set title "llmstreamer-gateway soak: ${minutes} min, 10,000 msg/s to 100 clients, churn, 2 Redis restarts"
+set xlabel "seconds"
+set ylabel "RSS (MB)"
+set y2label "open fds"
+set y2tics
+set key top left
+plot "$csv" every ::1 using 1:(\$2/1024) with lines lw 2 title "RSS MB", \
+     "$csv" every ::1 using 1:3 axes x1y2 with lines lw 2 title "fds"
+GP
+echo "soak: plot docs/soak.png"
+/usr/bin/python3 - "$csv" "$result" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+r = json.loads(sys.argv[2])
+rss = [int(x["rss_kb"]) for x in rows if x["rss_kb"]]
+fds = [int(x["fds"]) for x in rows if x["fds"]]
+half = rss[len(rss) // 2:] or rss
+print(f"soak: RSS first {rss[0]/1024:.1f} MB, max {max(rss)/1024:.1f} MB, last {rss[-1]/1024:.1f} MB; "
+      f"second-half growth {(half[-1]-half[0])/1024:.1f} MB; fds min {min(fds)} max {max(fds)} last {fds[-1]}")
+ok = r["unannounced_loss"] == 0
+print(f"soak: {'PASS' if ok else 'FAIL'}: received {r['received']:,}, loss outside gap events {r['unannounced_loss']}, "
+      f"gap events {r['announced_gaps']}, reconnects {r['reconnects']}, duplicates {r['duplicates']}")
+sys.exit(0 if ok else 1)
+PY
