@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 1: builds LLM Streamer and runs the whole system locally: a private Redis
-# (unless REDIS_URL points at yours), the gateway with its dashboard, and a simulating producer.
+# (unless REDIS_URL points at yours), the gateway with its dashboard, a simulating producer, and
+# the desktop monitor when there is a display (DISPLAY or WAYLAND_DISPLAY; NO_DESKTOP=1 skips it).
 # Ctrl-C stops everything this script started.
 #   LLMSTREAMER_PORT   dashboard/gateway port (default 8000)
 #   REDIS_URL          use this Redis instead of starting one
@@ -14,7 +15,8 @@ port=${LLMSTREAMER_PORT:-8000}
 "$root/scripts/install-deps.sh" --run
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"${JOBS:-2}" --target llmstreamer-gateway llmstreamer-producer
+cmake --build "$build" -j"${JOBS:-2}" --target llmstreamer-gateway llmstreamer-producer \
+    llmstreamer-desktop
 
 pids=()
 workdir=$(mktemp -d -t llmstreamer-run.XXXXXX)
@@ -49,13 +51,23 @@ for _ in $(seq 100); do
     kill -0 "${pids[-2]}" 2>/dev/null || { echo "llmstreamer: the gateway did not start" >&2; exit 1; }
     sleep 0.1
 done
+core=("${pids[@]}") # Redis (if ours), gateway, producer
+desktop="(no display: open the dashboard in a browser)"
+if [ -z "${NO_DESKTOP:-}" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+    # --url skips the first-start settings dialog; settings stay the user's own.
+    "$build/desktop/llmstreamer-desktop" --url "http://127.0.0.1:$port" &
+    pids+=($!)
+    desktop="llmstreamer-desktop started (closing it leaves the rest running)"
+fi
 cat <<MSG
 
   Dashboard:  http://127.0.0.1:$port/
   SSE feed:   curl -N http://127.0.0.1:$port/events
   Metrics:    http://127.0.0.1:$port/metrics
+  Desktop:    $desktop
   Publish:    $cli PUBLISH logs:errors 'ERROR something broke'
 
   Ctrl-C stops everything.
 MSG
-wait -n "${pids[@]}" || true
+# Runs until Ctrl-C, or until Redis, the gateway or the producer stops.
+wait -n "${core[@]}" || true
