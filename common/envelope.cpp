@@ -1,5 +1,7 @@
 #include "envelope.h"
 
+#include <cstring>
+
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -213,14 +215,30 @@ Strictness checkStrictJsonObject(QByteArrayView v)
     }
 }
 
-// Copies strict-apart-from-raw-controls JSON, escaping the control characters inside strings.
-void appendEscapingRawControls(QByteArray &out, QByteArrayView json)
+// Qt's JSON parser (6.4) drops a raw U+FEFF at the start of a string or key, as a byte order
+// mark; written as an escape it stays, for Qt clients too (JSON.parse reads both the same).
+constexpr char rawBom[] = "\xEF\xBB\xBF";
+constexpr char escapedBom[] = "\\ufeff";
+
+bool isBomAt(QByteArrayView v, qsizetype i)
+{
+    return v.sliced(i).startsWith(QByteArrayView(rawBom, 3));
+}
+
+// Copies strict-apart-from-raw-controls JSON, escaping the control characters and U+FEFF inside
+// strings (only there: outside them neither is valid JSON).
+void appendEscapingInStrings(QByteArray &out, QByteArrayView json)
 {
     bool inString = false;
     for (qsizetype i = 0; i < json.size(); ++i) {
         const auto c = static_cast<unsigned char>(json[i]);
         if (inString && c < 0x20) {
             appendControlEscape(out, c);
+            continue;
+        }
+        if (inString && isBomAt(json, i)) {
+            out.append(escapedBom, 6);
+            i += 2;
             continue;
         }
         out.append(char(c));
@@ -247,17 +265,39 @@ bool appendJsonString(QByteArray &out, QByteArrayView bytes)
             out.append(reinterpret_cast<const char *>(s + run), i - run);
     };
     for (qsizetype i = 0; i < n;) {
+        // Fast path, 8 bytes at a time while none needs a look (below 0x20, 0x80 and above,
+        // '"', '\\'): a 64 KiB log line is copied at memcpy speed, not inspected byte by byte.
+        // The test may flag a clean word (borrows); the byte loop below then decides.
+        while (n - i >= 8) {
+            quint64 v;
+            std::memcpy(&v, s + i, 8);
+            constexpr quint64 ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+            const auto hasZero = [](quint64 x) { return (x - ones) & ~x & highs; };
+            const quint64 flagged = (v & highs) | ((v - 0x20 * ones) & ~v & highs) |
+                                    hasZero(v ^ (0x22 * ones)) | hasZero(v ^ (0x5C * ones));
+            if (flagged)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         const unsigned char c = s[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             ++i;
             continue;
         }
         if (c >= 0x80) {
-            if (const qsizetype len = utf8SequenceLength(s, i, n)) {
+            const qsizetype len = utf8SequenceLength(s, i, n);
+            if (len && !isBomAt(bytes, i)) {
                 i += len;
                 continue;
             }
             flush(i);
+            if (len) {
+                out.append(escapedBom, 6);
+                run = i += len;
+                continue;
+            }
             out.append("\xEF\xBF\xBD", 3); // U+FFFD for each invalid byte
             valid = false;
             run = ++i;
@@ -306,10 +346,10 @@ Encoded encode(QByteArrayView id, QByteArrayView channel, qint64 tsMs, QByteArra
             // Embedded as received: the SSE encoder turns any line breaks between tokens into
             // separate data lines, which JSON treats as whitespace. Line breaks inside strings
             // must not reach it raw, so control characters there are escaped.
-            if (strictness == Strictness::Valid)
+            if (strictness == Strictness::Valid && !object.contains(QByteArrayView(rawBom, 3)))
                 out.append(object);
             else
-                appendEscapingRawControls(out, object);
+                appendEscapingInStrings(out, object);
         }
     }
     bool payloadValid = true;

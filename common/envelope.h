@@ -9,8 +9,8 @@
 
 // The JSON envelope every SSE data field carries: {"id","channel","ts","payload"}. A payload that
 // is a JSON object (strict RFC 8259, as JSON.parse reads it) stays an object, embedded byte for
-// byte except that raw control characters inside its strings are escaped; anything else becomes
-// a JSON string, with invalid UTF-8 replaced by U+FFFD.
+// byte except that raw control characters and U+FEFF inside its strings are escaped; anything
+// else becomes a JSON string, with invalid UTF-8 replaced by U+FFFD.
 namespace Envelope {
 
 struct Encoded
@@ -24,7 +24,7 @@ struct Encoded
 Encoded encode(QByteArrayView id, QByteArrayView channel, qint64 tsMs, QByteArrayView payload);
 
 // Appends `bytes` as a JSON string literal (with quotes) to `out`; returns false when invalid
-// UTF-8 had to be replaced.
+// UTF-8 had to be replaced. U+FEFF is written as "\ufeff", which Qt's JSON parser keeps.
 bool appendJsonString(QByteArray &out, QByteArrayView bytes);
 
 // What a client reads back out of an envelope.

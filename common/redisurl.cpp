@@ -50,6 +50,10 @@ std::optional<RedisUrl> RedisUrl::parse(const QString &text, QString *error)
                                        "three slashes: unix:///path/to/redis.sock"));
         if (result.socketPath.isEmpty())
             return fail(QStringLiteral("unix:// URL without a socket path"));
+        // "unix:redis.sock" would depend on the working directory (/ under systemd).
+        if (!result.socketPath.startsWith(QLatin1Char('/')))
+            return fail(QStringLiteral("unix socket path is not absolute; write unix:///path/to/"
+                                       "redis.sock"));
         const QString db = QUrlQuery(url).queryItemValue(QStringLiteral("db"));
         if (!db.isEmpty()) {
             const auto n = parseDb(db, error);

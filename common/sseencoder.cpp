@@ -1,5 +1,7 @@
 #include "sseencoder.h"
 
+#include <cstring>
+
 namespace SseEncoder {
 
 namespace {
@@ -9,9 +11,15 @@ void appendLines(QByteArray &out, QByteArrayView field, QByteArrayView value)
 {
     qsizetype start = 0;
     const qsizetype n = value.size();
+    const char *d = value.data();
     for (qsizetype i = 0; i <= n; ++i) {
-        if (i < n && value[i] != '\n' && value[i] != '\r')
-            continue;
+        if (i < n) {
+            // Jump to the next line break with memchr (a JSON envelope usually has none).
+            const void *lf = n > i ? std::memchr(d + i, '\n', size_t(n - i)) : nullptr;
+            const qsizetype end = lf ? static_cast<const char *>(lf) - d : n;
+            const void *cr = end > i ? std::memchr(d + i, '\r', size_t(end - i)) : nullptr;
+            i = cr ? static_cast<const char *>(cr) - d : end;
+        }
         out.append(field).append(": ", 2).append(value.sliced(start, i - start)).append('\n');
         if (i + 1 < n && value[i] == '\r' && value[i + 1] == '\n')
             ++i;

@@ -17,12 +17,17 @@ if(NOT NODE_EXECUTABLE OR NOT REDIS_CLI_EXECUTABLE OR NOT CHROMIUM_EXECUTABLE)
 endif()
 
 set(dashboard_e2e_dir ${CMAKE_CURRENT_SOURCE_DIR}/e2e)
+set(dashboard_e2e_files dashboard.test.mjs restart.test.mjs auth.test.mjs)
+# The burst measures throughput and click latency. A sanitizer build's gateway and producer take
+# 2-3 times the CPU, which Chromium then lacks on 2 cores: it would measure the sanitizer. The
+# other files still run that gateway through every feature.
+if(NOT LLMSTREAMER_SANITIZE)
+    list(APPEND dashboard_e2e_files burst.test.mjs)
+endif()
+list(TRANSFORM dashboard_e2e_files PREPEND ${dashboard_e2e_dir}/)
 add_test(NAME dashboard_e2e
     COMMAND ${NODE_EXECUTABLE} --test --test-concurrency=1 --test-reporter=spec
-            ${dashboard_e2e_dir}/dashboard.test.mjs
-            ${dashboard_e2e_dir}/restart.test.mjs
-            ${dashboard_e2e_dir}/auth.test.mjs
-            ${dashboard_e2e_dir}/burst.test.mjs
+            ${dashboard_e2e_files}
     WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 # RUN_SERIAL: the burst measures responsiveness, so nothing else may share the CPUs meanwhile.
 set_tests_properties(dashboard_e2e PROPERTIES

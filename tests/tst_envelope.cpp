@@ -397,9 +397,9 @@ void tst_Envelope::byteOrderMark_data()
     const QByteArray bom = "\xEF\xBB\xBF";
     const QString u = QStringLiteral("\uFEFF");
     const QByteArray head = R"({"id":"1-1","channel":"logs:a","ts":1,"payload":)";
-    QTest::newRow("starting a text") << QByteArray("logs:a") << QByteArray(bom + "hello")
-                                     << QByteArray(head + R"("\ufeffhello"})")
-                                     << QJsonValue(u + QStringLiteral("hello"));
+    QTest::newRow("starting a text")
+        << QByteArray("logs:a") << QByteArray(bom + "hello")
+        << QByteArray(head + R"("\ufeffhello"})") << QJsonValue(u + QStringLiteral("hello"));
     QTest::newRow("inside a text") << QByteArray("logs:a") << QByteArray("a" + bom + "b")
                                    << QByteArray(head + R"("a\ufeffb"})")
                                    << QJsonValue(QStringLiteral("a") + u + QStringLiteral("b"));
@@ -410,9 +410,10 @@ void tst_Envelope::byteOrderMark_data()
         << QByteArray("logs:a") << QByteArray("{\"a\":\"" + bom + "x\"}")
         << QByteArray(head + R"({"a":"\ufeffx"}})")
         << QJsonValue(QJsonObject{{QStringLiteral("a"), QString(u + QStringLiteral("x"))}});
-    QTest::newRow("starting a key") << QByteArray("logs:a") << QByteArray("{\"" + bom + "k\":1}")
-                                    << QByteArray(head + R"({"\ufeffk":1}})")
-                                    << QJsonValue(QJsonObject{{QString(u + QStringLiteral("k")), 1}});
+    QTest::newRow("starting a key")
+        << QByteArray("logs:a") << QByteArray("{\"" + bom + "k\":1}")
+        << QByteArray(head + R"({"\ufeffk":1}})")
+        << QJsonValue(QJsonObject{{QString(u + QStringLiteral("k")), 1}});
     QTest::newRow("starting the channel")
         << QByteArray(bom + "logs:a") << QByteArray("x")
         << QByteArray(R"({"id":"1-1","channel":"\ufefflogs:a","ts":1,"payload":"x"})")

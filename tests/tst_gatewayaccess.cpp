@@ -430,7 +430,11 @@ void tst_GatewayAccess::churnLeavesNoLeaks()
     const auto rssAfter = rssKb();
     qInfo("1,000 connect/disconnect cycles: fds %lld -> %lld, RSS %lld -> %lld KiB",
           static_cast<long long>(fdsBefore), static_cast<long long>(fds()), rssBefore, rssAfter);
+#ifndef __SANITIZE_ADDRESS__
+    // Under ASan freed memory waits in quarantine (256 MiB), so RSS grows by design; there
+    // LeakSanitizer checks for leaks at exit instead.
     QVERIFY2(rssAfter - rssBefore < 4096, "RSS grew by more than 4 MiB over 1,000 cycles");
+#endif
 }
 
 QTEST_GUILESS_MAIN(tst_GatewayAccess)
