@@ -38,7 +38,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                  qurl.path(QUrl::FullyDecoded) + u' ' +
                                  qurl.query(QUrl::FullyDecoded) + u' ' +
                                  qurl.fragment(QUrl::FullyDecoded);
-            FUZZ_CHECK(rest.contains(password));
+            // Or the message's own words hold them ("expected redis://" vs password "redis:"):
+            // then the same text with another password of the same length gets the same words.
+            const QString encoded = qurl.password(QUrl::FullyEncoded);
+            const qsizetype at = text.indexOf(u':' + encoded + u'@');
+            bool ownWords = false;
+            if (at >= 0 && !encoded.isEmpty()) {
+                QString other = text;
+                const QChar fill = encoded.contains(u'Q') ? u'Z' : u'Q';
+                other.replace(at + 1, encoded.size(), QString(encoded.size(), fill));
+                QString otherError;
+                (void)RedisUrl::parse(other, &otherError);
+                ownWords = otherError.contains(password);
+            }
+            FUZZ_CHECK(rest.contains(password) || ownWords);
         }
         return 0;
     }
