@@ -13,18 +13,10 @@ describe('burst', { timeout: 90000 }, () => {
   let redis, gw, browser, page;
 
   before(async () => {
-    redis = await h.startRedis();
-    gw = await h.startGateway(redis);
-    browser = await h.launchBrowser();
-    page = browser.page;
-    await page.goto(gw.url + '/');
-    await h.waitLive(page);
+    ({ redis, gw, browser, page } = await h.openStack());
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    h.killAll();
-  });
+  after(() => h.closeStack(browser));
 
   it(`stays responsive through ${SECONDS} s at ${RATE} msg/s with the line count at its bound`, async (t) => {
     const cdp = await browser.context.newCDPSession(page);

@@ -12,18 +12,10 @@ describe('dashboard', { timeout: 120000 }, () => {
   let redis, gw, browser, page;
 
   before(async () => {
-    redis = await h.startRedis();
-    gw = await h.startGateway(redis);
-    browser = await h.launchBrowser();
-    page = browser.page;
-    await page.goto(gw.url + '/');
-    await h.waitLive(page);
+    ({ redis, gw, browser, page } = await h.openStack());
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    h.killAll();
-  });
+  after(() => h.closeStack(browser));
 
   const msgs = async (prefix) => (await h.messageTexts(page)).filter((m) => m.startsWith(prefix));
   const waitCount = (prefix, n) => page.waitForFunction(([p, k]) => window.__llmstreamer.lines()

@@ -279,3 +279,20 @@ export async function waitLive(page, timeout = 10000) {
 export async function messageTexts(page) {
   return (await hook(page, 'lines')).filter((l) => l.kind === 'msg').map((l) => l.msg);
 }
+
+// The usual stack of a dashboard test: Redis, the gateway, and a browser page showing the live
+// dashboard. Pair with closeStack() in after().
+export async function openStack() {
+  const redis = await startRedis();
+  const gw = await startGateway(redis);
+  const browser = await launchBrowser();
+  const page = browser.page;
+  await page.goto(gw.url + '/');
+  await waitLive(page);
+  return { redis, gw, browser, page };
+}
+
+export async function closeStack(browser) {
+  await browser?.close().catch(() => {});
+  killAll();
+}

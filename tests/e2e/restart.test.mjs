@@ -10,18 +10,10 @@ describe('outages', { timeout: 120000 }, () => {
   let redis, gw, browser, page;
 
   before(async () => {
-    redis = await h.startRedis();
-    gw = await h.startGateway(redis);
-    browser = await h.launchBrowser();
-    page = browser.page;
-    await page.goto(gw.url + '/');
-    await h.waitLive(page);
+    ({ redis, gw, browser, page } = await h.openStack());
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    h.killAll();
-  });
+  after(() => h.closeStack(browser));
 
   const state = () => h.hook(page, 'status');
   const waitState = (states) => page.waitForFunction(
