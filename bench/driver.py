@@ -28,10 +28,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TICK = os.sysconf("SC_CLK_TCK")
 CHANNEL = "logs:bench"
 
-# name: clients, payload bytes, rate (0 = max), messages (full, quick), pipeline, extra
+# name: clients, payload bytes, rate (0 = max), messages (full, quick), pipeline, extra.
+# Max rate is closed loop end to end: `window` messages at most published but not yet delivered
+# (llmstreamer-load's --window/--progress). Redis pub/sub has no back-pressure, so an open-loop
+# publisher faster than the system under test only measures when Redis cuts the subscriber at
+# its 32 MB pub/sub output limit; the window keeps what is in flight below that (and below the
+# gateway's 8 MiB per-client cap: 64 x 64 KiB = 4 MiB) and finds the highest lossless rate.
 SCENARIOS = {
     "a": dict(title="1 client, 100 B, max rate", clients=1, size=100, rate=0,
-              count=(1_000_000, 200_000), pipeline=64),
+              count=(1_000_000, 200_000), pipeline=64, window=20_000),
     "b": dict(title="1 client, 1,000 msg/s, latency", clients=1, size=100, rate=1000,
               count=(10_000, 3_000), pipeline=1),
     "c": dict(title="100 clients x 1,000 msg/s", clients=100, size=100, rate=1000,
@@ -39,7 +44,7 @@ SCENARIOS = {
     "d": dict(title="1,000 clients x 100 msg/s", clients=1000, size=100, rate=100,
               count=(1_000, 300), pipeline=1),
     "e": dict(title="1 client, 64 KiB, max rate", clients=1, size=65536, rate=0,
-              count=(20_000, 5_000), pipeline=8),
+              count=(20_000, 5_000), pipeline=8, window=64),
     "f": dict(title="10,000 idle-ish clients x 10 msg/s", clients=(10_000, 2_000), size=100,
               rate=10, count=(150, 50), pipeline=1),
     "g": dict(title="slow client (never reads) beside 100 normal, 1,000 msg/s of 2 KiB",
@@ -222,6 +227,11 @@ def run_once(args, sut, key, sc, quick):
         sub_cmd = [args.load, "subscribe", "--url", sut.sub_url, "--clients", str(clients),
                    "--expect", str(count), "--timeout", str(timeout), "--idle",
                    "5" if rate else "3", "--ready-file", ready]
+        progress = os.path.join(sut.tmp, "progress")
+        window = []
+        if sc.get("window"):
+            sub_cmd += ["--progress", progress]
+            window = ["--window", str(sc["window"]), "--progress", progress]
         sub = subprocess.Popen(sub_cmd, stdout=subprocess.PIPE, text=True)
         slow = None
         if sc.get("slow"):
@@ -245,8 +255,9 @@ def run_once(args, sut, key, sc, quick):
         cpu0, t0 = cpu_seconds(pids), time.time()
         fds_peak = fd_count(pids)
         pub = subprocess.run([args.load, "publish", *sut.feed(), "--count", str(count), "--size",
-                              str(size), "--rate", str(rate), "--pipeline", str(sc["pipeline"])],
-                             capture_output=True, text=True)
+                              str(size), "--rate", str(rate), "--pipeline", str(sc["pipeline"]),
+                              *window],
+                             capture_output=True, text=True, timeout=timeout + 60)
         fds_peak = max(fds_peak, fd_count(pids))
         out, _ = sub.communicate()
         cpu1, t1 = cpu_seconds(sut.pids()), time.time()
@@ -325,6 +336,7 @@ def main():
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build-bench"))
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/results"))
     args = ap.parse_args()
+    args.build_dir = os.path.abspath(args.build_dir)
     args.gateway = os.path.join(args.build_dir, "gateway/llmstreamer-gateway")
     args.load = os.path.join(args.build_dir, "bench/llmstreamer-load")
     suts = args.peers.split(",")

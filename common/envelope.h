@@ -22,6 +22,10 @@ struct Encoded
 };
 
 Encoded encode(QByteArrayView id, QByteArrayView channel, qint64 tsMs, QByteArrayView payload);
+// The same, appended to `out` (the gateway writes it straight into an SSE frame); the result's
+// `json` stays empty.
+Encoded encodeInto(QByteArray &out, QByteArrayView id, QByteArrayView channel, qint64 tsMs,
+                   QByteArrayView payload);
 
 // Appends `bytes` as a JSON string literal (with quotes) to `out`; returns false when invalid
 // UTF-8 had to be replaced. U+FEFF is written as "\ufeff", which Qt's JSON parser keeps.

@@ -1,10 +1,38 @@
 #include "eventid.h"
 
+namespace {
+
+// Decimal digits of a 64-bit integer, sign included; returns the length.
+int writeNumber(char *out, qint64 value)
+{
+    char digits[20];
+    int n = 0;
+    quint64 v = value < 0 ? 0 - quint64(value) : quint64(value);
+    do {
+        digits[n++] = char('0' + v % 10);
+        v /= 10;
+    } while (v);
+    int len = 0;
+    if (value < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = digits[--n];
+    return len;
+}
+
+} // namespace
+
+int EventId::write(char *out) const
+{
+    int len = writeNumber(out, boot);
+    out[len++] = '-';
+    return len + writeNumber(out + len, seq);
+}
+
 QByteArray EventId::toByteArray() const
 {
-    QByteArray out = QByteArray::number(boot);
-    out.append('-').append(QByteArray::number(seq));
-    return out;
+    char buf[maxLength];
+    return QByteArray(buf, write(buf));
 }
 
 std::optional<EventId> EventId::parse(QByteArrayView text)

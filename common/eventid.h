@@ -14,6 +14,10 @@ struct EventId
     qint64 seq = 0;
 
     QByteArray toByteArray() const;
+    // Writes the id into `out` (at least maxLength bytes), no terminator; returns its length.
+    // The hot path's form: no allocation.
+    static constexpr int maxLength = 41;
+    int write(char *out) const;
     static std::optional<EventId> parse(QByteArrayView text);
 
     friend auto operator<=>(const EventId &, const EventId &) = default;

@@ -46,6 +46,16 @@ Hub::~Hub() = default;
 
 int Hub::channelIndex(QByteArrayView name)
 {
+    // Producers publish bursts on one channel: the last answer saves a hash (SipHash in Qt 6)
+    // and an allocation per message.
+    if (m_lastChannel >= 0 && m_channels[size_t(m_lastChannel)].name == name)
+        return m_lastChannel;
+    m_lastChannel = lookupChannel(name);
+    return m_lastChannel;
+}
+
+int Hub::lookupChannel(QByteArrayView name)
+{
     const QByteArray key = name.toByteArray();
     if (const auto it = m_channelIndex.constFind(key); it != m_channelIndex.constEnd())
         return *it;
@@ -69,8 +79,26 @@ void Hub::publish(QByteArrayView channel, QByteArrayView payload)
 {
     const qint64 ts = QDateTime::currentMSecsSinceEpoch();
     const qint64 seq = ++m_seq;
-    const QByteArray id = EventId{m_boot, seq}.toByteArray();
-    const Envelope::Encoded enc = Envelope::encode(id, channel, ts, payload);
+    char idBuf[EventId::maxLength];
+    const QByteArrayView id(idBuf, EventId{m_boot, seq}.write(idBuf));
+
+    // The SSE frame is written in one buffer: "id: <id>\ndata: <envelope>\n\n". The envelope
+    // has no raw line break unless an object payload carries some between its tokens; only
+    // then does the encoder split it into data lines.
+    QByteArray frame;
+    frame.reserve(payload.size() + channel.size() + 2 * id.size() + 64);
+    frame.append("id: ", 4).append(id).append("\ndata: ", 7);
+    const qsizetype jsonStart = frame.size();
+    const Envelope::Encoded enc = Envelope::encodeInto(frame, id, channel, ts, payload);
+    if (enc.payloadIsObject) {
+        const QByteArrayView json = QByteArrayView(frame).sliced(jsonStart);
+        if (json.contains('\n') || json.contains('\r'))
+            frame = SseEncoder::event(id, {}, json);
+        else
+            frame.append("\n\n", 2);
+    } else {
+        frame.append("\n\n", 2);
+    }
     if (enc.invalidUtf8)
         ++m_invalidUtf8;
 
@@ -87,7 +115,7 @@ void Hub::publish(QByteArrayView channel, QByteArrayView payload)
     entry.channel = index;
     // Shares the table's copy, except for channels counted under "(other)".
     entry.name = stats.name == channel ? stats.name : channel.toByteArray();
-    entry.frame = SseEncoder::event(id, {}, enc.json);
+    entry.frame = std::move(frame);
     m_ring.append(entry);
     deliver(entry);
 }

@@ -93,6 +93,7 @@ Q_SIGNALS:
 
 private:
     int channelIndex(QByteArrayView name);
+    int lookupChannel(QByteArrayView name);
     void deliver(const ReplayRing::Entry &entry);
     void pump(SseClient *client);
     void sendGap(SseClient *client, qint64 resumeFromSeq, const QByteArray &json);
@@ -111,6 +112,7 @@ private:
     QHash<QHostAddress, int> m_perAddress;
     std::vector<ChannelStats> m_channels;
     QHash<QByteArray, int> m_channelIndex;
+    int m_lastChannel = -1; // the index channelIndex() found last
     QTimer m_tick;
     QElapsedTimer m_sinceTick;
     QElapsedTimer m_uptime;

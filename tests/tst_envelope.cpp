@@ -77,6 +77,8 @@ private Q_SLOTS:
     void decodeRejects();
     void decodeAccepts();
     void largeObjectEmbeddedAsIs();
+    void encodeIntoAppends();
+    void specialByteAtEveryOffset();
 };
 
 void tst_Envelope::objectPayload_data()
@@ -527,6 +529,44 @@ void tst_Envelope::largeObjectEmbeddedAsIs()
     QVERIFY(decoded);
     QCOMPARE(decoded->payload.toObject().value(QStringLiteral("msg")).toString().size(),
              1024 * 1024);
+}
+
+void tst_Envelope::encodeIntoAppends()
+{
+    // The gateway writes the envelope straight after "id: ...\ndata: " in its SSE frame.
+    const QByteArray payloads[] = {"plain", R"({"a":1})", "{\n\"a\": 1\n}", "\xFF bad", ""};
+    for (const QByteArray &payload : payloads) {
+        QByteArray out = "id: 7-9\ndata: ";
+        const Envelope::Encoded into =
+            Envelope::encodeInto(out, "7-9", "logs:a", 1700000000000, payload);
+        const Envelope::Encoded plain = Envelope::encode("7-9", "logs:a", 1700000000000, payload);
+        QCOMPARE(out, QByteArray("id: 7-9\ndata: " + plain.json));
+        QVERIFY(into.json.isEmpty());
+        QCOMPARE(into.payloadIsObject, plain.payloadIsObject);
+        QCOMPARE(into.invalidUtf8, plain.invalidUtf8);
+    }
+}
+
+void tst_Envelope::specialByteAtEveryOffset()
+{
+    // The string escaper skips clean bytes 16 (SSE2) and 8 at a time: a byte that needs a look
+    // must be found wherever it sits in or after such a block.
+    const QByteArray specials[] = {"\"",   "\\",       "\n",   "\x01",
+                                   "\x7F", "\xC3\xA9", "\xFF", "\xEF\xBB\xBF"};
+    for (const QByteArray &special : specials) {
+        for (int at = 0; at < 48; ++at) {
+            const QByteArray input = QByteArray(at, 'a') + special + QByteArray(40 - at % 7, 'b');
+            QByteArray literal;
+            const bool valid = Envelope::appendJsonString(literal, input);
+            QCOMPARE(valid, special != "\xFF");
+            const QJsonDocument doc = QJsonDocument::fromJson("[" + literal + "]");
+            QVERIFY2(doc.isArray(), literal.constData());
+            // Compared as UTF-8: QString::fromUtf8 would drop a leading U+FEFF, the JSON keeps it.
+            const QByteArray expected =
+                valid ? input : QByteArray(input).replace("\xFF", "\xEF\xBF\xBD");
+            QCOMPARE(doc.array().at(0).toString().toUtf8(), expected);
+        }
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_Envelope)

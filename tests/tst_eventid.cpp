@@ -3,6 +3,8 @@
 
 #include <QTest>
 
+#include <limits>
+
 class tst_EventId : public QObject
 {
     Q_OBJECT
@@ -10,6 +12,7 @@ class tst_EventId : public QObject
 private Q_SLOTS:
     void roundTrip_data();
     void roundTrip();
+    void writeExtremes();
     void parseRejects_data();
     void parseRejects();
     void ordering_data();
@@ -28,6 +31,22 @@ void tst_EventId::roundTrip_data()
                                << QByteArray("1700000000000-123456789012");
     QTest::newRow("18 digits") << qint64(999999999999999999) << qint64(999999999999999999)
                                << QByteArray("999999999999999999-999999999999999999");
+}
+
+void tst_EventId::writeExtremes()
+{
+    // write() is the gateway's allocation-free form: every digit count, and the extremes that
+    // fill maxLength, come out as QByteArray::number would have written them.
+    char buf[EventId::maxLength];
+    for (qint64 v : {qint64(0), qint64(9), qint64(10), qint64(99), qint64(1000000007),
+                     std::numeric_limits<qint64>::max(), std::numeric_limits<qint64>::min()}) {
+        const EventId id{v, v};
+        const QByteArray expected = QByteArray::number(v) + '-' + QByteArray::number(v);
+        QCOMPARE(QByteArray(buf, id.write(buf)), expected);
+        QCOMPARE(id.toByteArray(), expected);
+    }
+    const EventId widest{std::numeric_limits<qint64>::min(), std::numeric_limits<qint64>::min()};
+    QCOMPARE(widest.write(buf), EventId::maxLength);
 }
 
 void tst_EventId::roundTrip()

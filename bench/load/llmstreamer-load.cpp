@@ -2,10 +2,19 @@
 // epoll and blocking hiredis. Two subcommands, each printing one JSON object on stdout.
 //
 //   llmstreamer-load publish --redis HOST:PORT|unix:PATH --channel C [--rate R] [--count N]
-//                            [--size BYTES] [--pipeline P]
+//                            [--size BYTES] [--pipeline P] [--window W --progress FILE]
 //   llmstreamer-load publish --http-pub http://127.0.0.1:PORT/path ...   (Nchan's publisher)
 //   llmstreamer-load subscribe --url http://127.0.0.1:PORT/path [--clients N] [--expect N]
 //                              [--timeout S] [--idle S] [--ready-file F] [--slow]
+//                              [--progress FILE] [--churn-every S [--churn-count K]]
+//
+// Max rate (--rate 0) is open loop unless --window is given: Redis pub/sub has no back-pressure,
+// so a publisher faster than the system under test only measures how soon Redis cuts the
+// subscriber (client-output-buffer-limit pubsub, 32 MB). With --window W the publisher keeps at
+// most W messages published but not yet delivered to every subscriber: the subscriber writes the
+// lowest sequence number all its clients have reached into the shared --progress FILE (mmap), and
+// the publisher waits while it is W behind. What is measured is then the highest rate the system
+// sustains without loss, the same way for every peer (Nchan's publisher endpoint included).
 //
 // Payloads are "#S<seq>:T<ns>#" (seq from 1, ns = CLOCK_REALTIME at send; same machine) padded
 // with 'x' to --size. The subscriber finds the marker anywhere in an event's data, so the same
@@ -20,6 +29,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -27,6 +37,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -44,7 +55,10 @@ int64_t nowNs(clockid_t clock = CLOCK_REALTIME)
     clock_gettime(clock, &ts);
     return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
-int64_t monoNs() { return nowNs(CLOCK_MONOTONIC); }
+int64_t monoNs()
+{
+    return nowNs(CLOCK_MONOTONIC);
+}
 
 double cpuSeconds()
 {
@@ -139,6 +153,22 @@ std::string makePayload(uint64_t seq, size_t size)
     return p;
 }
 
+// The --progress file: one 64-bit counter shared between subscriber and publisher processes.
+std::atomic<uint64_t> *mapProgress(const char *path, bool create)
+{
+    const int fd = ::open(path, O_RDWR | (create ? O_CREAT | O_TRUNC : 0), 0600);
+    if (fd < 0)
+        die("progress file %s: cannot open", path);
+    if (create && ::ftruncate(fd, 4096) < 0)
+        die("progress file %s: cannot size", path);
+    void *p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED)
+        die("progress file %s: cannot map", path);
+    static_assert(std::atomic<uint64_t>::is_always_lock_free);
+    return static_cast<std::atomic<uint64_t> *>(p);
+}
+
 // Log-linear latency histogram in microseconds: 1 us steps to 10 ms, 100 us steps to 100 s.
 struct Histogram
 {
@@ -230,6 +260,17 @@ int cmdPublish(const Args &a)
     const char *httpPub = a.get("--http-pub");
     if (!redisAddr && !httpPub)
         die("publish needs --redis or --http-pub");
+    const uint64_t window = uint64_t(a.num("--window", 0));
+    std::atomic<uint64_t> *progress = nullptr;
+    if (window) {
+        const char *path = a.get("--progress");
+        if (!path)
+            die("--window needs --progress FILE (the subscriber's)");
+        progress = mapProgress(path, false);
+    }
+    uint64_t windowWaits = 0, lastProgress = 0;
+    int64_t lastProgressAt = monoNs();
+    bool windowStalled = false;
 
     redisContext *rc = nullptr;
     int httpFd = -1;
@@ -275,6 +316,29 @@ int cmdPublish(const Args &a)
             }
             batch = std::min<uint64_t>(batch, due - sent);
         }
+        if (progress) {
+            // End-to-end flow control: wait (sleeping, not spinning: the machine is shared
+            // with the system under test) until the subscribers are less than `window` behind.
+            const uint64_t delivered = progress->load(std::memory_order_acquire);
+            if (delivered != lastProgress) {
+                lastProgress = delivered;
+                lastProgressAt = monoNs();
+            }
+            if (sent >= delivered + window) {
+                if (monoNs() - lastProgressAt > 2'000'000'000) {
+                    // Nothing delivered for 2 s: the system under test lost what is in flight.
+                    // Go on open loop; the subscriber counts the loss.
+                    windowStalled = true;
+                    progress = nullptr;
+                    continue;
+                }
+                ++windowWaits;
+                timespec ts{0, 50'000};
+                nanosleep(&ts, nullptr);
+                continue;
+            }
+            batch = std::min<uint64_t>(batch, delivered + window - sent);
+        }
         if (rc) {
             for (uint64_t i = 0; i < batch; ++i) {
                 const std::string p = makePayload(++sent, size);
@@ -299,9 +363,10 @@ int cmdPublish(const Args &a)
             httpBatch.clear();
             for (uint64_t i = 0; i < batch; ++i) {
                 const std::string p = makePayload(++sent, size);
-                httpBatch += "POST " + pubUrl.path + " HTTP/1.1\r\nHost: " + pubUrl.host +
-                             "\r\nContent-Type: text/plain\r\nContent-Length: " +
-                             std::to_string(p.size()) + "\r\n\r\n";
+                httpBatch +=
+                    "POST " + pubUrl.path + " HTTP/1.1\r\nHost: " + pubUrl.host +
+                    "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(p.size()) +
+                    "\r\n\r\n";
                 httpBatch += p;
             }
             writeAll(httpFd, httpBatch.data(), httpBatch.size());
@@ -321,9 +386,10 @@ int cmdPublish(const Args &a)
     const double secs = double(monoNs() - t0) / 1e9;
     std::printf("{\"tool\":\"publish\",\"sent\":%" PRIu64 ",\"acked\":%" PRIu64
                 ",\"errors\":%" PRIu64 ",\"receivers_total\":%" PRIu64
-                ",\"seconds\":%.3f,\"rate\":%.1f,\"size\":%zu,\"cpu_s\":%.3f}\n",
+                ",\"seconds\":%.3f,\"rate\":%.1f,\"size\":%zu,\"cpu_s\":%.3f,"
+                "\"window\":%" PRIu64 ",\"window_waits\":%" PRIu64 ",\"window_stalled\":%s}\n",
                 sent, acked, errors, receivers, secs, double(sent) / secs, size,
-                cpuSeconds() - cpu0);
+                cpuSeconds() - cpu0, window, windowWaits, windowStalled ? "true" : "false");
     if (rc)
         redisFree(rc);
     if (httpFd >= 0)
@@ -359,6 +425,11 @@ struct Conn
     uint64_t lastSeq = 0;
     bool droppedEvent = false, eof = false, failed = false;
     uint64_t bytes = 0;
+    // Soak mode: the id to resume from after a reconnect, and whether a `gap` event came since
+    // the last message (the gateway announced a loss: the next sequence number starts afresh).
+    std::string lastEventId;
+    bool afterGap = false;
+    uint64_t reconnects = 0;
 };
 
 uint64_t parseDigits(const char *&p, const char *end)
@@ -375,8 +446,11 @@ void onEvent(Conn &c, const SseEvent &ev)
         c.droppedEvent = true;
         return;
     }
+    if (!ev.lastEventId.isEmpty())
+        c.lastEventId.assign(ev.lastEventId.constData(), size_t(ev.lastEventId.size()));
     if (ev.type == "gap") {
         ++c.gaps;
+        c.afterGap = true;
         return;
     }
     if (ev.type != "message") {
@@ -405,6 +479,12 @@ void onEvent(Conn &c, const SseEvent &ev)
     ++c.received;
     if (c.expected == 0)
         c.expected = 1; // the publisher starts at 1: anything before the first arrival is lost
+    if (c.afterGap) {
+        // An announced loss (Redis was away; the soak restarts its publisher, from 1).
+        c.afterGap = false;
+        c.expected = seq;
+        c.lastSeq = 0;
+    }
     if (seq > c.expected)
         c.lost += seq - c.expected;
     else if (seq < c.expected)
@@ -467,10 +547,19 @@ int cmdSubscribe(const Args &a)
     const double hold = a.real("--hold", 10);
     const int maxConnecting = int(a.num("--connect-burst", 256));
     const char *readyFile = a.get("--ready-file");
+    // Soak mode: every --churn-every seconds the next --churn-count connections are closed and
+    // reopened with Last-Event-ID; nothing may go missing across that.
+    const double churnEvery = a.real("--churn-every", 0);
+    const int churnCount = int(a.num("--churn-count", 10));
+    std::atomic<uint64_t> *progress = nullptr;
+    if (const char *path = a.get("--progress")) {
+        progress = mapProgress(path, true);
+        progress->store(0);
+    }
     raiseFdLimit(clients + 64);
 
     const std::string request = "GET " + url.path + " HTTP/1.1\r\nHost: " + url.host +
-                                "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+                                "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n";
     const int ep = epoll_create1(0);
     std::vector<Conn> conns(static_cast<size_t>(clients));
     int opened = 0, connecting = 0, established = 0, refused = 0;
@@ -489,7 +578,8 @@ int cmdSubscribe(const Args &a)
         }
         c.parser = std::make_unique<SseParser>([&c](const SseEvent &ev) { onEvent(c, ev); });
         c.connectStart = monoNs();
-        const int r = ::connect(c.fd, reinterpret_cast<const sockaddr *>(&url.addr), sizeof url.addr);
+        const int r =
+            ::connect(c.fd, reinterpret_cast<const sockaddr *>(&url.addr), sizeof url.addr);
         if (r < 0 && errno != EINPROGRESS)
             die("connect: %s", std::strerror(errno));
         epoll_event ev{};
@@ -510,6 +600,8 @@ int cmdSubscribe(const Args &a)
 
     std::vector<char> buf(1 << 20);
     std::vector<epoll_event> events(1024);
+    double nextChurn = churnEvery;
+    int churnNext = 0;
     bool slowDrained = false;
     for (;;) {
         while (opened < clients && connecting < maxConnecting)
@@ -546,6 +638,30 @@ int cmdSubscribe(const Args &a)
         }
         if (readyAt && established == 0 && !slow)
             break;
+        if (churnEvery > 0 && readyAt && elapsed >= nextChurn) {
+            nextChurn += churnEvery;
+            for (int k = 0; k < churnCount && clients > 0; ++k) {
+                const int i = churnNext;
+                churnNext = (churnNext + 1) % clients;
+                Conn &c = conns[size_t(i)];
+                if (c.state == State::Body) {
+                    closeConn(c);
+                    --established;
+                } else if (c.state != State::Closed) {
+                    continue; // still connecting
+                }
+                // A connection the gateway closed (or that failed) comes back too.
+                c.state = State::Connecting;
+                c.head.clear();
+                c.chunked = false;
+                c.chunkLeft = -1;
+                c.sizeLine.clear();
+                c.failed = false;
+                c.eof = false;
+                ++c.reconnects;
+                openOne(i);
+            }
+        }
         const bool draining = slow && readyAt && elapsed > hold;
         const int n = epoll_wait(ep, events.data(), int(events.size()), 50);
         g_nowNs = nowNs();
@@ -565,7 +681,11 @@ int cmdSubscribe(const Args &a)
                 }
                 if (!(events[size_t(k)].events & EPOLLOUT))
                     continue;
-                writeAll(c.fd, request.data(), request.size()); // tiny; the socket is writable
+                std::string req = request;
+                if (!c.lastEventId.empty())
+                    req += "Last-Event-ID: " + c.lastEventId + "\r\n";
+                req += "\r\n";
+                writeAll(c.fd, req.data(), req.size()); // tiny; the socket is writable
                 c.state = State::Head;
                 epoll_event ev{};
                 ev.events = EPOLLIN | EPOLLRDHUP;
@@ -619,6 +739,14 @@ int cmdSubscribe(const Args &a)
                     break;
             }
         }
+        if (progress && n > 0) {
+            uint64_t low = UINT64_MAX;
+            for (const Conn &c : conns)
+                if (c.state == State::Body)
+                    low = std::min(low, c.lastSeq);
+            if (low != UINT64_MAX)
+                progress->store(low, std::memory_order_release);
+        }
         if (draining) {
             bool anyOpen = false;
             for (const Conn &c : conns)
@@ -630,7 +758,7 @@ int cmdSubscribe(const Args &a)
     const double secs = double(monoNs() - start) / 1e9;
 
     uint64_t received = 0, lost = 0, reordered = 0, other = 0, gaps = 0, complete = 0, bytes = 0;
-    uint64_t dropped = 0, eofs = 0, minReceived = UINT64_MAX;
+    uint64_t dropped = 0, eofs = 0, minReceived = UINT64_MAX, reconnects = 0;
     std::vector<int64_t> connect;
     for (Conn &c : conns) {
         // Whatever never arrived up to the expected last one is lost too.
@@ -643,6 +771,7 @@ int cmdSubscribe(const Args &a)
         gaps += c.gaps;
         bytes += c.bytes;
         dropped += c.droppedEvent;
+        reconnects += c.reconnects;
         eofs += c.eof;
         if (!c.failed)
             minReceived = std::min(minReceived, c.received);
@@ -671,13 +800,13 @@ int cmdSubscribe(const Args &a)
         ",\"bytes\":%" PRIu64 ",\"delivery_span_s\":%.3f,\"deliveries_per_s\":%.1f,"
         "\"bytes_per_s\":%.1f,\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"n\":%" PRIu64
         "},\"connect_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"seconds\":%.3f,"
-        "\"cpu_s\":%.3f}\n",
+        "\"cpu_s\":%.3f,\"reconnects\":%" PRIu64 "}\n",
         clients, established, refused, received, lost, reordered, other, gaps, complete,
         minReceived == UINT64_MAX ? 0 : minReceived, dropped, eofs, bytes, span,
         span > 0 ? double(received) / span : 0, span > 0 ? double(bytes) / span : 0,
         g_latency.quantileMs(0.5), g_latency.quantileMs(0.99), double(g_latency.maxUs) / 1000.0,
         g_latency.count, pct(0.5), pct(0.99), connect.empty() ? -1.0 : connect.back() / 1000.0,
-        secs, cpuSeconds() - cpu0);
+        secs, cpuSeconds() - cpu0, reconnects);
     return 0;
 }
 
