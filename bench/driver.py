@@ -157,6 +157,13 @@ class Sut:
                    "--backlog", "4096"]
             self.sub_url = f"http://127.0.0.1:{self.port}/stream"
             ready = f"http://127.0.0.1:{self.port}/"
+        elif self.name == "floor":
+            # Not a peer: llmstreamer-load's minimal fan-out (one write() per message and
+            # stream, nothing else), the kernel's share of the work on this machine.
+            cmd = [self.args.load, "floor", "--port", str(self.port), "--redis",
+                   f"127.0.0.1:{self.redis_port}", "--channel", CHANNEL]
+            self.sub_url = f"http://127.0.0.1:{self.port}/events"
+            ready = f"http://127.0.0.1:{self.port}/healthz"
         elif self.name == "nchan":
             prefix = tempfile.mkdtemp(prefix="nchan-", dir=self.tmp)
             os.chmod(prefix, 0o777)
@@ -331,7 +338,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--scenarios", default="abcdefg")
-    ap.add_argument("--peers", default="gateway,nchan,python")
+    ap.add_argument("--peers", default="gateway,nchan,python,floor")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build-bench"))
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/results"))
@@ -459,6 +466,7 @@ def verdicts(med, suts):
     g = lambda k: med.get((k, "gateway"))
     n = lambda k: med.get((k, "nchan"))
     p = lambda k: med.get((k, "python"))
+    fl = lambda k: med.get((k, "floor"))
     rows = ["| scenario | target | gateway | Nchan | Python | ratio | met |", "|---|---|---|---|---|---|---|"]
 
     def ratio(a, b):
@@ -484,6 +492,8 @@ def verdicts(med, suts):
                     + (f"{fmt(nc['cpu_s_per_m'], 2)} CPU-s/M, p99 {fmt(nc['p99_ms'], 2)} ms" if nc else "–") + " | "
                     + (f"{fmt(p('c')['cpu_s_per_m'], 2)} CPU-s/M, p99 {fmt(p('c')['p99_ms'], 2)} ms" if p("c") else "–") + " | "
                     + (f"1/{nc['cpu_s_per_m'] / c['cpu_s_per_m']:.1f} of Nchan's CPU" if nc else "–")
+                    + (f"; floor {fmt(fl('c')['cpu_s_per_m'], 2)} CPU-s/M, p99 {fmt(fl('c')['p99_ms'], 2)} ms"
+                       if fl("c") else "")
                     + f" | {'yes' if ok else ('no' if nc else '?')} |")
     if g("d"):
         d = g("d")
@@ -492,7 +502,8 @@ def verdicts(med, suts):
         rows.append(f"| d | p99 ≤ 5 ms, RSS ≤ Nchan | p99 {fmt(d['p99_ms'], 2)} ms, {fmt(d['rss_mb'])} MB, loss {d['loss_pct']:.2f} % | "
                     + (f"p99 {fmt(nd['p99_ms'], 2)} ms, {fmt(nd['rss_mb'])} MB, loss {nd['loss_pct']:.2f} %" if nd else "–") + " | "
                     + (f"p99 {fmt(p('d')['p99_ms'], 2)} ms, {fmt(p('d')['rss_mb'])} MB, loss {p('d')['loss_pct']:.2f} %" if p("d") else "–")
-                    + f" | – | {'yes' if ok else 'no'} |")
+                    + (f" | floor p99 {fmt(fl('d')['p99_ms'], 2)} ms" if fl("d") else " | –")
+                    + f" | {'yes' if ok else 'no'} |")
     if g("e"):
         e = g("e")
         rows.append(f"| e | ≥ 1 GB/s | {fmt(e['mb_per_s'], 0)} MB/s, loss {e['loss_pct']:.2f} % | "

@@ -1,5 +1,6 @@
 #include "envelope.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -360,9 +361,9 @@ Encoded encodeInto(QByteArray &out, QByteArrayView id, QByteArrayView channel, q
     appendJsonString(out, id);
     out.append(",\"channel\":", 11);
     const bool channelValid = appendJsonString(out, channel);
-    char ts[32];
+    char ts[64]; // 17 characters and at most 20 digits: snprintf never truncates here
     const int tsLen = std::snprintf(ts, sizeof ts, ",\"ts\":%lld,\"payload\":", qlonglong(tsMs));
-    out.append(ts, tsLen);
+    out.append(ts, qsizetype(std::clamp(tsLen, 0, int(sizeof ts) - 1)));
 
     const qsizetype first = skipWhitespace(payload, 0);
     if (first < payload.size() && payload[first] == '{') {

@@ -136,6 +136,7 @@ void RedisConnection::connectTo(const QString &host)
             if (m_ctx != ac || ::ioctl(ac->c.fd, FIONREAD, &available) < 0 || available <= 0)
                 break;
         }
+        Q_EMIT readDrained();
     });
     m_writeNotifier = new QSocketNotifier(ac->c.fd, QSocketNotifier::Write, this);
     connect(m_writeNotifier, &QSocketNotifier::activated, this, [this] {

@@ -55,6 +55,8 @@ Q_SIGNALS:
     void connectionLost(const QString &reason);
     // An attempt ended before becoming ready; a retry is scheduled.
     void connectFailed(const QString &reason);
+    // Direct: the replies read in one wake-up of the socket have all been handed out.
+    void readDrained();
 
 private:
     void attempt();

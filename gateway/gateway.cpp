@@ -15,6 +15,9 @@ Gateway::Gateway(const GatewayConfig &config, QObject *parent)
     m_subscriber->setMessageHandler([hub = m_hub](QByteArrayView channel, QByteArrayView payload) {
         hub->publish(channel, payload);
     });
+    // The clients get what one read from Redis brought at once, without waiting for the queued
+    // flush: that would cost another event-loop pass (a poll() over every client socket).
+    connect(m_subscriber, &RedisSubscriber::batchEnded, m_hub, &Hub::flushClients);
     connect(m_subscriber, &RedisSubscriber::subscribed, m_hub,
             [this] { m_hub->setRedisSubscribed(true); });
     connect(m_subscriber, &RedisSubscriber::unsubscribed, m_hub,

@@ -26,6 +26,9 @@ class Hub final : public QObject
     Q_DISABLE_COPY_MOVE(Hub)
 
 public:
+    // Writes what is queued for each client (one sendmsg each). Runs once per event-loop pass
+    // by itself; the gateway also calls it after each batch read from Redis.
+    void flushClients();
     struct Options
     {
         int history = 10000;
@@ -101,7 +104,6 @@ private:
     bool writeOrDrop(SseClient *client, const QByteArray &frame);
     void markDead(SseClient *client);
     void sweep();
-    void flushClients();
     void tick();
 
     Options m_options;

@@ -19,6 +19,7 @@ RedisSubscriber::RedisSubscriber(const RedisUrl &url, const QByteArrayList &chan
     connect(m_connection, &RedisConnection::ready, this, &RedisSubscriber::handleReady);
     connect(m_connection, &RedisConnection::connectionLost, this, &RedisSubscriber::handleLost);
     connect(m_connection, &RedisConnection::connectFailed, this, &RedisSubscriber::handleLost);
+    connect(m_connection, &RedisConnection::readDrained, this, &RedisSubscriber::batchEnded);
     // hiredis 0.14 silently drops an error reply to SUBSCRIBE (e.g. an ACL refusal), so an
     // unconfirmed subscription is treated as a failed connection.
     m_confirmTimer.setSingleShot(true);

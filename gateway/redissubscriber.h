@@ -42,6 +42,8 @@ Q_SIGNALS:
     void subscribed();
     // The subscription is gone (connection lost or never made); reconnecting is under way.
     void unsubscribed(const QString &reason);
+    // Direct, after the messages of one read from Redis (see Hub::flushClients).
+    void batchEnded();
 
 private:
     static void onReply(struct redisAsyncContext *ac, void *reply, void *privdata);

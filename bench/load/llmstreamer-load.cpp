@@ -7,6 +7,7 @@
 //   llmstreamer-load subscribe --url http://127.0.0.1:PORT/path [--clients N] [--expect N]
 //                              [--timeout S] [--idle S] [--ready-file F] [--slow]
 //                              [--progress FILE] [--churn-every S [--churn-count K]]
+//   llmstreamer-load floor --port P --redis HOST:PORT --channel C   (a minimal fan-out, below)
 //
 // Max rate (--rate 0) is open loop unless --window is given: Redis pub/sub has no back-pressure,
 // so a publisher faster than the system under test only measures how soon Redis cuts the
@@ -28,6 +29,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -40,6 +42,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cinttypes>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -429,7 +432,7 @@ struct Conn
     // the last message (the gateway announced a loss: the next sequence number starts afresh).
     std::string lastEventId;
     bool afterGap = false;
-    uint64_t reconnects = 0;
+    uint64_t reconnects = 0, otherGaps = 0, eofs = 0;
 };
 
 uint64_t parseDigits(const char *&p, const char *end)
@@ -450,7 +453,13 @@ void onEvent(Conn &c, const SseEvent &ev)
         c.lastEventId.assign(ev.lastEventId.constData(), size_t(ev.lastEventId.size()));
     if (ev.type == "gap") {
         ++c.gaps;
-        c.afterGap = true;
+        // Only an outage of Redis is a loss nobody could prevent (the soak restarts its
+        // publisher, numbering from 1); any other gap (history-exceeded, unknown-id, ...) means
+        // this client lost events the gateway had: counted, and the soak fails on it.
+        if (ev.data.contains("\"redis-disconnected\""))
+            c.afterGap = true;
+        else
+            ++c.otherGaps;
         return;
     }
     if (ev.type != "message") {
@@ -593,6 +602,8 @@ int cmdSubscribe(const Args &a)
             return;
         if (c.state == State::Connecting || c.state == State::Head)
             --connecting;
+        else if (c.state == State::Body)
+            --established;
         epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
         ::close(c.fd);
         c.state = State::Closed;
@@ -646,7 +657,6 @@ int cmdSubscribe(const Args &a)
                 Conn &c = conns[size_t(i)];
                 if (c.state == State::Body) {
                     closeConn(c);
-                    --established;
                 } else if (c.state != State::Closed) {
                     continue; // still connecting
                 }
@@ -699,6 +709,7 @@ int cmdSubscribe(const Args &a)
                 const ssize_t r = ::read(c.fd, buf.data(), buf.size());
                 if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
                     c.eof = true;
+                    ++c.eofs;
                     closeConn(c);
                     break;
                 }
@@ -711,14 +722,14 @@ int cmdSubscribe(const Args &a)
                     const size_t end = c.head.find("\r\n\r\n");
                     if (end == std::string::npos)
                         continue;
-                    --connecting;
                     const int status = std::atoi(c.head.c_str() + 9);
                     if (status != 200) {
                         ++refused;
                         c.failed = true;
-                        closeConn(c);
+                        closeConn(c); // counts it out of `connecting`
                         break;
                     }
+                    --connecting;
                     ++established;
                     c.connectUs = (monoNs() - c.connectStart) / 1000;
                     std::string lower = c.head.substr(0, end);
@@ -758,7 +769,8 @@ int cmdSubscribe(const Args &a)
     const double secs = double(monoNs() - start) / 1e9;
 
     uint64_t received = 0, lost = 0, reordered = 0, other = 0, gaps = 0, complete = 0, bytes = 0;
-    uint64_t dropped = 0, eofs = 0, minReceived = UINT64_MAX, reconnects = 0;
+    uint64_t dropped = 0, eofs = 0, minReceived = UINT64_MAX, reconnects = 0, otherGaps = 0,
+             eofTotal = 0;
     std::vector<int64_t> connect;
     for (Conn &c : conns) {
         // Whatever never arrived up to the expected last one is lost too.
@@ -772,6 +784,8 @@ int cmdSubscribe(const Args &a)
         bytes += c.bytes;
         dropped += c.droppedEvent;
         reconnects += c.reconnects;
+        otherGaps += c.otherGaps;
+        eofTotal += c.eofs;
         eofs += c.eof;
         if (!c.failed)
             minReceived = std::min(minReceived, c.received);
@@ -800,14 +814,188 @@ int cmdSubscribe(const Args &a)
         ",\"bytes\":%" PRIu64 ",\"delivery_span_s\":%.3f,\"deliveries_per_s\":%.1f,"
         "\"bytes_per_s\":%.1f,\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"n\":%" PRIu64
         "},\"connect_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"seconds\":%.3f,"
-        "\"cpu_s\":%.3f,\"reconnects\":%" PRIu64 "}\n",
+        "\"cpu_s\":%.3f,\"reconnects\":%" PRIu64 ",\"gaps_not_redis\":%" PRIu64
+        ",\"eof_total\":%" PRIu64 "}\n",
         clients, established, refused, received, lost, reordered, other, gaps, complete,
         minReceived == UINT64_MAX ? 0 : minReceived, dropped, eofs, bytes, span,
         span > 0 ? double(received) / span : 0, span > 0 ? double(bytes) / span : 0,
         g_latency.quantileMs(0.5), g_latency.quantileMs(0.99), double(g_latency.maxUs) / 1000.0,
         g_latency.count, pct(0.5), pct(0.99), connect.empty() ? -1.0 : connect.back() / 1000.0,
-        secs, cpuSeconds() - cpu0, reconnects);
+        secs, cpuSeconds() - cpu0, reconnects, otherGaps, eofTotal);
     return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// floor
+
+// The least an SSE fan-out can cost on this machine: the kernel's share. One hiredis
+// subscription, and every message written as "data: <payload>\n\n" to every stream with one
+// write(). No event ids, no JSON envelope, no history, no per-client buffering (a stream whose
+// socket is full is closed), no limits, no access control: not a product, a reference point for
+// the table. GET /healthz answers 200; any other GET becomes a stream.
+int cmdFloor(const Args &a)
+{
+    const int port = int(a.num("--port", 8099));
+    const std::string channel = a.get("--channel", "logs:bench");
+    std::string redisAddr = a.get("--redis", "127.0.0.1:6379");
+    raiseFdLimit(a.num("--max-fds", 20000));
+    signal(SIGPIPE, SIG_IGN);
+
+    const size_t colon = redisAddr.rfind(':');
+    redisContext *rc =
+        redisConnect(redisAddr.substr(0, colon).c_str(), std::atoi(redisAddr.c_str() + colon + 1));
+    if (!rc || rc->err)
+        die("redis: %s", rc ? rc->errstr : "out of memory");
+    auto *confirm =
+        static_cast<redisReply *>(redisCommand(rc, "SUBSCRIBE %b", channel.data(), channel.size()));
+    if (!confirm)
+        die("redis: %s", rc->errstr);
+    freeReplyObject(confirm);
+    fcntl(rc->fd, F_SETFL, fcntl(rc->fd, F_GETFL) | O_NONBLOCK);
+    rc->flags &= ~REDIS_BLOCK; // hiredis 0.14 takes EAGAIN for an error on a blocking context
+
+    const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(uint16_t(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(lfd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0 ||
+        ::listen(lfd, 4096) < 0)
+        die("listen: %s", std::strerror(errno));
+
+    const int ep = epoll_create1(0);
+    auto watch = [ep](int fd) {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLRDHUP;
+        ev.data.fd = fd;
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    };
+    watch(lfd);
+    watch(rc->fd);
+    std::vector<std::string> heads; // by fd: request bytes until the blank line
+    std::vector<char> live;         // by fd: 1 once the response head is out, 2 closing
+    std::vector<int> streams, closing;
+    // Closed after the batch of events in hand: an fd number freed now could be reused by
+    // accept4() below while a stale event for it is still in the batch.
+    auto drop = [&](int fd) {
+        epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+        if (size_t(fd) < live.size() && live[size_t(fd)] == 1)
+            streams.erase(std::find(streams.begin(), streams.end(), fd));
+        if (size_t(fd) < live.size())
+            live[size_t(fd)] = 2;
+        closing.push_back(fd);
+    };
+    // Whole frames or nothing: waits up to 200 ms for a full socket (head-of-line blocking, as
+    // simple as fan-out gets), then gives the stream up.
+    auto send = [](int fd, const char *p, size_t n) {
+        int waited = 0;
+        while (n) {
+            const ssize_t w = ::write(fd, p, n);
+            if (w > 0) {
+                p += w;
+                n -= size_t(w);
+                continue;
+            }
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0 && errno == EAGAIN && waited < 200) {
+                pollfd pfd{fd, POLLOUT, 0};
+                ::poll(&pfd, 1, 10);
+                waited += 10;
+                continue;
+            }
+            return false;
+        }
+        return true;
+    };
+    static const char sseHead[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                  "Cache-Control: no-cache\r\nConnection: keep-alive\r\n\r\n";
+    static const char okHead[] =
+        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
+    std::string frame;
+    auto fanOut = [&] {
+        void *r = nullptr;
+        while (redisReaderGetReply(rc->reader, &r) == REDIS_OK && r) {
+            auto *reply = static_cast<redisReply *>(r);
+            if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+                reply->element[0]->type == REDIS_REPLY_STRING &&
+                std::strcmp(reply->element[0]->str, "message") == 0 &&
+                reply->element[2]->type == REDIS_REPLY_STRING) {
+                const redisReply *payload = reply->element[2];
+                frame.assign("data: ", 6);
+                frame.append(payload->str, payload->len);
+                frame.append("\n\n", 2);
+                for (size_t i = 0; i < streams.size();) {
+                    const int c = streams[i];
+                    if (send(c, frame.data(), frame.size()))
+                        ++i;
+                    else
+                        drop(c); // erases streams[i]
+                }
+            }
+            freeReplyObject(reply);
+            r = nullptr;
+        }
+    };
+    fanOut(); // whatever came in with the SUBSCRIBE confirmation
+    char buf[65536];
+    std::vector<epoll_event> events(1024);
+    for (;;) {
+        const int n = epoll_wait(ep, events.data(), int(events.size()), -1);
+        for (int k = 0; k < n; ++k) {
+            const int fd = events[size_t(k)].data.fd;
+            if (fd == lfd) {
+                for (int c; (c = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK)) >= 0;) {
+                    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    if (size_t(c) >= heads.size()) {
+                        heads.resize(size_t(c) + 1);
+                        live.resize(size_t(c) + 1);
+                    }
+                    heads[size_t(c)].clear();
+                    live[size_t(c)] = 0;
+                    watch(c);
+                }
+                continue;
+            }
+            if (fd == rc->fd) {
+                if (redisBufferRead(rc) != REDIS_OK)
+                    die("redis: %s", rc->errstr);
+                fanOut();
+                continue;
+            }
+            if (size_t(fd) >= live.size() || live[size_t(fd)] == 2)
+                continue; // dropped earlier in this batch
+            const ssize_t got = ::read(fd, buf, sizeof buf);
+            if (got < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            if (got <= 0) {
+                drop(fd);
+                continue;
+            }
+            if (live[size_t(fd)] == 1)
+                continue; // a stream's client has nothing more to say
+            std::string &head = heads[size_t(fd)];
+            head.append(buf, size_t(got));
+            if (head.find("\r\n\r\n") == std::string::npos)
+                continue;
+            const bool health = head.rfind("GET /healthz", 0) == 0;
+            std::string().swap(head);
+            if (health) {
+                send(fd, okHead, sizeof okHead - 1);
+                drop(fd);
+            } else if (send(fd, sseHead, sizeof sseHead - 1)) {
+                live[size_t(fd)] = 1;
+                streams.push_back(fd);
+            } else {
+                drop(fd);
+            }
+        }
+        for (int fd : closing)
+            ::close(fd);
+        closing.clear();
+    }
 }
 
 } // namespace
@@ -815,7 +1003,8 @@ int cmdSubscribe(const Args &a)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: llmstreamer-load publish|subscribe [options]  (see source)\n");
+        std::fprintf(stderr,
+                     "usage: llmstreamer-load publish|subscribe|floor [options]  (see source)\n");
         return 2;
     }
     Args a;
@@ -826,6 +1015,8 @@ int main(int argc, char **argv)
         return cmdPublish(a);
     if (cmd == "subscribe")
         return cmdSubscribe(a);
+    if (cmd == "floor")
+        return cmdFloor(a);
     std::fprintf(stderr, "llmstreamer-load: unknown command %s\n", cmd.c_str());
     return 2;
 }
