@@ -54,8 +54,8 @@ class tst_SseEncoder : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void event_data();
-    void event();
+    void encodeEvent_data();
+    void encodeEvent();
     void comment_data();
     void comment();
     void retry_data();
@@ -66,7 +66,7 @@ private Q_SLOTS:
     void commentAndRetryRoundTrip();
 };
 
-void tst_SseEncoder::event_data()
+void tst_SseEncoder::encodeEvent_data()
 {
     QTest::addColumn<QByteArray>("id");
     QTest::addColumn<QByteArray>("type");
@@ -110,7 +110,7 @@ void tst_SseEncoder::event_data()
                       "data: data: evil\ndata: retry: 1\n\n");
 }
 
-void tst_SseEncoder::event()
+void tst_SseEncoder::encodeEvent()
 {
     QFETCH(QByteArray, id);
     QFETCH(QByteArray, type);
