@@ -44,7 +44,7 @@ SCENARIOS = {
     "d": dict(title="1,000 clients x 100 msg/s", clients=1000, size=100, rate=100,
               count=(1_000, 300), pipeline=1),
     "e": dict(title="1 client, 64 KiB, max rate", clients=1, size=65536, rate=0,
-              count=(20_000, 5_000), pipeline=8, window=64),
+              count=(60_000, 10_000), pipeline=8, window=64),
     "f": dict(title="10,000 idle-ish clients x 10 msg/s", clients=(10_000, 2_000), size=100,
               rate=10, count=(150, 50), pipeline=1),
     "g": dict(title="slow client (never reads) beside 100 normal, 1,000 msg/s of 2 KiB",

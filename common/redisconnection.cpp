@@ -5,10 +5,12 @@
 #include <QLoggingCategory>
 #include <QSocketNotifier>
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 
 #include <mutex>
-#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -17,9 +19,15 @@ Q_LOGGING_CATEGORY(lcRedis, "llmstreamer.redis")
 
 using namespace std::chrono_literals;
 
+// Exported by libhiredis (0.14 and later) and what redisAsyncHandleRead() calls after reading,
+// but left out of async.h: hands every complete reply in the reader to its callback.
+extern "C" void redisProcessCallbacks(redisAsyncContext *ac);
+
 namespace {
 constexpr std::chrono::milliseconds minBackoff = 100ms;
 constexpr std::chrono::milliseconds maxBackoff = 2000ms;
+constexpr std::size_t readBufferSize = 256 * 1024;
+constexpr ssize_t readSliceSize = 4096;
 } // namespace
 
 RedisConnection::RedisConnection(const RedisUrl &url, QObject *parent) : QObject(parent), m_url(url)
@@ -127,15 +135,7 @@ void RedisConnection::connectTo(const QString &host)
     m_readNotifier = new QSocketNotifier(ac->c.fd, QSocketNotifier::Read, this);
     m_readNotifier->setEnabled(false);
     connect(m_readNotifier, &QSocketNotifier::activated, this, [this, ac] {
-        // hiredis reads at most 16 KiB per call: a 64 KiB message would cost five trips
-        // through the event loop. Read on while the kernel holds more, up to 256 KiB per
-        // activation so that a firehose still leaves the clients' flushes their turn.
-        for (int round = 0; round < 16 && m_ctx == ac; ++round) {
-            redisAsyncHandleRead(ac);
-            int available = 0;
-            if (m_ctx != ac || ::ioctl(ac->c.fd, FIONREAD, &available) < 0 || available <= 0)
-                break;
-        }
+        readSocket(ac);
         Q_EMIT readDrained();
     });
     m_writeNotifier = new QSocketNotifier(ac->c.fd, QSocketNotifier::Write, this);
@@ -154,6 +154,45 @@ void RedisConnection::connectTo(const QString &host)
     redisAsyncSetDisconnectCallback(ac, &RedisConnection::onDisconnect);
     // hiredis learns that a non-blocking connect() finished from the first writability.
     m_writeNotifier->setEnabled(true);
+}
+
+void RedisConnection::readSocket(redisAsyncContext *ac)
+{
+    if (!(ac->c.flags & REDIS_CONNECTED) || ac->c.err) {
+        redisAsyncHandleRead(ac); // finishes the connect, or reports the error
+        return;
+    }
+    // One read() of up to 256 KiB per wake-up, then hiredis parses it. hiredis's own read is
+    // 16 KiB at a time, which cost a 64 KiB message eight system calls (reads, and FIONREAD to
+    // know whether to go on); 256 KiB per wake-up still leaves the clients' flushes their turn
+    // under a firehose.
+    if (m_readBuffer.size() < readBufferSize)
+        m_readBuffer.resize(readBufferSize);
+    ssize_t got;
+    do {
+        got = ::read(ac->c.fd, m_readBuffer.data(), m_readBuffer.size());
+    } while (got < 0 && errno == EINTR);
+    if (got <= 0) {
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        // End of stream or an error: hiredis reads again, sees it, and disconnects the way it
+        // always does (the disconnect callback reports why).
+        redisAsyncHandleRead(ac);
+        return;
+    }
+    // Fed in small slices, each parsed before the next: hiredis moves the unparsed rest of its
+    // buffer to the front after every reply, so the fewer bytes it holds beyond the reply it
+    // just handed out, the less it copies.
+    for (ssize_t at = 0; at < got && m_ctx == ac;) {
+        const ssize_t slice = std::min<ssize_t>(got - at, readSliceSize);
+        if (redisReaderFeed(ac->c.reader, m_readBuffer.data() + at, size_t(slice)) != REDIS_OK) {
+            // A protocol error: redisProcessCallbacks() finds it and disconnects.
+            at = got;
+        } else {
+            at += slice;
+        }
+        redisProcessCallbacks(ac);
+    }
 }
 
 void RedisConnection::onConnect(const redisAsyncContext *ac, int status)

@@ -7,6 +7,7 @@
 #include <QTimer>
 
 #include <chrono>
+#include <vector>
 
 struct redisAsyncContext;
 class QHostInfo;
@@ -68,6 +69,8 @@ private:
     // Ends the current attempt or connection; runs once per attempt.
     void fail(const QString &reason);
     void detachContext();
+    // The read notifier's work: reads what the socket holds and hands hiredis the replies.
+    void readSocket(redisAsyncContext *ac);
 
     static void onConnect(const redisAsyncContext *ac, int status);
     static void onDisconnect(const redisAsyncContext *ac, int status);
@@ -94,4 +97,5 @@ private:
     bool m_everReady = false;
     quint64 m_reconnects = 0;
     QString m_lastError;
+    std::vector<char> m_readBuffer; // allocated on the first read
 };

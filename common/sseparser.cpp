@@ -8,6 +8,8 @@ SseParser::SseParser(EventHandler onEvent) : m_onEvent(std::move(onEvent)) {}
 void SseParser::reset()
 {
     m_partial.clear();
+    m_dataLineOpen = false;
+    m_openLineLength = 0;
     m_data.clear();
     m_eventType.clear();
     m_idBuffer = m_lastEventId;
@@ -33,25 +35,33 @@ bool SseParser::feed(QByteArrayView chunk)
         const char *lf = static_cast<const char *>(std::memchr(p, '\n', end - p));
         const char *cr = static_cast<const char *>(std::memchr(p, '\r', (lf ? lf : end) - p));
         const char *eol = cr ? cr : lf;
-        if (!eol) {
-            if (m_partial.size() + (end - p) > m_maxLine) {
-                m_failed = true;
-                return false;
-            }
-            m_partial.append(p, end - p);
-            break;
-        }
         // The same cap whether the line arrived whole or in pieces.
-        if (m_partial.size() + (eol - p) > m_maxLine) {
+        const qsizetype pieceLength = (eol ? eol : end) - p;
+        if (lineLength() + pieceLength > m_maxLine) {
             m_failed = true;
             return false;
         }
-        if (m_partial.isEmpty()) {
-            processLine(QByteArrayView(p, eol - p));
+        if (!eol) {
+            if (m_dataLineOpen) {
+                m_data.append(p, pieceLength);
+                m_openLineLength += pieceLength;
+            } else {
+                m_partial.append(p, pieceLength);
+                openDataLine();
+            }
+            break;
+        }
+        if (m_dataLineOpen) {
+            // The rest of a data line whose value already went into the data buffer.
+            m_data.append(p, pieceLength);
+            m_dataLineOpen = false;
+            m_openLineLength = 0;
+        } else if (m_partial.isEmpty()) {
+            processLine(QByteArrayView(p, pieceLength));
         } else {
-            m_partial.append(p, eol - p);
+            m_partial.append(p, pieceLength);
             processLine(m_partial);
-            m_partial.clear();
+            clearPartial();
         }
         p = eol + 1;
         if (*eol == '\r') {
@@ -62,6 +72,40 @@ bool SseParser::feed(QByteArrayView chunk)
         }
     }
     return true;
+}
+
+qsizetype SseParser::lineLength() const
+{
+    return m_dataLineOpen ? m_openLineLength : m_partial.size();
+}
+
+void SseParser::clearPartial()
+{
+    // Keeps the allocation for the next line that spans chunks, unless a huge line grew it.
+    if (m_partial.capacity() > 1024 * 1024)
+        m_partial.clear();
+    else
+        m_partial.resize(0);
+}
+
+void SseParser::openDataLine()
+{
+    // A "data:" line cut by the end of a chunk (typical for large events) is continued straight
+    // into the data buffer instead of being collected whole first: one copy of its bytes, not
+    // two. Only once the byte after "data:" is known (an optional space is not part of the value)
+    // and the first line (which may start with a BOM) is behind us.
+    if (!m_bomChecked || m_partial.size() < 6 || !m_partial.startsWith("data:"))
+        return;
+    QByteArrayView value = QByteArrayView(m_partial).sliced(5);
+    if (value.front() == ' ')
+        value = value.sliced(1);
+    if (m_hasData)
+        m_data.append('\n');
+    m_data.append(value);
+    m_hasData = true;
+    m_dataLineOpen = true;
+    m_openLineLength = m_partial.size();
+    clearPartial();
 }
 
 void SseParser::processLine(QByteArrayView line)

@@ -42,6 +42,9 @@ public:
 
 private:
     void processLine(QByteArrayView line);
+    void openDataLine();
+    void clearPartial();
+    qsizetype lineLength() const;
 
     EventHandler m_onEvent;
     QByteArray m_partial;   // an incomplete line carried over between chunks
@@ -50,6 +53,8 @@ private:
     QByteArray m_idBuffer;  // last event ID buffer: "id:" of the event being built
     QByteArray m_lastEventId;
     bool m_hasData = false;
+    bool m_dataLineOpen = false; // a data line cut by a chunk's end: its value goes to m_data
+    qsizetype m_openLineLength = 0;
     bool m_skipLf = false; // the previous chunk ended in CR: a leading LF belongs to it
     bool m_bomChecked = false;
     bool m_failed = false;

@@ -1,5 +1,6 @@
 // Unit tests of SseParser against the WHATWG "server-sent events" interpretation rules. Every
-// stream is parsed whole, byte by byte and split in two at every position: all must agree.
+// stream is parsed whole, byte by byte and split in two and in three at every position: all must
+// agree.
 #include "sseparser.h"
 
 #include <QTest>
@@ -87,6 +88,7 @@ private Q_SLOTS:
     void maxLineSize();
     void failedParserStaysFailedUntilReset();
     void largeEvent();
+    void largeEventsBackToBack();
 };
 
 void tst_SseParser::interpretation_data()
@@ -237,6 +239,12 @@ void tst_SseParser::interpretation()
     for (qsizetype cut = 0; cut <= input.size(); ++cut)
         COMPARE_RESULT(parseChunks({input.first(cut), input.sliced(cut)}), expected,
                        QStringLiteral("cut at %1").arg(cut));
+    // Three pieces: a data line can be opened in one chunk, go on through a second and end in
+    // a third (its value then goes straight into the event's data).
+    for (qsizetype a = 0; a <= input.size(); ++a)
+        for (qsizetype b = a; b <= input.size(); ++b)
+            COMPARE_RESULT(parseChunks({input.first(a), input.sliced(a, b - a), input.sliced(b)}),
+                           expected, QStringLiteral("cut at %1 and %2").arg(a).arg(b));
 }
 
 void tst_SseParser::crlfSplitAcrossChunks()
@@ -313,6 +321,10 @@ void tst_SseParser::maxLineSize_data()
     QTest::newRow("long comment") << QByteArray(": 0123456789abcdef\n") << false << 0;
     QTest::newRow("many short lines")
         << QByteArray(QByteArray("data: 0123456789\n").repeated(20) + "\n") << true << 1;
+    QTest::newRow("data line over the limit in its continuation")
+        << QByteArray("data: 0123456789" + QByteArray(64, 'a') + "\n\n") << false << 0;
+    QTest::newRow("two data lines, each within the limit")
+        << QByteArray("data: 0123456789\ndata: 0123456789\n\n") << true << 1;
     QTest::newRow("event before the long line is dispatched")
         << QByteArray("data: a\n\ndata: 0123456789abcdef\n\n") << false << 1;
 }
@@ -335,6 +347,8 @@ void tst_SseParser::maxLineSize()
     };
     run({input});
     run(bytewise(input));
+    for (qsizetype cut = 0; cut <= input.size(); ++cut)
+        run({input.first(cut), input.sliced(cut)});
 }
 
 void tst_SseParser::failedParserStaysFailedUntilReset()
@@ -362,6 +376,32 @@ void tst_SseParser::largeEvent()
     QVERIFY(r.ok);
     QCOMPARE(r.events.size(), 1);
     QCOMPARE(r.events[0].data, payload);
+}
+
+void tst_SseParser::largeEventsBackToBack()
+{
+    // Multi-line events of 64 KiB lines in odd-sized pieces: each line is opened in one chunk
+    // and finished in another, with CRLF line ends that are themselves cut.
+    QByteArray stream;
+    QList<QByteArray> expected;
+    for (int i = 0; i < 5; ++i) {
+        const QByteArray a(65536 + i, char('a' + i));
+        const QByteArray b(1000 * i, char('A' + i));
+        stream += "id: " + QByteArray::number(i) + "\r\ndata:" + a + "\r\ndata: " + b + "\r\n\r\n";
+        expected.append(a + '\n' + b);
+    }
+    for (const qsizetype piece : {qsizetype(4093), qsizetype(65537), qsizetype(100000)}) {
+        QByteArrayList chunks;
+        for (qsizetype i = 0; i < stream.size(); i += piece)
+            chunks.append(stream.mid(i, piece));
+        const Result r = parseChunks(chunks);
+        QVERIFY(r.ok);
+        QCOMPARE(r.events.size(), expected.size());
+        for (qsizetype i = 0; i < expected.size(); ++i) {
+            QCOMPARE(r.events[i].data, expected[i]);
+            QCOMPARE(r.events[i].lastEventId, QByteArray::number(i));
+        }
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_SseParser)

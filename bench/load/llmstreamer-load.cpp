@@ -7,7 +7,8 @@
 //   llmstreamer-load subscribe --url http://127.0.0.1:PORT/path [--clients N] [--expect N]
 //                              [--timeout S] [--idle S] [--ready-file F] [--slow]
 //                              [--progress FILE] [--churn-every S [--churn-count K]]
-//   llmstreamer-load floor --port P --redis HOST:PORT --channel C   (a minimal fan-out, below)
+//   llmstreamer-load floor --port P --redis HOST:PORT --channel C [--threads N]
+//                          (a minimal fan-out, below; N threads share the writes)
 //
 // Max rate (--rate 0) is open loop unless --window is given: Redis pub/sub has no back-pressure,
 // so a publisher faster than the system under test only measures how soon Redis cuts the
@@ -18,9 +19,9 @@
 // sustains without loss, the same way for every peer (Nchan's publisher endpoint included).
 //
 // Payloads are "#S<seq>:T<ns>#" (seq from 1, ns = CLOCK_REALTIME at send; same machine) padded
-// with 'x' to --size. The subscriber finds the marker anywhere in an event's data, so the same
-// parser serves the gateway (marker inside the JSON envelope's "payload" string), Nchan and the
-// Python original (marker is the whole data line).
+// with 'x' to --size (at least 44 bytes through Redis). The subscriber finds the marker anywhere
+// in an event's data, so the same parser serves the gateway (marker inside the JSON envelope's
+// "payload" string), Nchan and the Python original (marker is the whole data line).
 #include "sseparser.h"
 
 #include <hiredis/hiredis.h>
@@ -34,6 +35,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,12 +44,16 @@
 #include <atomic>
 #include <cerrno>
 #include <cinttypes>
+#include <climits>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -156,6 +162,19 @@ std::string makePayload(uint64_t seq, size_t size)
     return p;
 }
 
+// A marker is at most 44 bytes ("#S" + 20 digits + ":T" + 19 digits + "#"): reused payload
+// buffers are at least this long, so every marker fits whole.
+constexpr size_t maxMarker = 44;
+
+// Rewrites the marker at the start of a reused payload buffer (the rest stays 'x').
+void stampPayload(std::string &p, uint64_t seq)
+{
+    char head[64];
+    const int n = std::snprintf(head, sizeof head, "#S%" PRIu64 ":T%" PRId64 "#", seq, nowNs());
+    std::memset(p.data(), 'x', maxMarker);
+    std::memcpy(p.data(), head, size_t(n));
+}
+
 // The --progress file: one 64-bit counter shared between subscriber and publisher processes.
 std::atomic<uint64_t> *mapProgress(const char *path, bool create)
 {
@@ -221,6 +240,28 @@ void writeAll(int fd, const char *p, size_t n)
         }
         p += w;
         n -= size_t(w);
+    }
+}
+
+// Blocking writev of everything (partial writes resumed where they stopped).
+void writevAll(int fd, std::vector<iovec> &iov)
+{
+    size_t first = 0;
+    while (first < iov.size()) {
+        const int count = int(std::min<size_t>(iov.size() - first, IOV_MAX));
+        const ssize_t w = ::writev(fd, iov.data() + first, count);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            die("writev: %s", std::strerror(errno));
+        }
+        size_t left = size_t(w);
+        while (first < iov.size() && left >= iov[first].iov_len)
+            left -= iov[first++].iov_len;
+        if (left) {
+            iov[first].iov_base = static_cast<char *>(iov[first].iov_base) + left;
+            iov[first].iov_len -= left;
+        }
     }
 }
 
@@ -298,6 +339,13 @@ int cmdPublish(const Args &a)
         setsockopt(httpFd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
 
+    // One payload buffer per pipeline slot, padded once; see stampPayload().
+    std::vector<std::string> slots(size_t(pipeline), std::string(std::max(size, maxMarker), 'x'));
+    const std::string commandHead = "*3\r\n$7\r\nPUBLISH\r\n$" + std::to_string(channel.size()) +
+                                    "\r\n" + channel + "\r\n$" + std::to_string(slots[0].size()) +
+                                    "\r\n";
+    std::vector<iovec> iov;
+
     const double cpu0 = cpuSeconds();
     const int64_t t0 = monoNs();
     uint64_t sent = 0, acked = 0, errors = 0, receivers = 0;
@@ -343,12 +391,19 @@ int cmdPublish(const Args &a)
             batch = std::min<uint64_t>(batch, delivered + window - sent);
         }
         if (rc) {
-            for (uint64_t i = 0; i < batch; ++i) {
-                const std::string p = makePayload(++sent, size);
-                const char *argv[3] = {"PUBLISH", channel.c_str(), p.data()};
-                const size_t argvlen[3] = {7, channel.size(), p.size()};
-                redisAppendCommandArgv(rc, 3, argv, argvlen);
+            // The batch goes out as RESP with one writev(): only the marker of each payload is
+            // rewritten, so the publisher costs one copy into the kernel per message, not a
+            // fresh payload plus hiredis's formatted copy (64 KiB each in scenario e).
+            const size_t n = size_t(batch);
+            for (size_t i = 0; i < n; ++i)
+                stampPayload(slots[i], ++sent);
+            iov.clear();
+            for (size_t i = 0; i < n; ++i) {
+                iov.push_back({const_cast<char *>(commandHead.data()), commandHead.size()});
+                iov.push_back({slots[i].data(), slots[i].size()});
+                iov.push_back({const_cast<char *>("\r\n"), 2});
             }
+            writevAll(rc->fd, iov);
             for (uint64_t i = 0; i < batch; ++i) {
                 void *r = nullptr;
                 if (redisGetReply(rc, &r) != REDIS_OK)
@@ -915,6 +970,42 @@ int cmdFloor(const Args &a)
     static const char okHead[] =
         "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
     std::string frame;
+    // Helper threads of --threads N (N-1 of them), each writing its slice of the streams.
+    struct Job
+    {
+        size_t begin = 0, end = 0;
+        std::vector<int> failed;
+    };
+    const int threads = int(std::clamp<long long>(a.num("--threads", 1), 1, 16));
+    std::vector<Job> jobs(size_t(threads - 1));
+    std::mutex jobMutex;
+    std::condition_variable jobReady, jobDone;
+    uint64_t jobGeneration = 0;
+    size_t pendingJobs = 0;
+    std::vector<std::thread> helpers;
+    for (int h = 0; h + 1 < threads; ++h) {
+        helpers.emplace_back([&, h] {
+            uint64_t seen = 0;
+            for (;;) {
+                std::unique_lock lock(jobMutex);
+                jobReady.wait(lock, [&] { return jobGeneration != seen; });
+                seen = jobGeneration;
+                Job &j = jobs[size_t(h)];
+                if (j.begin >= j.end) {
+                    if (--pendingJobs == 0)
+                        jobDone.notify_one();
+                    continue;
+                }
+                lock.unlock();
+                for (size_t i = j.begin; i < j.end; ++i)
+                    if (!send(streams[i], frame.data(), frame.size()))
+                        j.failed.push_back(streams[i]);
+                lock.lock();
+                if (--pendingJobs == 0)
+                    jobDone.notify_one();
+            }
+        });
+    }
     auto fanOut = [&] {
         void *r = nullptr;
         while (redisReaderGetReply(rc->reader, &r) == REDIS_OK && r) {
@@ -927,13 +1018,35 @@ int cmdFloor(const Args &a)
                 frame.assign("data: ", 6);
                 frame.append(payload->str, payload->len);
                 frame.append("\n\n", 2);
-                for (size_t i = 0; i < streams.size();) {
-                    const int c = streams[i];
-                    if (send(c, frame.data(), frame.size()))
-                        ++i;
-                    else
-                        drop(c); // erases streams[i]
+                // With --threads N the streams are cut into N slices written at once, this
+                // thread taking the first; the message is done when every slice is.
+                const size_t per = (streams.size() + helpers.size()) / (helpers.size() + 1);
+                if (!helpers.empty()) {
+                    {
+                        std::lock_guard lock(jobMutex);
+                        for (size_t h = 0; h < helpers.size(); ++h) {
+                            Job &j = jobs[h];
+                            j.begin = std::min(streams.size(), per * (h + 1));
+                            j.end = std::min(streams.size(), per * (h + 2));
+                            j.failed.clear();
+                        }
+                        ++jobGeneration;
+                        pendingJobs = helpers.size();
+                    }
+                    jobReady.notify_all();
                 }
+                std::vector<int> failed;
+                for (size_t i = 0; i < std::min(per, streams.size()); ++i)
+                    if (!send(streams[i], frame.data(), frame.size()))
+                        failed.push_back(streams[i]);
+                if (!helpers.empty()) {
+                    std::unique_lock lock(jobMutex);
+                    jobDone.wait(lock, [&] { return pendingJobs == 0; });
+                    for (const Job &j : jobs)
+                        failed.insert(failed.end(), j.failed.begin(), j.failed.end());
+                }
+                for (int c : failed)
+                    drop(c);
             }
             freeReplyObject(reply);
             r = nullptr;
