@@ -134,8 +134,9 @@ def redis_cli(port, *args):
 class Sut:
     """One system under test: start(), sub_url, feed args, stop()."""
 
-    def __init__(self, name, args, redis_port, tmp):
+    def __init__(self, name, args, redis_port, tmp, scenario=None):
         self.name, self.args, self.redis_port, self.tmp = name, args, redis_port, tmp
+        self.scenario = scenario
         self.proc = None
 
     def start(self):
@@ -171,8 +172,17 @@ class Sut:
                 os.makedirs(os.path.join(prefix, "tmp", d), mode=0o777, exist_ok=True)
             with open(os.path.join(ROOT, "bench/peers/nchan/nginx.conf.in")) as f:
                 conf = f.read()
+            # Nchan keeps a message for a subscriber only while it is in the channel's buffer
+            # and the buffer only while its shared memory holds it: both are sized so that the
+            # messages the scenario may have in flight (its window) fit, or Nchan would report
+            # loss the benchmark caused (507 "Out of shared memory" with 64 KiB messages, "missed
+            # message" when the window outruns a 10,000-message buffer).
+            sc = self.scenario or {}
+            buffer = max(10_000, 2 * sc.get("window", 0))
+            shm_mb = max(512, int(1.5 * buffer * (sc.get("size", 100) + 1024) / 2**20))
             conf = (conf.replace("@PREFIX@", prefix).replace("@PORT@", str(self.port))
-                    .replace("@WORKERS@", os.environ.get("NCHAN_WORKERS", "auto")))
+                    .replace("@WORKERS@", os.environ.get("NCHAN_WORKERS", "auto"))
+                    .replace("@BUFFER@", str(buffer)).replace("@SHM_MB@", str(shm_mb)))
             with open(os.path.join(prefix, "nginx.conf"), "w") as f:
                 f.write(conf)
             cmd = ["nginx", "-p", prefix, "-c", os.path.join(prefix, "nginx.conf"), "-g",
@@ -383,7 +393,7 @@ def main():
             sc = SCENARIOS[key]
             for name in suts:
                 for rep in range(args.reps):
-                    sut = Sut(name, args, redis_port, tmp)
+                    sut = Sut(name, args, redis_port, tmp, sc)
                     t = time.time()
                     try:
                         r = run_once(args, sut, key, sc, args.quick)

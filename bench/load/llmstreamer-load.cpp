@@ -482,6 +482,7 @@ struct Conn
     uint64_t received = 0, lost = 0, reordered = 0, other = 0, gaps = 0;
     uint64_t lastSeq = 0;
     bool droppedEvent = false, eof = false, failed = false;
+    bool parked = false; // --slow: out of the epoll set until the hold is over
     uint64_t bytes = 0;
     // Soak mode: the id to resume from after a reconnect, and whether a `gap` event came since
     // the last message (the gateway announced a loss: the next sequence number starts afresh).
@@ -728,6 +729,18 @@ int cmdSubscribe(const Args &a)
             }
         }
         const bool draining = slow && readyAt && elapsed > hold;
+        if (draining) {
+            for (size_t i = 0; i < conns.size(); ++i) {
+                Conn &c = conns[i];
+                if (!c.parked)
+                    continue;
+                c.parked = false;
+                epoll_event ev{};
+                ev.events = EPOLLIN | EPOLLRDHUP;
+                ev.data.u32 = uint32_t(i);
+                epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+            }
+        }
         const int n = epoll_wait(ep, events.data(), int(events.size()), 50);
         g_nowNs = nowNs();
         for (int k = 0; k < n; ++k) {
@@ -796,8 +809,15 @@ int cmdSubscribe(const Args &a)
                     c.head.shrink_to_fit();
                     if (!rest.empty())
                         feedBody(c, rest.data(), rest.size());
-                    if (slow && !draining)
+                    if (slow && !draining) {
+                        // Parked until the hold is over: left in the epoll set, its unread
+                        // bytes would wake epoll_wait() at once, again and again (level-
+                        // triggered), and this process would spin a core the system under
+                        // test and the other subscribers need.
+                        epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+                        c.parked = true;
                         break;
+                    }
                     continue;
                 }
                 feedBody(c, p, len);
