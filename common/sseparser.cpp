@@ -8,7 +8,6 @@ SseParser::SseParser(EventHandler onEvent) : m_onEvent(std::move(onEvent)) {}
 void SseParser::reset()
 {
     m_partial.clear();
-    m_dataLineOpen = false;
     m_openLineLength = 0;
     m_data.clear();
     m_eventType.clear();
@@ -42,7 +41,7 @@ bool SseParser::feed(QByteArrayView chunk)
             return false;
         }
         if (!eol) {
-            if (m_dataLineOpen) {
+            if (m_openLineLength > 0) {
                 m_data.append(p, pieceLength);
                 m_openLineLength += pieceLength;
             } else {
@@ -51,10 +50,9 @@ bool SseParser::feed(QByteArrayView chunk)
             }
             break;
         }
-        if (m_dataLineOpen) {
+        if (m_openLineLength > 0) {
             // The rest of a data line whose value already went into the data buffer.
             m_data.append(p, pieceLength);
-            m_dataLineOpen = false;
             m_openLineLength = 0;
         } else if (m_partial.isEmpty()) {
             processLine(QByteArrayView(p, pieceLength));
@@ -76,7 +74,7 @@ bool SseParser::feed(QByteArrayView chunk)
 
 qsizetype SseParser::lineLength() const
 {
-    return m_dataLineOpen ? m_openLineLength : m_partial.size();
+    return m_openLineLength > 0 ? m_openLineLength : m_partial.size();
 }
 
 void SseParser::clearPartial()
@@ -96,16 +94,22 @@ void SseParser::openDataLine()
     // and the first line (which may start with a BOM) is behind us.
     if (!m_bomChecked || m_partial.size() < 6 || !m_partial.startsWith("data:"))
         return;
-    QByteArrayView value = QByteArrayView(m_partial).sliced(5);
-    if (value.front() == ' ')
-        value = value.sliced(1);
+    appendData(fieldValue(QByteArrayView(m_partial).sliced(5)));
+    m_openLineLength = m_partial.size();
+    clearPartial();
+}
+
+QByteArrayView SseParser::fieldValue(QByteArrayView afterColon)
+{
+    return afterColon.startsWith(' ') ? afterColon.sliced(1) : afterColon;
+}
+
+void SseParser::appendData(QByteArrayView value)
+{
     if (m_hasData)
         m_data.append('\n');
     m_data.append(value);
     m_hasData = true;
-    m_dataLineOpen = true;
-    m_openLineLength = m_partial.size();
-    clearPartial();
 }
 
 void SseParser::processLine(QByteArrayView line)
@@ -140,15 +144,10 @@ void SseParser::processLine(QByteArrayView line)
     QByteArrayView value;
     if (const qsizetype colon = line.indexOf(':'); colon >= 0) {
         field = line.first(colon);
-        value = line.sliced(colon + 1);
-        if (value.startsWith(' '))
-            value = value.sliced(1);
+        value = fieldValue(line.sliced(colon + 1));
     }
     if (field == "data") {
-        if (m_hasData)
-            m_data.append('\n');
-        m_data.append(value);
-        m_hasData = true;
+        appendData(value);
     } else if (field == "event") {
         m_eventType = value.toByteArray();
     } else if (field == "id") {

@@ -43,6 +43,10 @@ public:
 private:
     void processLine(QByteArrayView line);
     void openDataLine();
+    // A field's value: what follows its colon, less one leading space.
+    static QByteArrayView fieldValue(QByteArrayView afterColon);
+    // One data line's value into the event's data buffer (lines joined by LF).
+    void appendData(QByteArrayView value);
     void clearPartial();
     qsizetype lineLength() const;
 
@@ -53,7 +57,8 @@ private:
     QByteArray m_idBuffer;  // last event ID buffer: "id:" of the event being built
     QByteArray m_lastEventId;
     bool m_hasData = false;
-    bool m_dataLineOpen = false; // a data line cut by a chunk's end: its value goes to m_data
+    // > 0 while a data line cut by a chunk's end is open (its value goes straight to m_data):
+    // the bytes of that line so far, for the line-length cap.
     qsizetype m_openLineLength = 0;
     bool m_skipLf = false; // the previous chunk ended in CR: a leading LF belongs to it
     bool m_bomChecked = false;

@@ -152,11 +152,16 @@ void raiseFdLimit(long want)
                      (unsigned long)rl.rlim_cur, want);
 }
 
+// Writes the marker "#S<seq>:T<ns>#" (stamped now) into `head`; returns its length.
+size_t formatMarker(char (&head)[64], uint64_t seq)
+{
+    return size_t(std::snprintf(head, sizeof head, "#S%" PRIu64 ":T%" PRId64 "#", seq, nowNs()));
+}
+
 std::string makePayload(uint64_t seq, size_t size)
 {
     char head[64];
-    const int n = std::snprintf(head, sizeof head, "#S%" PRIu64 ":T%" PRId64 "#", seq, nowNs());
-    std::string p(head, size_t(n));
+    std::string p(head, formatMarker(head, seq));
     if (p.size() < size)
         p.append(size - p.size(), 'x');
     return p;
@@ -170,9 +175,9 @@ constexpr size_t maxMarker = 44;
 void stampPayload(std::string &p, uint64_t seq)
 {
     char head[64];
-    const int n = std::snprintf(head, sizeof head, "#S%" PRIu64 ":T%" PRId64 "#", seq, nowNs());
+    const size_t n = formatMarker(head, seq);
     std::memset(p.data(), 'x', maxMarker);
-    std::memcpy(p.data(), head, size_t(n));
+    std::memcpy(p.data(), head, n);
 }
 
 // The --progress file: one 64-bit counter shared between subscriber and publisher processes.
@@ -1011,11 +1016,6 @@ int cmdFloor(const Args &a)
                 jobReady.wait(lock, [&] { return jobGeneration != seen; });
                 seen = jobGeneration;
                 Job &j = jobs[size_t(h)];
-                if (j.begin >= j.end) {
-                    if (--pendingJobs == 0)
-                        jobDone.notify_one();
-                    continue;
-                }
                 lock.unlock();
                 for (size_t i = j.begin; i < j.end; ++i)
                     if (!send(streams[i], frame.data(), frame.size()))
