@@ -354,7 +354,7 @@ Encoded encode(QByteArrayView id, QByteArrayView channel, qint64 tsMs, QByteArra
 }
 
 Encoded encodeInto(QByteArray &out, QByteArrayView id, QByteArrayView channel, qint64 tsMs,
-                   QByteArrayView payload)
+                   QByteArrayView payload, qint64 truncatedFrom)
 {
     Encoded result;
     out.append("{\"id\":", 6);
@@ -392,6 +392,8 @@ Encoded encodeInto(QByteArray &out, QByteArrayView id, QByteArrayView channel, q
     bool payloadValid = true;
     if (!result.payloadIsObject)
         payloadValid = appendJsonString(out, payload);
+    if (truncatedFrom >= 0)
+        out.append(",\"truncated\":", 13).append(QByteArray::number(truncatedFrom));
     out.append('}');
     result.invalidUtf8 = !channelValid || !payloadValid;
     return result;

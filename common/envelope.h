@@ -23,9 +23,10 @@ struct Encoded
 
 Encoded encode(QByteArrayView id, QByteArrayView channel, qint64 tsMs, QByteArrayView payload);
 // The same, appended to `out` (the gateway writes it straight into an SSE frame); the result's
-// `json` stays empty.
+// `json` stays empty. A `truncatedFrom` of 0 or more adds "truncated": <that many bytes>, the
+// size of the payload before the gateway cut it.
 Encoded encodeInto(QByteArray &out, QByteArrayView id, QByteArrayView channel, qint64 tsMs,
-                   QByteArrayView payload);
+                   QByteArrayView payload, qint64 truncatedFrom = -1);
 
 // Appends `bytes` as a JSON string literal (with quotes) to `out`; returns false when invalid
 // UTF-8 had to be replaced. U+FEFF is written as "\ufeff", which Qt's JSON parser keeps.

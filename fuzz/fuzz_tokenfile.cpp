@@ -1,10 +1,12 @@
 // Fuzzes the token file parser (gateway/accesspolicy.h). Tokens are secrets: an error message
 // names the line, never the token. A parsed policy authenticates each of its tokens (and nothing
-// one byte off), and a grant permits each channel it lists.
+// one byte off), and a grant permits each channel it lists; "+metrics" is a grant, not a
+// channel.
 
 #include "fuzzsupport.h"
 
 #include "accesspolicy.h"
+#include "channelglob.h"
 
 #include <algorithm>
 
@@ -43,10 +45,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (const QByteArray &token : std::as_const(tokens)) {
         const AccessPolicy::Grant *grant = policy->authenticate(token);
         FUZZ_CHECK(grant && grant->token == token);
-        FUZZ_CHECK(!grant->channels.isEmpty());
+        FUZZ_CHECK(!grant->channels.isEmpty() || grant->metrics);
         for (const QByteArray &channel : grant->channels) {
-            FUZZ_CHECK(!channel.isEmpty());
+            FUZZ_CHECK(!channel.isEmpty() && !channel.startsWith('+'));
             FUZZ_CHECK(AccessPolicy::permits(*grant, channel));
+            // A plain name is read literally: the grant's glob list covers it.
+            if (!ChannelGlob::isPattern(channel))
+                FUZZ_CHECK(AccessPolicy::permitsChannel(*grant, channel));
         }
         QByteArray near = token;
         near[near.size() - 1] = char(near.back() ^ 1);

@@ -69,11 +69,21 @@ std::optional<AccessPolicy> AccessPolicy::parse(QByteArrayView text, QString *er
         for (const Grant &g : policy.m_grants)
             if (g.token == token)
                 return fail(QStringLiteral("token repeated from line %1").arg(g.line));
-        for (qsizetype f = 1; f < fields.size(); ++f)
-            for (char c : fields[f])
+        Grant grant{token, {}, false, lineNo};
+        for (qsizetype f = 1; f < fields.size(); ++f) {
+            const QByteArray &field = fields[f];
+            for (char c : field)
                 if (static_cast<unsigned char>(c) < 0x20)
                     return fail(QStringLiteral("control character in a channel"));
-        policy.m_grants.push_back(Grant{token, fields.mid(1), lineNo});
+            if (field == "+metrics")
+                grant.metrics = true;
+            else if (field.startsWith('+'))
+                return fail(QStringLiteral("unknown grant \"%1\" (the only one is +metrics)")
+                                .arg(QString::fromUtf8(field.left(32))));
+            else if (!grant.channels.contains(field))
+                grant.channels.append(field);
+        }
+        policy.m_grants.push_back(std::move(grant));
     }
     if (policy.m_grants.empty()) {
         if (error)
@@ -106,6 +116,12 @@ const AccessPolicy::Grant *AccessPolicy::authenticate(QByteArrayView token) cons
         if (constantTimeEquals(g.token, token) && !found)
             found = &g;
     return token.isEmpty() ? nullptr : found;
+}
+
+bool AccessPolicy::permitsChannel(const Grant &grant, QByteArrayView name)
+{
+    return std::any_of(grant.channels.begin(), grant.channels.end(),
+                       [&](const QByteArray &c) { return ChannelGlob::matches(c, name); });
 }
 
 bool AccessPolicy::permits(const Grant &grant, QByteArrayView selection)

@@ -12,8 +12,10 @@
 // An empty policy (no token file) lets everyone read everything the allowlist carries.
 //
 // File format, one token per line; '#' starts a comment:
-//     <token>  <channel or glob>[, <channel or glob>...]
-// e.g. "s3cr3t-alice-0b8f  logs:*" or "ci-bot-77d1  logs:metrics logs:errors".
+//     <token>  <channel or glob | +grant>[, <channel or glob | +grant>...]
+// e.g. "s3cr3t-alice-0b8f  logs:* +metrics" or "ci-bot-77d1  logs:metrics logs:errors". A word
+// starting with '+' is a grant beyond channels; the only one is "+metrics" (may read /metrics,
+// which names every channel and counter). A line needs at least one channel or grant.
 class AccessPolicy final
 {
 public:
@@ -21,6 +23,7 @@ public:
     {
         QByteArray token;
         QByteArrayList channels;
+        bool metrics = false;
         int line = 0;
     };
 
@@ -37,6 +40,9 @@ public:
     const Grant *authenticate(QByteArrayView token) const;
     // Whether `grant` may read every channel `selection` (a name or glob) can match.
     static bool permits(const Grant &grant, QByteArrayView selection);
+    // Whether `grant` may read the channel literally named `name` (its globs matched against
+    // the name, never the name taken as a glob).
+    static bool permitsChannel(const Grant &grant, QByteArrayView name);
 
 private:
     std::vector<Grant> m_grants;

@@ -1,18 +1,94 @@
 #include "connectionguard.h"
 
+#include "requesthead.h"
+
 #include <QDateTime>
 #include <QTcpSocket>
 
-ConnectionGuard::ConnectionGuard(qint64 maxRequestBytes, int idleTimeoutSeconds, QObject *parent)
-    // Twice the largest accepted head: a head between the two is read and refused with 431, a
-    // larger one stalls at the buffer's end until the idle timeout closes it.
-    : QTcpServer(parent), m_readBufferBytes(2 * maxRequestBytes),
-      m_idleTimeoutMs(qint64(idleTimeoutSeconds) * 1000)
+#include <sys/socket.h>
+
+namespace {
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+const char *reasonPhrase(int status)
+{
+    switch (status) {
+    case 400:
+        return "Bad Request";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Error";
+    }
+}
+
+// Written by the gate itself: Qt never saw the request, so no responder exists for it.
+QByteArray errorResponse(int status, const QByteArray &reason)
+{
+    const QByteArray body = reason + '\n';
+    return "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) +
+           "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+           QByteArray::number(body.size()) +
+           "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: "
+           "close\r\n\r\n" +
+           body;
+}
+
+void abortLater(QTcpSocket *socket)
+{
+    // A peer that stops reading would keep the unsent bytes alive forever.
+    QTimer::singleShot(5000, socket, [socket] { socket->abort(); });
+}
+
+} // namespace
+
+ConnectionGuard::ConnectionGuard(const Limits &limits, QObject *parent)
+    : QTcpServer(parent), m_limits(limits)
 {
     setListenBacklogSize(1024);
-    m_sweepTimer.setInterval(std::min<qint64>(1000, m_idleTimeoutMs / 2 + 1));
+    const qint64 shortest =
+        qint64(std::min(m_limits.idleTimeoutSeconds, m_limits.headTimeoutSeconds)) * 1000;
+    m_sweepTimer.setInterval(int(std::min<qint64>(1000, shortest / 2 + 1)));
     connect(&m_sweepTimer, &QTimer::timeout, this, &ConnectionGuard::sweep);
     m_sweepTimer.start();
+}
+
+void ConnectionGuard::serverBound()
+{
+    // QAbstractHttpServer connects its readyRead handler to each socket when this signal comes;
+    // connected after it, this handler runs after Qt's, for every socket accepted meanwhile.
+    connect(this, &QTcpServer::pendingConnectionAvailable, this, [this] {
+        for (QTcpSocket *socket : std::as_const(m_newSockets))
+            connect(socket, &QIODevice::readyRead, this, [this, socket] { afterQt(socket); });
+        m_newSockets.clear();
+    });
+}
+
+quint64 ConnectionGuard::limitHits(const char *limit) const
+{
+    const auto it = m_hits.find(limit);
+    return it == m_hits.end() ? 0 : it->second;
+}
+
+qint64 ConnectionGuard::unsentResponseBytes() const
+{
+    qint64 total = 0;
+    for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it)
+        if (!it->streaming)
+            total += it.key()->bytesToWrite();
+    return total;
 }
 
 void ConnectionGuard::incomingConnection(qintptr handle)
@@ -22,36 +98,216 @@ void ConnectionGuard::incomingConnection(qintptr handle)
         delete socket;
         return;
     }
-    socket->setReadBufferSize(m_readBufferBytes);
-    m_connections.insert(socket, Connection{QDateTime::currentMSecsSinceEpoch(), false});
-    connect(socket, &QObject::destroyed, this, [this, socket] { m_connections.remove(socket); });
+    // Twice the largest accepted head: more is not read from the kernel until Qt took a request.
+    socket->setReadBufferSize(2 * m_limits.maxRequestBytes);
+    Connection c;
+    c.peer = socket->peerAddress();
+    c.lastRequestMs = nowMs();
+    int &fromPeer = m_perAddress[c.peer];
+    if (fromPeer >= m_limits.maxConnectionsPerAddress) {
+        // Never handed to Qt: answered and closed here.
+        ++m_hits["max_connections_per_address"];
+        connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
+        socket->write(errorResponse(429, "too many connections from " + c.peer.toString().toUtf8() +
+                                             " that are not "
+                                             "event streams"));
+        socket->disconnectFromHost();
+        abortLater(socket);
+        return;
+    }
+    ++fromPeer;
+    c.counted = true;
+    m_connections.insert(socket, c);
+    connect(socket, &QObject::destroyed, this, [this, socket] {
+        if (auto it = m_connections.find(socket); it != m_connections.end()) {
+            uncount(*it);
+            m_connections.erase(it);
+        }
+    });
+    // Before Qt's own handler, which QAbstractHttpServer connects once it takes the socket.
+    connect(socket, &QIODevice::readyRead, this, [this, socket] { beforeQt(socket); });
+    connect(socket, &QIODevice::bytesWritten, this, [this, socket] { resume(socket); });
+    m_newSockets.append(socket);
     addPendingConnection(socket);
+}
+
+void ConnectionGuard::beforeQt(QTcpSocket *socket)
+{
+    const auto it = m_connections.find(socket);
+    if (it == m_connections.end())
+        return;
+    Connection &c = *it;
+    c.kickQueued = false;
+    c.admitted = false;
+    // Qt's handler opened a transaction in a turn where it got no bytes: nothing to keep.
+    if (socket->isTransactionStarted())
+        socket->commitTransaction();
+    if (c.streaming || c.closing) {
+        socket->skip(socket->bytesAvailable()); // nothing more is parsed on this connection
+        return;
+    }
+    c.held += socket->readAll();
+    if (c.held.isEmpty() || socket->bytesToWrite() > m_limits.pauseOutputBytes)
+        return; // paused: resume() picks up when the client has read its responses
+
+    const RequestHead head = RequestHead::parse(c.held, m_limits.maxRequestBytes);
+    switch (head.state) {
+    case RequestHead::State::Incomplete:
+        if (c.headStartedMs == 0)
+            c.headStartedMs = nowMs();
+        return;
+    case RequestHead::State::Refused: {
+        const char *limit = head.status == 431   ? "max_request_bytes"
+                            : head.status == 413 ? "request_body"
+                                                 : "bad_request";
+        refuse(socket, c, head.status, head.reason, limit);
+        return;
+    }
+    case RequestHead::State::Complete:
+        break;
+    }
+    // Qt reads this one head, and nothing after it, in its handler that runs next.
+    for (qsizetype i = head.length - 1; i >= 0; --i)
+        socket->ungetChar(c.held[i]);
+    c.held.remove(0, head.length);
+    c.admitted = true;
+    c.closeAfter = head.close;
+    c.lastRequestMs = nowMs();
+    c.headStartedMs = c.held.isEmpty() ? 0 : c.lastRequestMs;
+}
+
+void ConnectionGuard::afterQt(QTcpSocket *socket)
+{
+    const auto it = m_connections.find(socket);
+    if (it == m_connections.end())
+        return;
+    Connection &c = *it;
+    if (socket->isTransactionStarted())
+        socket->commitTransaction();
+    if (c.streaming) {
+        // One stream per connection: Qt never parses anything on it again.
+        c.held.clear();
+        QObject::disconnect(socket, &QIODevice::readyRead, parent(), nullptr);
+        return;
+    }
+    if (c.closing || socket->state() != QAbstractSocket::ConnectedState)
+        return;
+    if (c.admitted && c.closeAfter) {
+        closeConnection(socket, c); // after the response Qt just wrote
+        return;
+    }
+    if (socket->bytesToWrite() > m_limits.maxOutputBytes) {
+        ++m_hits["max_output_bytes"];
+        c.closing = true;
+        socket->abort();
+        return;
+    }
+    // Back into the socket's buffer: while it is full, Qt reads nothing more from the kernel.
+    for (qsizetype i = c.held.size() - 1; i >= 0; --i)
+        socket->ungetChar(c.held[i]);
+    const bool more = c.admitted && !c.held.isEmpty();
+    c.held.clear();
+    c.admitted = false;
+    if (more && socket->bytesToWrite() <= m_limits.pauseOutputBytes)
+        kick(socket, c);
+}
+
+void ConnectionGuard::resume(QTcpSocket *socket)
+{
+    const auto it = m_connections.find(socket);
+    if (it == m_connections.end() || it->streaming || it->closing)
+        return;
+    if (socket->bytesAvailable() > 0 && socket->bytesToWrite() <= m_limits.pauseOutputBytes)
+        kick(socket, *it);
+}
+
+void ConnectionGuard::kick(QTcpSocket *socket, Connection &c)
+{
+    if (c.kickQueued)
+        return;
+    c.kickQueued = true;
+    QMetaObject::invokeMethod(socket, &QIODevice::readyRead, Qt::QueuedConnection);
 }
 
 void ConnectionGuard::markStreaming(QTcpSocket *socket)
 {
-    if (auto it = m_connections.find(socket); it != m_connections.end())
+    if (auto it = m_connections.find(socket); it != m_connections.end()) {
         it->streaming = true;
+        uncount(*it);
+    }
 }
 
-void ConnectionGuard::requestCompleted(QTcpSocket *socket)
+bool ConnectionGuard::closesAfterResponse(QTcpSocket *socket) const
 {
-    if (auto it = m_connections.find(socket); it != m_connections.end())
-        it->lastRequestMs = QDateTime::currentMSecsSinceEpoch();
+    const auto it = m_connections.constFind(socket);
+    return it != m_connections.constEnd() && it->closeAfter;
+}
+
+void ConnectionGuard::refuse(QTcpSocket *socket, Connection &c, int status,
+                             const QByteArray &reason, const char *limit)
+{
+    ++m_hits[limit];
+    socket->write(errorResponse(status, reason));
+    closeConnection(socket, c);
+}
+
+void ConnectionGuard::closeConnection(QTcpSocket *socket, Connection &c)
+{
+    c.closing = true;
+    c.held.clear();
+    uncount(c);
+    QObject::disconnect(socket, &QIODevice::readyRead, parent(), nullptr);
+    // A lingering close, as web servers do: the response, then our FIN, while whatever the client
+    // still sends is read and dropped (beforeQt) until it closes too. Closing with unread input
+    // makes the kernel reset the connection, and the client may lose the response.
+    auto halfClose = [socket] {
+        if (socket->bytesToWrite() == 0 && socket->state() == QAbstractSocket::ConnectedState)
+            ::shutdown(int(socket->socketDescriptor()), SHUT_WR);
+    };
+    socket->flush();
+    halfClose();
+    connect(socket, &QIODevice::bytesWritten, socket, halfClose);
+    abortLater(socket);
+}
+
+void ConnectionGuard::uncount(Connection &c)
+{
+    if (!c.counted)
+        return;
+    c.counted = false;
+    if (auto it = m_perAddress.find(c.peer); it != m_perAddress.end() && --*it <= 0)
+        m_perAddress.erase(it);
 }
 
 void ConnectionGuard::sweep()
 {
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const qint64 now = nowMs();
+    const qint64 idleMs = qint64(m_limits.idleTimeoutSeconds) * 1000;
+    const qint64 headMs = qint64(m_limits.headTimeoutSeconds) * 1000;
+    // Collected first: closing a socket may change m_connections.
+    QList<QTcpSocket *> idle, slow;
     for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
-        if (it->streaming || now - it->lastRequestMs < m_idleTimeoutMs)
+        if (it->streaming || it->closing)
             continue;
-        QTcpSocket *socket = it.key();
-        if (socket->state() == QAbstractSocket::ConnectedState) {
-            ++m_idleClosed;
-            socket->abort(); // nothing useful is pending on an idle connection
-        }
-        // A socket that stays around (aborted, not yet deleted) is not counted again.
-        it->streaming = true;
+        if (it->headStartedMs != 0 && now - it->headStartedMs >= headMs)
+            slow.append(it.key());
+        else if (now - it->lastRequestMs >= idleMs)
+            idle.append(it.key());
+    }
+    for (QTcpSocket *socket : std::as_const(slow)) {
+        if (auto it = m_connections.find(socket); it != m_connections.end())
+            refuse(socket, *it, 408,
+                   "request head not completed within " +
+                       QByteArray::number(m_limits.headTimeoutSeconds) + " s",
+                   "head_timeout");
+    }
+    for (QTcpSocket *socket : std::as_const(idle)) {
+        auto it = m_connections.find(socket);
+        if (it == m_connections.end())
+            continue;
+        ++m_hits["idle_timeout"];
+        it->closing = true;
+        uncount(*it);
+        socket->abort(); // nothing useful is pending on an idle connection
     }
 }

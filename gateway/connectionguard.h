@@ -1,30 +1,65 @@
 #pragma once
 
+#include <QByteArray>
 #include <QHash>
+#include <QHostAddress>
 #include <QTcpServer>
 #include <QTimer>
 
+#include <map>
+
 class QTcpSocket;
 
-// The gateway's listening socket, with the limits Qt HttpServer 6.4 lacks: a bounded read buffer
-// per connection (so a huge request head or body is never buffered whole) and an idle timeout
-// for connections that are not event streams (keep-alive leftovers, slowloris). A 1024-deep
-// listen backlog instead of Qt's 50.
+// The gateway's listening socket and the gate in front of Qt HttpServer 6.4's request parser,
+// with the limits Qt lacks.
+//
+// Qt reads a connection's requests one after another as fast as they arrive, however many
+// responses are still unsent, and parses heads leniently. So every connection's bytes go through
+// the gate first: it takes what arrived out of the socket, checks the next request head with the
+// strict RequestHead reader, and hands Qt exactly one accepted head at a time (pushing it back
+// into the socket's buffer), only while less than `pauseOutputBytes` of responses are unsent.
+// Refused heads are answered here and the connection closed: Qt never parses what follows. Bytes
+// held back are put back into the socket's buffer after Qt's turn, where the buffer's size cap
+// stops reading from the kernel (TCP then pushes back on the client).
+//
+// Also: the per-address cap on connections that are not event streams, a deadline to complete a
+// request head, an idle timeout, an output cap, "Connection: close" and HTTP/1.0 honoured, one
+// event stream per connection, and a 1024-deep listen backlog instead of Qt's 50.
 class ConnectionGuard final : public QTcpServer
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ConnectionGuard)
 
 public:
-    ConnectionGuard(qint64 maxRequestBytes, int idleTimeoutSeconds, QObject *parent = nullptr);
+    struct Limits
+    {
+        qint64 maxRequestBytes = 8 * 1024;
+        int idleTimeoutSeconds = 30;
+        int headTimeoutSeconds = 10;
+        int maxConnectionsPerAddress = 256; // connections that are not event streams
+        // No further request is read while this much of the responses is unsent ...
+        qint64 pauseOutputBytes = 64 * 1024;
+        // ... and a connection that is not an event stream is closed past this much unsent.
+        qint64 maxOutputBytes = 4 * 1024 * 1024;
+    };
 
-    // The connection now carries an event stream: no idle timeout applies.
+    explicit ConnectionGuard(const Limits &limits, QObject *parent = nullptr);
+
+    // Call once the HTTP server has been bound to this listener (its per-connection handlers must
+    // be connected before the gate's second handler).
+    void serverBound();
+    // The connection now carries an event stream: no timeout applies and nothing it sends is
+    // parsed any more.
     void markStreaming(QTcpSocket *socket);
-    // A request arrived whole on `socket`: its idle clock restarts.
-    void requestCompleted(QTcpSocket *socket);
+    // Whether the response being written on `socket` is its last one.
+    bool closesAfterResponse(QTcpSocket *socket) const;
 
-    quint64 idleClosed() const { return m_idleClosed; }
+    // Connections closed or requests refused, by limit name (as in /metrics).
+    const std::map<QByteArray, quint64> &limitHits() const { return m_hits; }
+    quint64 limitHits(const char *limit) const;
     qsizetype connections() const { return m_connections.size(); }
+    // Response bytes not yet taken by the kernel, over connections that are not event streams.
+    qint64 unsentResponseBytes() const;
 
 protected:
     void incomingConnection(qintptr handle) override;
@@ -32,14 +67,32 @@ protected:
 private:
     struct Connection
     {
-        qint64 lastRequestMs = 0;
+        QHostAddress peer;
+        QByteArray held;          // received, not yet handed to Qt
+        qint64 lastRequestMs = 0; // accepted, or its last request completed
+        qint64 headStartedMs = 0; // the first byte of an incomplete head; 0 when none
         bool streaming = false;
+        bool closing = false;
+        bool counted = false;    // in m_perAddress
+        bool admitted = false;   // a head was handed to Qt in this readyRead
+        bool closeAfter = false; // the admitted request asked for the connection to close
+        bool kickQueued = false;
     };
+
+    void beforeQt(QTcpSocket *socket);
+    void afterQt(QTcpSocket *socket);
+    void resume(QTcpSocket *socket);
+    void kick(QTcpSocket *socket, Connection &c);
+    void refuse(QTcpSocket *socket, Connection &c, int status, const QByteArray &reason,
+                const char *limit);
+    void closeConnection(QTcpSocket *socket, Connection &c);
+    void uncount(Connection &c);
     void sweep();
 
-    qint64 m_readBufferBytes;
-    qint64 m_idleTimeoutMs;
+    Limits m_limits;
     QHash<QTcpSocket *, Connection> m_connections;
+    QHash<QHostAddress, int> m_perAddress;
+    QList<QTcpSocket *> m_newSockets; // accepted, waiting for their second handler
     QTimer m_sweepTimer;
-    quint64 m_idleClosed = 0;
+    std::map<QByteArray, quint64> m_hits;
 };

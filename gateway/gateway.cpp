@@ -7,7 +7,7 @@
 Gateway::Gateway(const GatewayConfig &config, QObject *parent)
     : QObject(parent), m_config(config),
       m_hub(new Hub({config.history, config.historyBytes, config.maxClientBuffer,
-                     config.heartbeatSeconds, config.retryMilliseconds},
+                     config.heartbeatSeconds, config.retryMilliseconds, config.maxPayloadBytes},
                     this)),
       m_subscriber(new RedisSubscriber(config.redis, config.channels, this)),
       m_server(new GatewayServer(config, m_hub, m_subscriber, this))
@@ -34,6 +34,26 @@ bool Gateway::start(QString *error)
     if (!m_server->start(error))
         return false;
     m_subscriber->start();
+    return true;
+}
+
+bool Gateway::reloadTokens(QString *message)
+{
+    if (m_config.tokenFile.isEmpty()) {
+        *message = QStringLiteral("no --token-file: nothing to reload");
+        return false;
+    }
+    QString error;
+    auto policy = AccessPolicy::load(m_config.tokenFile, &error);
+    if (!policy) {
+        *message = QStringLiteral("token file not reloaded, the old tokens stay: %1").arg(error);
+        return false;
+    }
+    const qsizetype tokens = policy->size();
+    const int closed = m_server->replaceAccess(std::move(*policy));
+    *message = QStringLiteral("token file reloaded: %1 token(s), %2 stream(s) closed")
+                   .arg(tokens)
+                   .arg(closed);
     return true;
 }
 

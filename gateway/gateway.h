@@ -22,6 +22,9 @@ public:
 
     // Listens and starts subscribing (Redis may come later; /readyz tells).
     bool start(QString *error);
+    // Reads the token file again (SIGHUP): sessions and streams of removed or changed tokens
+    // end. On an unreadable or malformed file the old tokens stay. `message` says what happened.
+    bool reloadTokens(QString *message);
     // Stops accepting, tells every stream it is closing, and drops the subscription.
     void shutdown();
 

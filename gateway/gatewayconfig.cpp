@@ -128,9 +128,36 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
         QStringLiteral("n"));
     const QCommandLineOption maxRequestBytes(
         QStringLiteral("max-request-bytes"),
-        QStringLiteral("Largest request head accepted; the gateway takes no request bodies "
-                       "[LLMSTREAMER_MAX_REQUEST_BYTES, default 8K]."),
+        QStringLiteral("Largest request head accepted, 1K to 64K; the gateway takes no request "
+                       "bodies [LLMSTREAMER_MAX_REQUEST_BYTES, default 8K]."),
         QStringLiteral("size"));
+    const QCommandLineOption headTimeout(
+        QStringLiteral("header-timeout"),
+        QStringLiteral("Seconds a client may take to send a whole request head once it began; "
+                       "then 408 and the connection is closed [LLMSTREAMER_HEADER_TIMEOUT, "
+                       "default 10]."),
+        QStringLiteral("seconds"));
+    const QCommandLineOption maxConnectionsPerAddress(
+        QStringLiteral("max-connections-per-address"),
+        QStringLiteral("Open connections from one remote address that are not event streams; "
+                       "more are answered 429 and closed "
+                       "[LLMSTREAMER_MAX_CONNECTIONS_PER_ADDRESS, default 256]."),
+        QStringLiteral("n"));
+    const QCommandLineOption maxPayloadBytes(
+        QStringLiteral("max-payload-bytes"),
+        QStringLiteral("Longer payloads are cut to this size, with a marker in the text and "
+                       "\"truncated\" in the event [LLMSTREAMER_MAX_PAYLOAD_BYTES, default 4M]."),
+        QStringLiteral("size"));
+    const QCommandLineOption sessionLifetime(
+        QStringLiteral("session-lifetime"),
+        QStringLiteral("Seconds a browser session from /?token= sign-in lasts "
+                       "[LLMSTREAMER_SESSION_LIFETIME, default 86400]."),
+        QStringLiteral("seconds"));
+    const QCommandLineOption sessionsPerToken(
+        QStringLiteral("sessions-per-token"),
+        QStringLiteral("Browser sessions one token may hold; a new sign-in ends its oldest "
+                       "[LLMSTREAMER_SESSIONS_PER_TOKEN, default 100]."),
+        QStringLiteral("n"));
     const QCommandLineOption idleTimeout(
         QStringLiteral("idle-timeout"),
         QStringLiteral("Seconds a connection that is not an event stream may stay without "
@@ -146,9 +173,29 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
         QStringLiteral("Longest channel name or glob in a selection, in bytes "
                        "[LLMSTREAMER_MAX_GLOB_LENGTH, default 256]."),
         QStringLiteral("bytes"));
-    parser.addOptions({help, version, bind, port, redisUrl, channels, history, historyBytes,
-                       maxClients, maxClientBuffer, heartbeat, tokenFile, corsOrigin, maxPerAddress,
-                       maxRequestBytes, idleTimeout, maxSelection, maxGlobLength});
+    parser.addOptions({help,
+                       version,
+                       bind,
+                       port,
+                       redisUrl,
+                       channels,
+                       history,
+                       historyBytes,
+                       maxClients,
+                       maxClientBuffer,
+                       heartbeat,
+                       tokenFile,
+                       corsOrigin,
+                       maxPerAddress,
+                       maxRequestBytes,
+                       idleTimeout,
+                       maxSelection,
+                       maxGlobLength,
+                       headTimeout,
+                       maxConnectionsPerAddress,
+                       maxPayloadBytes,
+                       sessionLifetime,
+                       sessionsPerToken});
 
     auto fail = [&](const QString &message) -> std::optional<GatewayConfig> {
         *output = message + QStringLiteral("\nTry --help.\n");
@@ -243,6 +290,7 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
         if (!policy)
             return fail(QStringLiteral("%1: %2").arg(name, why));
         config.access = std::move(*policy);
+        config.tokenFile = text;
     }
     if (given(corsOrigin, "LLMSTREAMER_CORS_ORIGIN")) {
         for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
@@ -263,8 +311,9 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
             QStringLiteral("%1: \"%2\" is not a number of clients (1-1000000)").arg(name, text));
     if (given(maxRequestBytes, "LLMSTREAMER_MAX_REQUEST_BYTES")) {
         const auto n = ConfigValue::parseSize(text);
-        if (!n || *n < 1024 || *n > 1024 * 1024)
-            return fail(QStringLiteral("%1: \"%2\" is not a size from 1K to 1M").arg(name, text));
+        // Qt's header parser has limits of its own above 64K; the gate stays within them.
+        if (!n || *n < 1024 || *n > 64 * 1024)
+            return fail(QStringLiteral("%1: \"%2\" is not a size from 1K to 64K").arg(name, text));
         config.maxRequestBytes = *n;
     }
     if (!integer(idleTimeout, "LLMSTREAMER_IDLE_TIMEOUT", 1, 86400, config.idleTimeoutSeconds))
@@ -275,6 +324,26 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
     if (!integer(maxGlobLength, "LLMSTREAMER_MAX_GLOB_LENGTH", 1, 65536, config.maxGlobLength))
         return fail(
             QStringLiteral("%1: \"%2\" is not a number of bytes (1-65536)").arg(name, text));
+    if (!integer(headTimeout, "LLMSTREAMER_HEADER_TIMEOUT", 1, 3600, config.headTimeoutSeconds))
+        return fail(
+            QStringLiteral("%1: \"%2\" is not a number of seconds (1-3600)").arg(name, text));
+    if (!integer(maxConnectionsPerAddress, "LLMSTREAMER_MAX_CONNECTIONS_PER_ADDRESS", 1, 1'000'000,
+                 config.maxConnectionsPerAddress))
+        return fail(QStringLiteral("%1: \"%2\" is not a number of connections (1-1000000)")
+                        .arg(name, text));
+    if (given(maxPayloadBytes, "LLMSTREAMER_MAX_PAYLOAD_BYTES")) {
+        const auto n = ConfigValue::parseSize(text);
+        if (!n || *n < 1024 || *n > 512LL * 1024 * 1024)
+            return fail(QStringLiteral("%1: \"%2\" is not a size from 1K to 512M").arg(name, text));
+        config.maxPayloadBytes = *n;
+    }
+    if (!integer(sessionLifetime, "LLMSTREAMER_SESSION_LIFETIME", 60, 365LL * 86400,
+                 config.sessionLifetimeSeconds))
+        return fail(
+            QStringLiteral("%1: \"%2\" is not a number of seconds (60-31536000)").arg(name, text));
+    if (!integer(sessionsPerToken, "LLMSTREAMER_SESSIONS_PER_TOKEN", 1, 10000,
+                 config.sessionsPerToken))
+        return fail(QStringLiteral("%1: \"%2\" is not a number (1-10000)").arg(name, text));
     *exitCode = 0;
     return config;
 }

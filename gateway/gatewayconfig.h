@@ -25,12 +25,18 @@ struct GatewayConfig
     int heartbeatSeconds = 15;
     int retryMilliseconds = 2000; // sent to clients as "retry:"
     AccessPolicy access;          // tokens; empty: unauthenticated
+    QString tokenFile;            // where `access` came from (reloaded on SIGHUP)
     QByteArrayList corsOrigins;   // origins allowed cross-site; empty: CORS off
     int maxClientsPerAddress = 256;
-    qint64 maxRequestBytes = 8 * 1024; // request head; bodies are refused
-    int idleTimeoutSeconds = 30;       // for connections that are not event streams
-    int maxSelection = 64;             // entries in ?channels=
-    int maxGlobLength = 256;           // bytes per entry
+    qint64 maxRequestBytes = 8 * 1024;          // request head; bodies are refused
+    int idleTimeoutSeconds = 30;                // for connections that are not event streams
+    int headTimeoutSeconds = 10;                // to complete a request head once it began
+    int maxConnectionsPerAddress = 256;         // open connections that are not event streams
+    qint64 maxPayloadBytes = 4LL * 1024 * 1024; // longer payloads are truncated visibly
+    int sessionLifetimeSeconds = 86400;         // browser sessions from ?token= sign-in
+    int sessionsPerToken = 100;                 // a new one evicts that token's oldest
+    int maxSelection = 64;                      // entries in ?channels=
+    int maxGlobLength = 256;                    // bytes per entry
 
     // Parses the command line (arguments()[0] is the program) and `env`. On --help/--version
     // it prints and sets `exitCode` to 0; on a bad value it sets `error` naming the option and

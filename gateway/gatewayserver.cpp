@@ -7,6 +7,7 @@
 #include "redissubscriber.h"
 #include "sseclient.h"
 
+#include <QDateTime>
 #include <QFile>
 #include <QHttpServerRequest>
 #include <QHttpServerResponder>
@@ -14,7 +15,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
-#include <QRandomGenerator>
 #include <QUrlQuery>
 
 #include <algorithm>
@@ -56,14 +56,20 @@ QByteArray bearerToken(const QByteArray &authorization)
 
 GatewayServer::GatewayServer(const GatewayConfig &config, Hub *hub, RedisSubscriber *subscriber,
                              QObject *parent)
-    : QAbstractHttpServer(parent), m_config(config), m_hub(hub), m_subscriber(subscriber)
+    : QAbstractHttpServer(parent), m_config(config), m_hub(hub), m_subscriber(subscriber),
+      m_sessions(config.sessionsPerToken, maxSessions, qint64(config.sessionLifetimeSeconds) * 1000)
 {}
 
 GatewayServer::~GatewayServer() = default;
 
 bool GatewayServer::start(QString *error)
 {
-    m_tcp = new ConnectionGuard(m_config.maxRequestBytes, m_config.idleTimeoutSeconds, this);
+    ConnectionGuard::Limits limits;
+    limits.maxRequestBytes = m_config.maxRequestBytes;
+    limits.idleTimeoutSeconds = m_config.idleTimeoutSeconds;
+    limits.headTimeoutSeconds = m_config.headTimeoutSeconds;
+    limits.maxConnectionsPerAddress = m_config.maxConnectionsPerAddress;
+    m_tcp = new ConnectionGuard(limits, this);
     if (!m_tcp->listen(m_config.bind, m_config.port)) {
         *error = QStringLiteral("cannot listen on %1:%2: %3")
                      .arg(m_config.bind.toString())
@@ -74,6 +80,7 @@ bool GatewayServer::start(QString *error)
         return false;
     }
     bind(m_tcp);
+    m_tcp->serverBound();
     return true;
 }
 
@@ -96,6 +103,8 @@ void GatewayServer::respond(QHttpServerResponder &r, int status, const QByteArra
     r.writeHeader("Content-Length", QByteArray::number(body.size()));
     r.writeHeader("Cache-Control", "no-store");
     r.writeHeader("X-Content-Type-Options", "nosniff");
+    if (m_tcp && m_tcp->closesAfterResponse(r.socket()))
+        r.writeHeader("Connection", "close");
     for (const auto &[key, value] : std::as_const(m_responseHeaders))
         r.writeHeader(key, value);
     for (const auto &[key, value] : extra)
@@ -109,12 +118,27 @@ void GatewayServer::respondText(QHttpServerResponder &r, int status, const QStri
     respond(r, status, "text/plain; charset=utf-8", text.toUtf8() + '\n', extra);
 }
 
+// Only requests the ConnectionGuard accepted get here: a complete, unambiguous head without a
+// body, within the size limits, one at a time per connection.
 bool GatewayServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
 {
-    m_tcp->requestCompleted(socket);
     QHttpServerResponder responder = makeResponder(request, socket);
-    const QString path = request.url().path();
+    applyCors(request);
+    if (answerPreflightOrMethod(request, responder))
+        return true;
+    if (request.url().path() == QLatin1String("/healthz")) {
+        respondText(responder, 200, QStringLiteral("ok"));
+        return true;
+    }
+    const AccessPolicy::Grant *grant = nullptr;
+    if (answerUnauthorized(request, responder, &grant) || answerSignIn(request, responder, grant))
+        return true;
+    route(request, std::move(responder), grant);
+    return true;
+}
 
+void GatewayServer::applyCors(const QHttpServerRequest &request)
+{
     m_responseHeaders.clear();
     const QByteArray origin = request.value("Origin");
     if (!origin.isEmpty() && m_config.corsOrigins.contains(origin)) {
@@ -122,33 +146,11 @@ bool GatewayServer::handleRequest(const QHttpServerRequest &request, QTcpSocket 
                              {"Access-Control-Allow-Credentials", "true"},
                              {"Vary", "Origin"}};
     }
+}
 
-    // Limits first: Qt HttpServer 6.4 has none of its own.
-    qsizetype headBytes = request.url().toEncoded().size();
-    bool hasBody = !request.body().isEmpty();
-    for (const auto &[key, value] : request.headers()) {
-        headBytes += key.size() + value.size() + 4;
-        if ((key.compare("Content-Length", Qt::CaseInsensitive) == 0 && value.trimmed() != "0") ||
-            key.compare("Transfer-Encoding", Qt::CaseInsensitive) == 0)
-            hasBody = true;
-    }
-    if (headBytes > m_config.maxRequestBytes) {
-        countLimit("max_request_bytes");
-        respondText(
-            responder, 431,
-            QStringLiteral("request head larger than %1 bytes").arg(m_config.maxRequestBytes),
-            {{"Connection", "close"}});
-        socket->disconnectFromHost();
-        return true;
-    }
-    if (hasBody) {
-        countLimit("request_body");
-        respondText(responder, 413, QStringLiteral("this gateway takes no request bodies"),
-                    {{"Connection", "close"}});
-        socket->disconnectFromHost();
-        return true;
-    }
-
+bool GatewayServer::answerPreflightOrMethod(const QHttpServerRequest &request,
+                                            QHttpServerResponder &r)
+{
     if (request.method() == QHttpServerRequest::Method::Options) {
         // CORS preflight: headers only when the origin is allowed.
         Headers allow{{"Allow", "GET, OPTIONS"}};
@@ -157,61 +159,67 @@ bool GatewayServer::handleRequest(const QHttpServerRequest &request, QTcpSocket 
                 {"Access-Control-Allow-Methods", "GET"},
                 {"Access-Control-Allow-Headers", "Authorization, Last-Event-ID, Cache-Control"},
                 {"Access-Control-Max-Age", "600"}};
-        respond(responder, 204, "text/plain", {}, allow);
+        respond(r, 204, "text/plain", {}, allow);
         return true;
     }
     if (request.method() != QHttpServerRequest::Method::Get) {
-        respondText(responder, 405, QStringLiteral("only GET is supported"), {{"Allow", "GET"}});
+        respondText(r, 405, QStringLiteral("only GET is supported"), {{"Allow", "GET"}});
         return true;
     }
-    if (path == QLatin1String("/healthz")) {
-        respondText(responder, 200, QStringLiteral("ok"));
-        return true;
-    }
+    return false;
+}
 
+bool GatewayServer::answerUnauthorized(const QHttpServerRequest &request, QHttpServerResponder &r,
+                                       const AccessPolicy::Grant **grant)
+{
+    const QString path = request.url().path();
     // The sign-in page's own assets are public: it is shown to those without a token.
-    const bool publicAsset =
-        path == QLatin1String("/login.css") || path == QLatin1String("/favicon.svg");
-    const AccessPolicy::Grant *grant = nullptr;
-    if (m_config.access.isEnabled() && !publicAsset) {
-        bool fromQuery = false;
-        grant = authenticate(request, &fromQuery);
-        if (!grant) {
-            const bool tried = !request.value("Authorization").isEmpty() ||
-                               QUrlQuery(request.url()).hasQueryItem(QStringLiteral("token")) ||
-                               !cookieValue(request.value("Cookie"), sessionCookie).isEmpty();
-            ++m_authFailures[tried ? "invalid" : "missing"];
-            refuse(responder, path,
-                   tried ? QStringLiteral("invalid or expired token")
-                         : QStringLiteral("a token is required: send \"Authorization: Bearer "
-                                          "<token>\" or open /?token=<token> once"));
-            return true;
-        }
-        if (fromQuery && isPage(path)) {
-            // Swap the token in the URL for an HttpOnly session cookie, then drop it from the URL.
-            const QByteArray session =
-                QByteArray::number(QRandomGenerator::system()->generate64(), 16) +
-                QByteArray::number(QRandomGenerator::system()->generate64(), 16) +
-                QByteArray::number(QRandomGenerator::system()->generate64(), 16);
-            if (m_sessionOrder.size() >= maxSessions)
-                m_sessions.remove(m_sessionOrder.takeFirst());
-            m_sessions.insert(session, grant);
-            m_sessionOrder.append(session);
-            QUrlQuery query(request.url());
-            query.removeAllQueryItems(QStringLiteral("token"));
-            QByteArray location = request.url().path(QUrl::FullyEncoded).toUtf8();
-            if (!query.isEmpty())
-                location += '?' + query.toString(QUrl::FullyEncoded).toUtf8();
-            respondText(responder, 303, QStringLiteral("signed in"),
-                        {{"Location", location},
-                         {"Set-Cookie",
-                          sessionCookie + '=' + session + "; Path=/; HttpOnly; SameSite=Strict"}});
-            return true;
-        }
-    }
+    if (!m_config.access.isEnabled() || path == QLatin1String("/login.css") ||
+        path == QLatin1String("/favicon.svg"))
+        return false;
+    bool fromQuery = false;
+    *grant = authenticate(request, &fromQuery);
+    if (*grant)
+        return false;
+    const bool tried = !request.value("Authorization").isEmpty() ||
+                       QUrlQuery(request.url()).hasQueryItem(QStringLiteral("token")) ||
+                       !cookieValue(request.value("Cookie"), sessionCookie).isEmpty();
+    ++m_authFailures[tried ? "invalid" : "missing"];
+    refuse(r, path,
+           tried ? QStringLiteral("invalid or expired token")
+                 : QStringLiteral("a token is required: send \"Authorization: Bearer "
+                                  "<token>\" or open /?token=<token> once"));
+    return true;
+}
 
+bool GatewayServer::answerSignIn(const QHttpServerRequest &request, QHttpServerResponder &r,
+                                 const AccessPolicy::Grant *grant)
+{
+    if (!grant || !isPage(request.url().path()) ||
+        !QUrlQuery(request.url()).hasQueryItem(QStringLiteral("token")) ||
+        !bearerToken(request.value("Authorization")).isEmpty())
+        return false;
+    // Swap the token in the URL for an HttpOnly session cookie, then drop it from the URL.
+    const QByteArray session = m_sessions.create(grant->token, QDateTime::currentMSecsSinceEpoch());
+    QUrlQuery query(request.url());
+    query.removeAllQueryItems(QStringLiteral("token"));
+    QByteArray location = request.url().path(QUrl::FullyEncoded).toUtf8();
+    if (!query.isEmpty())
+        location += '?' + query.toString(QUrl::FullyEncoded).toUtf8();
+    respondText(r, 303, QStringLiteral("signed in"),
+                {{"Location", location},
+                 {"Set-Cookie", sessionCookie + '=' + session + "; Path=/; Max-Age=" +
+                                    QByteArray::number(m_config.sessionLifetimeSeconds) +
+                                    "; HttpOnly; SameSite=Strict"}});
+    return true;
+}
+
+void GatewayServer::route(const QHttpServerRequest &request, QHttpServerResponder &&r,
+                          const AccessPolicy::Grant *grant)
+{
+    const QString path = request.url().path();
     if (path == QLatin1String("/events")) {
-        serveEvents(request, std::move(responder), grant);
+        serveEvents(request, std::move(r), grant);
     } else if (path == QLatin1String("/readyz")) {
         const bool ready = m_subscriber->isSubscribed();
         QJsonObject o{{QStringLiteral("ready"), ready},
@@ -221,16 +229,39 @@ bool GatewayServer::handleRequest(const QHttpServerRequest &request, QTcpSocket 
                      m_subscriber->lastError().isEmpty()
                          ? QStringLiteral("not subscribed to Redis yet")
                          : QStringLiteral("not subscribed to Redis: ") + m_subscriber->lastError());
-        respond(responder, ready ? 200 : 503, "application/json",
+        respond(r, ready ? 200 : 503, "application/json",
                 QJsonDocument(o).toJson(QJsonDocument::Compact));
     } else if (path == QLatin1String("/metrics")) {
-        respond(responder, 200, "text/plain; version=0.0.4; charset=utf-8", metricsText());
+        // /metrics names every channel and counter: with tokens, only for a metrics grant.
+        if (grant && !grant->metrics) {
+            ++m_authFailures["forbidden"];
+            respondText(r, 403,
+                        QStringLiteral("this token may not read /metrics; give it the grant "
+                                       "+metrics in the token file"));
+            return;
+        }
+        respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", metricsText());
     } else if (path == QLatin1String("/api/channels")) {
-        respond(responder, 200, "application/json", channelsJson(grant));
+        respond(r, 200, "application/json", channelsJson(grant));
     } else {
-        serveStatic(path, responder);
+        serveStatic(path, r);
     }
-    return true;
+}
+
+int GatewayServer::replaceAccess(AccessPolicy access)
+{
+    m_config.access = std::move(access);
+    // Grants are looked up by token: a token still there with the same channels goes on.
+    auto revoked = [this](const QByteArray &token, const QByteArrayList *channels) {
+        if (token.isEmpty())
+            return m_config.access.isEnabled(); // opened without a token; tokens now required
+        const AccessPolicy::Grant *g = m_config.access.authenticate(token);
+        return !g || (channels && g->channels != *channels);
+    };
+    m_sessions.removeWhere([&](const QByteArray &token) { return revoked(token, nullptr); });
+    return m_hub->closeClientsWhere(
+        [&](const SseClient &c) { return revoked(c.grantToken(), &c.grantChannels()); },
+        "access-revoked");
 }
 
 void GatewayServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
@@ -252,7 +283,10 @@ const AccessPolicy::Grant *GatewayServer::authenticate(const QHttpServerRequest 
             query.queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded).toUtf8());
     }
     const QByteArray session = cookieValue(request.value("Cookie"), sessionCookie);
-    return session.isEmpty() ? nullptr : m_sessions.value(session);
+    if (session.isEmpty())
+        return nullptr;
+    const QByteArray token = m_sessions.tokenOf(session, QDateTime::currentMSecsSinceEpoch());
+    return token.isEmpty() ? nullptr : m_config.access.authenticate(token);
 }
 
 void GatewayServer::refuse(QHttpServerResponder &r, const QString &path, const QString &why)
@@ -333,7 +367,21 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
         }
     } else if (grant) {
         selection = grant->channels; // everything this token may read
+        if (selection.isEmpty()) {
+            ++m_authFailures["forbidden"];
+            respondText(responder, 403, QStringLiteral("this token may read no channels"));
+            return;
+        }
     }
+    // A selection that covers the whole allowlist is everything the gateway carries: the
+    // stream then also counts the aggregate rows in its stats, and matches nothing per event.
+    const bool everything =
+        std::all_of(m_config.channels.begin(), m_config.channels.end(), [&](const QByteArray &a) {
+            return std::any_of(selection.begin(), selection.end(),
+                               [&](const QByteArray &s) { return ChannelGlob::covers(s, a); });
+        });
+    if (everything)
+        selection.clear();
     int tail = 0;
     if (query.hasQueryItem(QStringLiteral("tail"))) {
         bool ok = false;
@@ -367,9 +415,10 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
         lastEventId =
             query.queryItemValue(QStringLiteral("last_event_id"), QUrl::FullyDecoded).toUtf8();
     m_tcp->markStreaming(responder.socket());
-    m_hub->addClient(
-        std::make_unique<SseClient>(std::move(responder), selection, m_responseHeaders),
-        lastEventId.trimmed(), tail);
+    m_hub->addClient(std::make_unique<SseClient>(std::move(responder), selection, m_responseHeaders,
+                                                 grant ? grant->token : QByteArray(),
+                                                 grant ? grant->channels : QByteArrayList()),
+                     lastEventId.trimmed(), tail);
 }
 
 void GatewayServer::serveStatic(const QString &path, QHttpServerResponder &responder, int status)
@@ -404,7 +453,7 @@ QByteArray GatewayServer::channelsJson(const AccessPolicy::Grant *grant) const
     QJsonArray channels;
     std::vector<const Hub::ChannelStats *> sorted;
     for (const Hub::ChannelStats &s : m_hub->channels())
-        if (!grant || AccessPolicy::permits(*grant, s.name))
+        if (!grant || (!s.aggregate && AccessPolicy::permitsChannel(*grant, s.name)))
             sorted.push_back(&s);
     std::sort(sorted.begin(), sorted.end(), [](auto *a, auto *b) { return a->name < b->name; });
     for (const Hub::ChannelStats *s : sorted)
@@ -486,14 +535,24 @@ QByteArray GatewayServer::metricsText() const
              "Connections to Redis re-established after a loss.");
     m.sample("llmstreamer_redis_reconnects_total", double(m_subscriber->reconnects()));
 
+    m.family("llmstreamer_truncated_payloads_total", "counter",
+             "Payloads cut to --max-payload-bytes.");
+    m.sample("llmstreamer_truncated_payloads_total", double(m_hub->truncatedPayloads()));
     m.family("llmstreamer_limit_hits_total", "counter",
              "Requests refused or connections closed by a configured limit.");
-    for (const char *limit : {"max_clients", "max_clients_per_address", "max_request_bytes",
-                              "request_body", "selection"})
+    for (const char *limit : {"max_clients", "max_clients_per_address", "selection"})
         m.sample("llmstreamer_limit_hits_total", {{"limit", limit}},
                  double(m_limitHits.count(limit) ? m_limitHits.at(limit) : 0));
-    m.sample("llmstreamer_limit_hits_total", {{"limit", "idle_timeout"}},
-             double(m_tcp ? m_tcp->idleClosed() : 0));
+    // Counted by the ConnectionGuard, in front of Qt's parser.
+    for (const char *limit : {"max_request_bytes", "request_body", "bad_request", "head_timeout",
+                              "idle_timeout", "max_connections_per_address", "max_output_bytes"})
+        m.sample("llmstreamer_limit_hits_total", {{"limit", limit}},
+                 double(m_tcp ? m_tcp->limitHits(limit) : 0));
+    m.family("llmstreamer_unsent_response_bytes", "gauge",
+             "Response bytes waiting for clients, over connections that are not event streams.");
+    m.sample("llmstreamer_unsent_response_bytes", double(m_tcp ? m_tcp->unsentResponseBytes() : 0));
+    m.family("llmstreamer_sessions", "gauge", "Signed-in browser sessions.");
+    m.sample("llmstreamer_sessions", double(m_sessions.size()));
     m.family("llmstreamer_auth_failures_total", "counter",
              "Requests refused for a missing or invalid token (401) or a forbidden channel (403).");
     for (const char *reason : {"missing", "invalid", "forbidden"})

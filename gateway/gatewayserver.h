@@ -1,9 +1,9 @@
 #pragma once
 
 #include "gatewayconfig.h"
+#include "sessionstore.h"
 
 #include <QAbstractHttpServer>
-#include <QHash>
 #include <QList>
 #include <QPair>
 
@@ -35,6 +35,11 @@ public:
 
     // Validates a ?channels= selection against the allowlist; returns the reason it is refused.
     QString checkSelection(const QByteArrayList &selection) const;
+    // Replaces the tokens (the token file was reloaded): sessions and streams whose token is
+    // gone or reads other channels now end. Returns how many streams were closed.
+    int replaceAccess(AccessPolicy access);
+    const AccessPolicy &access() const { return m_config.access; }
+    qsizetype sessionCount() const { return m_sessions.size(); }
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -50,6 +55,15 @@ private:
     // Who is asking: null when tokens are configured and none valid was given. Sets
     // `fromQuery` when the token came in the URL.
     const AccessPolicy::Grant *authenticate(const QHttpServerRequest &request, bool *fromQuery);
+    // The steps of handleRequest, in order; each returns true when it answered the request.
+    void applyCors(const QHttpServerRequest &request);
+    bool answerPreflightOrMethod(const QHttpServerRequest &request, QHttpServerResponder &r);
+    bool answerUnauthorized(const QHttpServerRequest &request, QHttpServerResponder &r,
+                            const AccessPolicy::Grant **grant);
+    bool answerSignIn(const QHttpServerRequest &request, QHttpServerResponder &r,
+                      const AccessPolicy::Grant *grant);
+    void route(const QHttpServerRequest &request, QHttpServerResponder &&r,
+               const AccessPolicy::Grant *grant);
     void refuse(QHttpServerResponder &r, const QString &path, const QString &why);
     void serveEvents(const QHttpServerRequest &request, QHttpServerResponder &&responder,
                      const AccessPolicy::Grant *grant);
@@ -63,8 +77,7 @@ private:
     RedisSubscriber *m_subscriber;
     ConnectionGuard *m_tcp = nullptr;
     Headers m_responseHeaders; // added to every response of the request being handled (CORS)
-    QHash<QByteArray, const AccessPolicy::Grant *> m_sessions; // cookie value -> grant
-    QList<QByteArray> m_sessionOrder;                          // oldest first, for eviction
+    SessionStore m_sessions;
     std::map<QByteArray, quint64> m_limitHits;
     std::map<QByteArray, quint64> m_authFailures;
 };

@@ -56,22 +56,32 @@ int Hub::channelIndex(QByteArrayView name)
 
 int Hub::lookupChannel(QByteArrayView name)
 {
+    if (name.size() > maxTrackedNameBytes)
+        return aggregateRow(QByteArrayLiteral("(long names)"),
+                            "channel names longer than 256 bytes");
     const QByteArray key = name.toByteArray();
     if (const auto it = m_channelIndex.constFind(key); it != m_channelIndex.constEnd())
         return *it;
-    if (m_channels.size() >= size_t(maxTrackedChannels)) {
-        // The shared overflow row, created once.
-        static const QByteArray other = QByteArrayLiteral("(other)");
-        if (const auto it = m_channelIndex.constFind(other); it != m_channelIndex.constEnd())
-            return *it;
-        m_channels.push_back(ChannelStats{other});
-        m_channelIndex.insert(other, int(m_channels.size() - 1));
-        qCWarning(lcHub, "more than %d channels seen; counting the rest as (other)",
-                  maxTrackedChannels);
-        return int(m_channels.size() - 1);
-    }
+    if (m_channels.size() >= size_t(maxTrackedChannels) ||
+        m_channelNameBytes + key.size() > maxTrackedNameTotal)
+        return aggregateRow(QByteArrayLiteral("(other)"),
+                            "more than 1000 channels, or 64 KiB of channel names");
+    m_channelNameBytes += key.size();
     m_channels.push_back(ChannelStats{key});
     m_channelIndex.insert(key, int(m_channels.size() - 1));
+    return int(m_channels.size() - 1);
+}
+
+int Hub::aggregateRow(const QByteArray &name, const char *why)
+{
+    // Created once, and said so once.
+    if (const auto it = m_channelIndex.constFind(name); it != m_channelIndex.constEnd())
+        return *it;
+    ChannelStats row{name};
+    row.aggregate = true;
+    m_channels.push_back(row);
+    m_channelIndex.insert(name, int(m_channels.size() - 1));
+    qCWarning(lcHub, "%s seen; counting them as %s", why, name.constData());
     return int(m_channels.size() - 1);
 }
 
@@ -82,6 +92,21 @@ void Hub::publish(QByteArrayView channel, QByteArrayView payload)
     char idBuf[EventId::maxLength];
     const QByteArrayView id(idBuf, EventId{m_boot, seq}.write(idBuf));
 
+    // A payload over the cap is cut on a UTF-8 boundary and says so, in its text and in the
+    // envelope: one event must not grow past what a client may have unsent.
+    QByteArray cut;
+    qint64 truncatedFrom = -1;
+    if (payload.size() > m_options.maxPayloadBytes) {
+        qsizetype keep = qsizetype(m_options.maxPayloadBytes);
+        while (keep > 0 && (static_cast<unsigned char>(payload[keep]) & 0xC0) == 0x80)
+            --keep;
+        cut = payload.first(keep).toByteArray() +
+              " \xE2\x80\xA6 [truncated: " + QByteArray::number(payload.size()) + " bytes]";
+        truncatedFrom = payload.size();
+        payload = cut;
+        ++m_truncatedPayloads;
+    }
+
     // The SSE frame is written in one buffer: "id: <id>\ndata: <envelope>\n\n". The envelope
     // has no raw line break unless an object payload carries some between its tokens; only
     // then does the encoder split it into data lines.
@@ -89,7 +114,8 @@ void Hub::publish(QByteArrayView channel, QByteArrayView payload)
     frame.reserve(payload.size() + channel.size() + 2 * id.size() + 64);
     frame.append("id: ", 4).append(id).append("\ndata: ", 7);
     const qsizetype jsonStart = frame.size();
-    const Envelope::Encoded enc = Envelope::encodeInto(frame, id, channel, ts, payload);
+    const Envelope::Encoded enc =
+        Envelope::encodeInto(frame, id, channel, ts, payload, truncatedFrom);
     if (enc.payloadIsObject) {
         const QByteArrayView json = QByteArrayView(frame).sliced(jsonStart);
         if (json.contains('\n') || json.contains('\r'))
@@ -142,11 +168,11 @@ bool Hub::writeOrDrop(SseClient *client, const QByteArray &frame)
 {
     if (client->dead)
         return false;
-    if (client->pendingBytes() + frame.size() > m_options.maxClientBuffer) {
+    const qint64 pending = client->pendingBytes();
+    if (pending > 0 && pending + frame.size() > m_options.maxClientBuffer) {
         ++m_clientsDroppedSlow;
         const QByteArray reason = QByteArrayLiteral("client too slow: ") +
-                                  QByteArray::number(client->pendingBytes()) +
-                                  QByteArrayLiteral(" bytes unsent");
+                                  QByteArray::number(pending) + QByteArrayLiteral(" bytes unsent");
         qCWarning(lcHub, "dropping client %s: %s", qUtf8Printable(client->peerAddress().toString()),
                   reason.constData());
         QJsonObject o{{QStringLiteral("reason"), QStringLiteral("slow-client")},
@@ -165,6 +191,12 @@ bool Hub::writeOrDrop(SseClient *client, const QByteArray &frame)
         }
     }
     return true;
+}
+
+void Hub::writeControl(SseClient *client, const QByteArray &frame)
+{
+    if (!client->dead && client->pendingBytes() < controlFrameBacklog)
+        writeOrDrop(client, frame);
 }
 
 void Hub::flushClients()
@@ -373,26 +405,41 @@ void Hub::closeAllClients(const QByteArray &reason)
     }
 }
 
-QJsonObject Hub::statsJson() const
+QJsonObject Hub::statsJson(SseClient *client) const
 {
+    // A client sees the channels it selected, which are within what its token may read; a
+    // client without a selection may read everything, the aggregate rows included.
+    const bool everything = !client || client->selection().isEmpty();
     QJsonObject channels;
-    quint64 delivered = 0, dropped = 0;
-    for (const ChannelStats &s : m_channels) {
+    quint64 received = 0, delivered = 0, dropped = 0;
+    double rate = 0, tokenRate = 0;
+    for (size_t i = 0; i < m_channels.size(); ++i) {
+        const ChannelStats &s = m_channels[i];
+        if (!everything && (s.aggregate || !client->accepts(int(i), s.name)))
+            continue;
         channels.insert(QString::fromUtf8(s.name),
                         QJsonObject{{QStringLiteral("rate"), rounded(s.rate)},
                                     {QStringLiteral("tokens_rate"), rounded(s.tokenRate)},
                                     {QStringLiteral("received"), qint64(s.received)}});
+        received += s.received;
         delivered += s.delivered;
         dropped += s.dropped;
+        rate += s.rate;
+        tokenRate += s.tokenRate;
+    }
+    if (everything) {
+        received = m_received;
+        rate = m_totalRate;
+        tokenRate = m_totalTokenRate;
     }
     return QJsonObject{{QStringLiteral("ts"), QDateTime::currentMSecsSinceEpoch()},
                        {QStringLiteral("uptime_s"), m_uptime.elapsed() / 1000},
                        {QStringLiteral("redis"),
                         m_redisUp ? QStringLiteral("connected") : QStringLiteral("disconnected")},
                        {QStringLiteral("clients"), clientCount()},
-                       {QStringLiteral("rate"), rounded(m_totalRate)},
-                       {QStringLiteral("tokens_rate"), rounded(m_totalTokenRate)},
-                       {QStringLiteral("received"), qint64(m_received)},
+                       {QStringLiteral("rate"), rounded(rate)},
+                       {QStringLiteral("tokens_rate"), rounded(tokenRate)},
+                       {QStringLiteral("received"), qint64(received)},
                        {QStringLiteral("delivered"), qint64(delivered)},
                        {QStringLiteral("dropped"), qint64(dropped)},
                        {QStringLiteral("dropped_clients"), qint64(m_clientsDroppedSlow)},
@@ -416,19 +463,43 @@ void Hub::tick()
 
     if (m_clients.empty())
         return;
-    // One frame for everyone; its id is the newest event's, so it never moves a client's
-    // Last-Event-ID past something it has not been sent.
-    const QByteArray stats = SseEncoder::event(lastId().toByteArray(), "stats", json(statsJson()));
+    // One frame per distinct selection, shared by the clients that made it; its id is the
+    // newest event's, so it never moves a client's Last-Event-ID past something it has not been
+    // sent.
+    const QByteArray id = lastId().toByteArray();
+    QHash<QByteArray, QByteArray> statsBySelection;
     const bool heartbeat = ++m_ticks % m_options.heartbeatSeconds == 0;
     const QByteArray beat =
         heartbeat ? SseEncoder::comment(QByteArray::number(QDateTime::currentMSecsSinceEpoch()))
                   : QByteArray();
     for (const auto &client : m_clients) {
-        if (client->dead)
+        SseClient *c = client.get();
+        if (c->dead)
             continue;
         if (heartbeat)
-            writeOrDrop(client.get(), beat);
-        if (client->live)
-            writeOrDrop(client.get(), stats);
+            writeControl(c, beat);
+        if (!c->live)
+            continue;
+        const QByteArray key = c->selection().join('\n');
+        auto it = statsBySelection.find(key);
+        if (it == statsBySelection.end())
+            it = statsBySelection.insert(key, SseEncoder::event(id, "stats", json(statsJson(c))));
+        writeControl(c, *it);
     }
+}
+
+int Hub::closeClientsWhere(const std::function<bool(const SseClient &)> &revoked,
+                           const QByteArray &reason)
+{
+    QJsonObject o{{QStringLiteral("reason"), QString::fromUtf8(reason)}};
+    const QByteArray frame = SseEncoder::event(lastId().toByteArray(), "shutdown", json(o));
+    int closed = 0;
+    for (const auto &client : m_clients) {
+        if (!client->dead && revoked(*client)) {
+            client->close(frame);
+            markDead(client.get());
+            ++closed;
+        }
+    }
+    return closed;
 }

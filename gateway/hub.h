@@ -11,6 +11,7 @@
 #include <QObject>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -36,6 +37,8 @@ public:
         qint64 maxClientBuffer = 8LL * 1024 * 1024;
         int heartbeatSeconds = 15;
         int retryMilliseconds = 2000;
+        // Longer payloads are cut to this many bytes, visibly (a marker and "truncated").
+        qint64 maxPayloadBytes = 4LL * 1024 * 1024;
     };
 
     // Per-channel counters; rates are per second over the last stats tick.
@@ -53,11 +56,19 @@ public:
         double tokenRate = 0;
         quint64 receivedAtTick = 0;
         quint64 tokensAtTick = 0;
+        bool aggregate = false; // "(other)" or "(long names)": many channels, not one
     };
 
-    // Channels tracked one by one; the rest share one "(other)" row so a producer inventing
-    // channel names cannot grow memory or /metrics without bound.
+    // Channels tracked one by one, at most this many and with names of at most this many bytes
+    // (and this many in all); the rest share the rows "(other)" and "(long names)", so a
+    // producer inventing channel names cannot grow memory, /metrics or the stats event without
+    // bound (the stats event goes to every client once a second).
     static constexpr int maxTrackedChannels = 1000;
+    static constexpr qsizetype maxTrackedNameBytes = 256;
+    static constexpr qsizetype maxTrackedNameTotal = 64 * 1024;
+    // Stats and heartbeats are skipped for a client with this much unsent: the gateway's own
+    // frames never count against a client's slow-reader budget.
+    static constexpr qint64 controlFrameBacklog = 64 * 1024;
 
     explicit Hub(const Options &options, QObject *parent = nullptr);
     ~Hub() override;
@@ -72,6 +83,10 @@ public:
     // of the history first).
     void addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEventId, int tail = 0);
     void closeAllClients(const QByteArray &reason);
+    // Ends the streams whose access `keep` no longer grants (token file reloaded), with an
+    // "event: shutdown" saying why; returns how many.
+    int closeClientsWhere(const std::function<bool(const SseClient &)> &revoked,
+                          const QByteArray &reason);
     int clientCount() const { return int(m_clients.size()); }
     int clientsFrom(const QHostAddress &address) const { return m_perAddress.value(address); }
 
@@ -82,14 +97,17 @@ public:
     bool redisSubscribed() const { return m_redisUp; }
 
     quint64 invalidUtf8Payloads() const { return m_invalidUtf8; }
+    quint64 truncatedPayloads() const { return m_truncatedPayloads; }
     quint64 clientsAccepted() const { return m_clientsAccepted; }
     quint64 clientsDroppedSlow() const { return m_clientsDroppedSlow; }
     quint64 gapsRedis() const { return m_gapsRedis; }
     quint64 gapsHistory() const { return m_gapsHistory; }
     double totalRate() const { return m_totalRate; }
 
-    // Builds the stats JSON (also the body of the stats event).
-    QJsonObject statsJson() const;
+    // Builds the stats JSON (the body of the stats event): the channels `client` selected (all
+    // of them, and the aggregate rows, for a client without a selection or for null), with
+    // totals over those.
+    QJsonObject statsJson(SseClient *client = nullptr) const;
 
 Q_SIGNALS:
     void clientCountChanged(int count);
@@ -97,11 +115,16 @@ Q_SIGNALS:
 private:
     int channelIndex(QByteArrayView name);
     int lookupChannel(QByteArrayView name);
+    int aggregateRow(const QByteArray &name, const char *why);
     void deliver(const ReplayRing::Entry &entry);
     void pump(SseClient *client);
     void sendGap(SseClient *client, qint64 resumeFromSeq, const QByteArray &json);
-    // Writes `frame` unless that would exceed the client's buffer cap; then cuts it loose.
+    // Writes `frame` unless that would exceed the client's buffer cap; then cuts it loose. A
+    // client with nothing unsent is never cut, however large the frame.
     bool writeOrDrop(SseClient *client, const QByteArray &frame);
+    // Queues a frame the gateway made itself (stats, heartbeat): skipped, never a reason to cut
+    // the client, when the client is behind.
+    void writeControl(SseClient *client, const QByteArray &frame);
     void markDead(SseClient *client);
     void sweep();
     void tick();
@@ -115,6 +138,7 @@ private:
     std::vector<ChannelStats> m_channels;
     QHash<QByteArray, int> m_channelIndex;
     int m_lastChannel = -1; // the index channelIndex() found last
+    qsizetype m_channelNameBytes = 0;
     QTimer m_tick;
     QElapsedTimer m_sinceTick;
     QElapsedTimer m_uptime;
@@ -131,6 +155,7 @@ private:
     quint64 m_receivedAtTick = 0;
     quint64 m_received = 0;
     quint64 m_invalidUtf8 = 0;
+    quint64 m_truncatedPayloads = 0;
     quint64 m_clientsAccepted = 0;
     quint64 m_clientsDroppedSlow = 0;
     quint64 m_gapsRedis = 0;

@@ -56,8 +56,14 @@ int main(int argc, char *argv[])
         std::printf("  warning: no TLS here; put the gateway behind a TLS-terminating proxy\n");
     std::fflush(stdout);
 
-    UnixSignalHandler signals({SIGINT, SIGTERM});
+    UnixSignalHandler signals({SIGINT, SIGTERM, SIGHUP});
     QObject::connect(&signals, &UnixSignalHandler::signalReceived, &app, [&gateway](int sig) {
+        if (sig == SIGHUP) {
+            QString message;
+            gateway.reloadTokens(&message);
+            std::fprintf(stderr, "llmstreamer-gateway: SIGHUP: %s\n", qPrintable(message));
+            return;
+        }
         std::fprintf(stderr, "llmstreamer-gateway: %s, shutting down\n",
                      sig == SIGINT ? "SIGINT" : "SIGTERM");
         gateway.shutdown();

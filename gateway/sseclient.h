@@ -23,8 +23,11 @@ class SseClient final
 public:
     using Headers = QList<QPair<QByteArray, QByteArray>>;
 
-    // `headers` are added to the response head (CORS).
-    SseClient(QHttpServerResponder &&responder, QByteArrayList selection, Headers headers = {});
+    // `headers` are added to the response head (CORS); `grant` is the token the stream was
+    // opened with, if any, and its channels then (a token file reload ends the streams whose
+    // grant changed).
+    SseClient(QHttpServerResponder &&responder, QByteArrayList selection, Headers headers = {},
+              QByteArray grantToken = {}, QByteArrayList grantChannels = {});
     ~SseClient();
     Q_DISABLE_COPY_MOVE(SseClient)
 
@@ -50,6 +53,10 @@ public:
     bool isConnected() const;
     qint64 pendingBytes() const { return m_socket ? m_socket->bytesToWrite() + m_queuedBytes : 0; }
     QHostAddress peerAddress() const { return m_peer; }
+    // Empty: everything the gateway carries.
+    const QByteArrayList &selection() const { return m_selection; }
+    const QByteArray &grantToken() const { return m_grantToken; }
+    const QByteArrayList &grantChannels() const { return m_grantChannels; }
 
     // Hub-owned state.
     bool live = false;
@@ -63,6 +70,8 @@ private:
     QHostAddress m_peer;
     QByteArrayList m_selection; // empty: everything the gateway carries
     Headers m_headers;
+    QByteArray m_grantToken;
+    QByteArrayList m_grantChannels;
     std::vector<qint8> m_acceptCache; // per channel index: -1 unknown, 0 no, 1 yes
     std::vector<QByteArray> m_queue;  // frames queued by queue(), shared with the hub's ring
     qint64 m_queuedBytes = 0;

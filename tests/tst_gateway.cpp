@@ -522,7 +522,8 @@ void tst_Gateway::slowClientIsDroppedOthersUntouched()
 void tst_Gateway::manyConcurrentStreams()
 {
     GatewayConfig config = baseConfig();
-    config.maxClientsPerAddress = 1000; // all 500 come from 127.0.0.1
+    config.maxClientsPerAddress = 1000;     // all 500 come from 127.0.0.1
+    config.maxConnectionsPerAddress = 1000; // and connect at once, before any is a stream
     m_gateway = startGateway(config);
     QVERIFY(m_gateway);
     const int clients = 500;

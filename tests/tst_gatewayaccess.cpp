@@ -5,6 +5,7 @@
 #include "envelope.h"
 #include "gateway.h"
 #include "hub.h"
+#include "rawhttp.h"
 #include "redissubscriber.h"
 #include "ssetestclient.h"
 #include "testredis.h"
@@ -22,37 +23,9 @@ namespace {
 const QByteArray aliceToken = "alice-0123456789abcdef";
 const QByteArray botToken = "ci-bot-fedcba9876543210";
 
-// One raw HTTP exchange; returns everything the server sent until it closed or `timeoutMs`.
-QByteArray exchange(quint16 port, const QByteArray &request, int timeoutMs = 3000)
-{
-    QTcpSocket s;
-    s.connectToHost(QHostAddress::LocalHost, port);
-    s.write(request);
-    QByteArray got;
-    (void)QTest::qWaitFor(
-        [&] {
-            got += s.readAll();
-            return s.state() == QAbstractSocket::UnconnectedState ||
-                   (got.contains("\r\n\r\n") && got.contains("Content-Length: ") &&
-                    got.size() - got.indexOf("\r\n\r\n") - 4 >=
-                        got.mid(got.indexOf("Content-Length: ") + 16).split('\r').first().toInt());
-        },
-        timeoutMs);
-    return got + s.readAll();
-}
-
-int statusOf(const QByteArray &response)
-{
-    return response.split(' ').value(1).toInt();
-}
-
-QByteArray headerOf(const QByteArray &response, const QByteArray &name)
-{
-    for (const QByteArray &line : response.left(response.indexOf("\r\n\r\n")).split('\n'))
-        if (line.toLower().startsWith(QByteArray(name.toLower() + ':')))
-            return line.mid(name.size() + 1).trimmed();
-    return {};
-}
+using RawHttp::exchange;
+using RawHttp::headerOf;
+using RawHttp::statusOf;
 
 } // namespace
 
@@ -92,7 +65,7 @@ GatewayConfig tst_GatewayAccess::config(bool withTokens) const
     c.channels = {"logs:*"};
     if (withTokens) {
         QString error;
-        const QByteArray file = "# test tokens\n" + aliceToken + "  logs:*\n" + botToken +
+        const QByteArray file = "# test tokens\n" + aliceToken + "  logs:* +metrics\n" + botToken +
                                 "  logs:metrics, logs:errors\n";
         auto policy = AccessPolicy::parse(file, &error);
         Q_ASSERT(policy);
@@ -176,6 +149,7 @@ void tst_GatewayAccess::routeMatrix_data()
     QTest::newRow("/healthz no token") << QByteArray("/healthz") << QByteArray() << 200;
     QTest::newRow("/login.css no token") << QByteArray("/login.css") << QByteArray() << 200;
     QTest::newRow("bot own channel") << QByteArray("/events?channels=logs:metrics") << bot << 200;
+    QTest::newRow("bot /metrics without +metrics") << QByteArray("/metrics") << bot << 403;
     QTest::newRow("bot other channel")
         << QByteArray("/events?channels=logs:generation") << bot << 403;
     QTest::newRow("bot wider glob") << QByteArray("/events?channels=logs:*") << bot << 403;
@@ -351,8 +325,11 @@ void tst_GatewayAccess::requestSizeLimits()
     QVERIFY(huge.waitForConnected(3000));
     const QByteArray flood = "GET / HTTP/1.1\r\nX-Flood: " + QByteArray(4 * 1024 * 1024, 'f');
     huge.write(flood);
+    // Refused with 431 as soon as more than the limit arrived without the head's end.
+    QTRY_COMPARE_WITH_TIMEOUT(huge.state(), QAbstractSocket::UnconnectedState, 10000);
+    QVERIFY(huge.readAll().startsWith("HTTP/1.1 431 "));
     const QByteArray metricsBefore = SseTestClient::get(port, "/metrics").body;
-    QVERIFY(metricsBefore.contains("llmstreamer_limit_hits_total{limit=\"max_request_bytes\"} 1"));
+    QVERIFY(metricsBefore.contains("llmstreamer_limit_hits_total{limit=\"max_request_bytes\"} 2"));
     QVERIFY(metricsBefore.contains("llmstreamer_limit_hits_total{limit=\"request_body\"} 1"));
     // And a normal request still works meanwhile.
     QCOMPARE(SseTestClient::get(port, "/healthz").status, 200);

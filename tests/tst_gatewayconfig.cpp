@@ -266,7 +266,7 @@ void tst_GatewayConfig::refuses_data()
     row("max-clients-per-address 0", args({"--max-clients-per-address", "0"}), {},
         "--max-clients-per-address: \"0\"");
     row("max-request-bytes tiny", args({"--max-request-bytes", "100"}), {},
-        "--max-request-bytes: \"100\" is not a size from 1K to 1M");
+        "--max-request-bytes: \"100\" is not a size from 1K to 64K");
     row("max-request-bytes huge", args({"--max-request-bytes", "2M"}), {}, "--max-request-bytes");
     row("idle-timeout 0", args({"--idle-timeout", "0"}), {}, "--idle-timeout: \"0\"");
     row("max-selection 0", args({"--max-selection", "0"}), {}, "--max-selection: \"0\"");
