@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The real llmstreamer-gateway executable: --version/--help, refusal of bad values (exit 2, the
-# option named), and a clean exit 0 on SIGTERM and SIGINT with an open SSE stream.
+# option named), a clean exit 0 on SIGTERM and SIGINT with an open SSE stream, and SIGHUP
+# reloading the token file without stopping.
 # Usage: gateway_cli.sh /path/to/llmstreamer-gateway
 set -u
 gw=$1
@@ -36,6 +37,33 @@ printf 'a-long-enough-token logs:*\n' >"$tmp/tokens"
 pid=$!
 for _ in $(seq 100); do grep -q 'access:' "$tmp/log" && break; sleep 0.05; done
 grep -q 'access: 1 token(s)' "$tmp/log" || fail "token start message: $(cat "$tmp/log")"
+kill "$pid"; wait "$pid"
+
+# SIGHUP reloads the token file: a removed token stops working, a new one works, the gateway
+# goes on; a broken file keeps the tokens in force.
+"$gw" --port 0 --redis-url redis://127.0.0.1:1 --token-file "$tmp/tokens" >"$tmp/log" 2>&1 &
+pid=$!
+port=
+for _ in $(seq 100); do
+    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$tmp/log" | grep -o '[0-9]*$')
+    [ -n "$port" ] && break
+    sleep 0.05
+done
+[ -n "$port" ] || fail "no 'listening on' line: $(cat "$tmp/log")"
+status() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "http://127.0.0.1:$port/api/channels"; }
+[ "$(status a-long-enough-token)" = 200 ] || fail "token before reload"
+printf 'another-long-token logs:*\n' >"$tmp/tokens"
+kill -HUP "$pid"
+for _ in $(seq 100); do grep -q 'SIGHUP: token file reloaded' "$tmp/log" && break; sleep 0.05; done
+grep -q 'SIGHUP: token file reloaded: 1 token(s)' "$tmp/log" || fail "SIGHUP: $(cat "$tmp/log")"
+kill -0 "$pid" || fail "SIGHUP stopped the gateway"
+[ "$(status a-long-enough-token)" = 401 ] || fail "removed token still works after SIGHUP"
+[ "$(status another-long-token)" = 200 ] || fail "new token not taken after SIGHUP"
+printf 'short logs:*\n' >"$tmp/tokens"
+kill -HUP "$pid"
+for _ in $(seq 100); do grep -q 'SIGHUP: token file not reloaded' "$tmp/log" && break; sleep 0.05; done
+grep -q 'not reloaded, the old tokens stay: .*line 1' "$tmp/log" || fail "broken file: $(cat "$tmp/log")"
+[ "$(status another-long-token)" = 200 ] || fail "tokens lost after a broken reload"
 kill "$pid"; wait "$pid"
 
 for sig in TERM INT; do
