@@ -1,5 +1,7 @@
 #include "feedstatus.h"
 
+#include "plaintooltip.h"
+
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLocale>
@@ -90,7 +92,7 @@ void FeedStatus::setConnectionState(SseConnection::State state, const QString &r
     const int size = fontMetrics().height() * 2 / 3;
     m_dot->setPixmap(dot(color, size, devicePixelRatioF()));
     m_state->setText(text);
-    m_state->setToolTip(text);
+    m_state->setToolTip(PlainToolTip::fromText(text)); // the gateway's words
 }
 
 void FeedStatus::setRate(double perSecond)
@@ -107,7 +109,7 @@ void FeedStatus::setGaps(int count, const QString &lastGap)
 {
     m_gaps->setText(count == 1 ? tr("1 gap") : tr("%1 gaps").arg(count));
     m_gaps->setToolTip(lastGap.isEmpty() ? tr("No events were missed")
-                                         : tr("Last gap: %1").arg(lastGap));
+                                         : PlainToolTip::fromText(tr("Last gap: %1").arg(lastGap)));
     QPalette pal = palette();
     if (count > 0)
         pal.setColor(QPalette::WindowText, QColor(0xc0, 0x70, 0x00));

@@ -1,5 +1,7 @@
 #include "logmodel.h"
 
+#include "plaintooltip.h"
+
 #include <QDateTime>
 #include <QFont>
 
@@ -107,13 +109,15 @@ QVariant LogModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (column == MessageColumn) {
             const QString m = r.message();
-            return m.size() > 300 ? m.first(300) + QChar(0x2026) : m;
+            return PlainToolTip::fromText(m.size() > 300 ? m.first(300) + QChar(0x2026) : m);
         }
         if (column == TimeColumn)
             return QDateTime::fromMSecsSinceEpoch(r.ts).toString(Qt::ISODateWithMs);
         if (column == ModelColumn)
-            return r.model();
-        return column == ServiceColumn ? display(r, column) : QVariant();
+            return PlainToolTip::fromText(r.model());
+        if (column == ServiceColumn)
+            return PlainToolTip::fromText(r.service());
+        return {};
     case Qt::ForegroundRole:
         if (r.isMarker())
             return m_dark ? QColor(0xff, 0xd8, 0x66) : QColor(0x7a, 0x4f, 0x00);

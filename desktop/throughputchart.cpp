@@ -114,8 +114,10 @@ void ThroughputChart::addStats(const QJsonObject &stats)
         const double rate = it.value().toObject().value(QLatin1StringView("rate")).toDouble();
         s.channels.insert(it.key(), rate);
         if (!m_channels.contains(it.key()) && m_channels.size() < maxChannelSeries) {
+            // Qt Charts lays out legend labels (and their tooltips) as HTML: a channel name
+            // is anyone's text, so it goes in escaped.
             QLineSeries *series =
-                addSeries(it.key(), channelColor(int(m_channels.size())), 1.5, m_y);
+                addSeries(it.key().toHtmlEscaped(), channelColor(int(m_channels.size())), 1.5, m_y);
             m_channels.insert(it.key(), series);
             m_channelOrder.append(it.key());
         }

@@ -6,16 +6,32 @@
 #include <QFile>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <memory>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
 using namespace std::chrono_literals;
 
 namespace {
+
 constexpr qsizetype chunkSize = 64 * 1024;
+
+// The path with every symlink resolved (realpath(3)); nullopt, with errno set, if it leads
+// nowhere.
+std::optional<QByteArray> resolve(const QByteArray &path)
+{
+    const std::unique_ptr<char, decltype(&std::free)> resolved(
+        ::realpath(path.constData(), nullptr), &std::free);
+    if (!resolved)
+        return std::nullopt;
+    return QByteArray(resolved.get());
 }
+
+} // namespace
 
 FileFollower::FileFollower(const QString &path, const QByteArray &channel,
                            RedisPublisher *publisher, QObject *parent)
@@ -49,8 +65,17 @@ void FileFollower::stop()
 
 bool FileFollower::open(bool atEnd)
 {
-    const int fd = ::open(QFile::encodeName(m_path).constData(), O_RDONLY | O_CLOEXEC);
     m_joinAtEnd = false;
+    const QByteArray path = QFile::encodeName(m_path);
+    std::optional<QByteArray> resolved;
+    int fd = -1;
+    if (m_trustPath) {
+        fd = ::open(path.constData(), O_RDONLY | O_CLOEXEC);
+    } else if ((resolved = resolve(path))) {
+        // The resolved path, and no symlink put there since: the file checked below is the one
+        // the path led to (the owner check holds even if a directory on the way is swapped).
+        fd = ::open(resolved->constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    }
     if (fd < 0) {
         if (!m_waitingReported) {
             m_waitingReported = true;
@@ -63,14 +88,63 @@ bool FileFollower::open(bool atEnd)
         ::close(fd);
         return false;
     }
+    if (!m_trustPath) {
+        if (const QString why = identityChange(*resolved, uint(st.st_uid)); !why.isEmpty()) {
+            ::close(fd);
+            refuse(why);
+            return false;
+        }
+        if (!m_identityKnown) {
+            m_identityKnown = true;
+            m_resolvedPath = *resolved;
+            m_owner = uint(st.st_uid);
+        }
+    }
+    // The file read last, back at the path (a refused change undone): go on where it stopped
+    // rather than publish it again.
+    const bool readBefore = quint64(st.st_dev) == m_device && quint64(st.st_ino) == m_inode &&
+                            qint64(st.st_size) >= m_offset;
+    m_refusing = false;
     m_fd = fd;
     m_device = quint64(st.st_dev);
     m_inode = quint64(st.st_ino);
-    m_offset = atEnd ? qint64(::lseek(fd, 0, SEEK_END)) : 0;
+    if (readBefore)
+        ::lseek(fd, m_offset, SEEK_SET);
+    else
+        m_offset = atEnd ? qint64(::lseek(fd, 0, SEEK_END)) : 0;
     m_waitingReported = false;
     qCInfo(lcProducer, "following %s from offset %lld", qUtf8Printable(m_path),
            static_cast<long long>(m_offset));
     return true;
+}
+
+QString FileFollower::identityChange(const QByteArray &resolved, uint owner) const
+{
+    if (!m_identityKnown)
+        return {};
+    const QString advice = QStringLiteral(
+        "If the change is intended, restart the producer, or pass --trust-path to follow such "
+        "changes.");
+    if (resolved != m_resolvedPath)
+        return QStringLiteral("not reading %1: it now leads to %2, not %3 (a symlink was put "
+                              "there or pointed elsewhere). Nothing of that file is published; "
+                              "following goes on when %1 leads to %3 again. %4")
+            .arg(m_path, QFile::decodeName(resolved), QFile::decodeName(m_resolvedPath), advice);
+    if (owner != m_owner)
+        return QStringLiteral("not reading %1: the file there now belongs to uid %2, the first "
+                              "one to uid %3. Nothing of it is published; following goes on "
+                              "when %1 is a file of uid %3 again. %4")
+            .arg(m_path, QString::number(owner), QString::number(m_owner), advice);
+    return {};
+}
+
+void FileFollower::refuse(const QString &message)
+{
+    if (m_refusing)
+        return; // said once until a file is accepted again
+    m_refusing = true;
+    ++m_refusals;
+    Q_EMIT refused(message);
 }
 
 void FileFollower::close()
@@ -82,14 +156,17 @@ void FileFollower::close()
 
 bool FileFollower::forwardLines(bool atEnd)
 {
-    while (m_publisher->hasRoom()) {
+    bool room = true;
+    while ((room = m_publisher->hasRoom())) {
         const auto line = m_buffer.takeLine(atEnd);
         if (!line)
-            return true;
+            break;
         m_publisher->publish(m_channel, *line);
         ++m_lines;
     }
-    return false;
+    if (m_buffer.takeNewTruncations() > 0)
+        Q_EMIT linesTruncated(m_buffer.truncatedLines(), m_buffer.lastTruncatedLineBytes());
+    return room;
 }
 
 bool FileFollower::readToEnd()

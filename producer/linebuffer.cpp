@@ -2,14 +2,91 @@
 
 #include <algorithm>
 
+namespace {
+
+// The length of `bytes` without a UTF-8 sequence that the cap cut short at its end. Bytes that
+// are not UTF-8 anyway are kept as they are.
+qsizetype utf8Boundary(QByteArrayView bytes)
+{
+    const qsizetype lookBack = std::min<qsizetype>(4, bytes.size());
+    for (qsizetype back = 1; back <= lookBack; ++back) {
+        const auto c = uchar(bytes.at(bytes.size() - back));
+        if ((c & 0xC0) == 0x80)
+            continue; // a continuation byte: its lead byte is further back
+        const qsizetype length = (c & 0xE0) == 0xC0   ? 2
+                                 : (c & 0xF0) == 0xE0 ? 3
+                                 : (c & 0xF8) == 0xF0 ? 4
+                                                      : 1;
+        return length > back ? bytes.size() - back : bytes.size();
+    }
+    return bytes.size();
+}
+
+} // namespace
+
+QByteArray LineBuffer::truncationMarker(qint64 lineBytes)
+{
+    QByteArray marker(" \xe2\x80\xa6 [truncated: ");
+    marker.append(QByteArray::number(lineBytes)).append(" bytes]");
+    return marker;
+}
+
+void LineBuffer::setMaxLineBytes(qsizetype bytes)
+{
+    m_maxLineBytes = std::max<qsizetype>(1, bytes);
+}
+
+void LineBuffer::compact()
+{
+    if (m_pos == 0)
+        return;
+    m_data.remove(0, m_pos);
+    m_scanFrom = std::max<qsizetype>(0, m_scanFrom - m_pos);
+    m_lineStart -= m_pos;
+    m_pos = 0;
+}
+
 void LineBuffer::append(QByteArrayView bytes)
 {
-    if (m_pos > 0) {
-        m_data.remove(0, m_pos);
-        m_scanFrom = std::max<qsizetype>(0, m_scanFrom - m_pos);
-        m_pos = 0;
+    compact();
+    // Nothing in these bytes can take a line past the cap: they go in whole. With 64 KiB reads
+    // and the 1 MiB default, that is nearly every call.
+    if (m_discarded == 0 && m_data.size() - m_lineStart + bytes.size() <= m_maxLineBytes) {
+        if (const qsizetype newline = bytes.lastIndexOf('\n'); newline >= 0)
+            m_lineStart = m_data.size() + newline + 1;
+        m_data.append(bytes);
+        return;
     }
-    m_data.append(bytes);
+    while (!bytes.isEmpty()) {
+        const qsizetype newline = bytes.indexOf('\n');
+        appendToLine(newline < 0 ? bytes : bytes.first(newline));
+        if (newline < 0)
+            return;
+        if (m_discarded > 0)
+            endTruncatedLine();
+        m_data.append('\n');
+        m_lineStart = m_data.size();
+        bytes = bytes.sliced(newline + 1);
+    }
+}
+
+void LineBuffer::appendToLine(QByteArrayView piece)
+{
+    const qsizetype room = std::max<qsizetype>(0, m_maxLineBytes - (m_data.size() - m_lineStart));
+    const qsizetype keep = std::min(room, piece.size());
+    m_data.append(piece.first(keep));
+    m_discarded += piece.size() - keep;
+}
+
+void LineBuffer::endTruncatedLine()
+{
+    const qint64 lineBytes = m_data.size() - m_lineStart + m_discarded;
+    m_data.truncate(m_lineStart + utf8Boundary(QByteArrayView(m_data).sliced(m_lineStart)));
+    m_data.append(truncationMarker(lineBytes));
+    m_scanFrom = std::min(m_scanFrom, m_data.size());
+    m_discarded = 0;
+    ++m_truncatedLines;
+    m_lastTruncatedLineBytes = lineBytes;
 }
 
 std::optional<QByteArray> LineBuffer::takeLine(bool atEnd)
@@ -17,8 +94,10 @@ std::optional<QByteArray> LineBuffer::takeLine(bool atEnd)
     const qsizetype newline = m_data.indexOf('\n', std::max(m_pos, m_scanFrom));
     if (newline < 0) {
         m_scanFrom = m_data.size();
-        if (!atEnd || m_pos == m_data.size())
+        if (!atEnd || (m_pos == m_data.size() && m_discarded == 0))
             return std::nullopt;
+        if (m_discarded > 0)
+            endTruncatedLine();
         QByteArray last = m_data.mid(m_pos);
         clear();
         return last;
@@ -29,6 +108,13 @@ std::optional<QByteArray> LineBuffer::takeLine(bool atEnd)
     if (m_pos == m_data.size())
         clear();
     return line;
+}
+
+quint64 LineBuffer::takeNewTruncations()
+{
+    const quint64 count = m_truncatedLines - m_truncationsTaken;
+    m_truncationsTaken = m_truncatedLines;
+    return count;
 }
 
 bool LineBuffer::hasCompleteLine() const
@@ -44,4 +130,6 @@ void LineBuffer::clear()
     m_data.clear();
     m_pos = 0;
     m_scanFrom = 0;
+    m_lineStart = 0;
+    m_discarded = 0;
 }

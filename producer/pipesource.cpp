@@ -49,6 +49,7 @@ void PipeSource::stop()
         m_publisher->publish(m_channel, *line);
         ++m_lines;
     }
+    reportTruncations();
     finish({});
 }
 
@@ -86,12 +87,19 @@ void PipeSource::forward()
         m_publisher->publish(m_channel, *line);
         ++m_lines;
     }
+    reportTruncations();
     if (m_atEnd && m_buffer.size() == 0) {
         finish(m_error);
         return;
     }
     // Read more only when everything read so far has been handed over.
     m_notifier->setEnabled(!m_atEnd && m_publisher->hasRoom() && !m_buffer.hasCompleteLine());
+}
+
+void PipeSource::reportTruncations()
+{
+    if (m_buffer.takeNewTruncations() > 0)
+        Q_EMIT linesTruncated(m_buffer.truncatedLines(), m_buffer.lastTruncatedLineBytes());
 }
 
 void PipeSource::finish(const QString &error)

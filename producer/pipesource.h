@@ -11,8 +11,9 @@ class RedisPublisher;
 
 // Publishes every line read from a file descriptor (stdin in the program; any pipe or file in
 // tests) once, byte for byte: lines split on '\n' only, a last line without '\n' flushed at the
-// end. Reads one chunk per readiness notification so the event loop never blocks, and stops
-// reading while the publisher is full, so no input is ever dropped.
+// end, a line longer than the cap cut (see LineBuffer). Reads one chunk per readiness notification
+// so the event loop never blocks, and stops reading while the publisher is full, so no input is
+// ever dropped.
 class PipeSource final : public QObject
 {
     Q_OBJECT
@@ -24,11 +25,15 @@ public:
                QObject *parent = nullptr);
     ~PipeSource() override;
 
+    // Default LineBuffer::defaultMaxLineBytes.
+    void setMaxLineBytes(qsizetype bytes) { m_buffer.setMaxLineBytes(bytes); }
+
     void start();
     // Stops reading; lines already read (and a partial last one) still go to the publisher.
     void stop();
 
     quint64 lines() const { return m_lines; }
+    quint64 truncatedLines() const { return m_buffer.truncatedLines(); }
     bool isFinished() const { return m_finished; }
     QString errorString() const { return m_error; }
 
@@ -36,11 +41,14 @@ Q_SIGNALS:
     // The input ended (or could not be read: see errorString()) and every line read went to the
     // publisher; they may not be acknowledged yet.
     void finished();
+    // More lines were cut to the cap: `total` so far, the last one `lineBytes` long.
+    void linesTruncated(quint64 total, qint64 lineBytes);
 
 private:
     void handleReadable();
     void forward();
     void finish(const QString &error);
+    void reportTruncations();
 
     int m_fd;
     QByteArray m_channel;

@@ -66,12 +66,18 @@ void ProducerApp::start()
     }
     case ProducerOptions::Mode::Pipe:
         m_pipe = new PipeSource(m_inputFd, m_options.channel, m_publisher, this);
+        m_pipe->setMaxLineBytes(m_options.maxLineBytes);
         connect(m_pipe, &PipeSource::finished, this, &ProducerApp::handleSourceFinished);
+        connect(m_pipe, &PipeSource::linesTruncated, this, &ProducerApp::handleLinesTruncated);
         m_pipe->start();
         break;
     case ProducerOptions::Mode::Follow:
         m_follow = new FileFollower(m_options.file, m_options.channel, m_publisher, this);
         m_follow->setFromStart(m_options.fromStart);
+        m_follow->setMaxLineBytes(m_options.maxLineBytes);
+        m_follow->setTrustPath(m_options.trustPath);
+        connect(m_follow, &FileFollower::linesTruncated, this, &ProducerApp::handleLinesTruncated);
+        connect(m_follow, &FileFollower::refused, this, &printError);
         m_follow->start();
         break;
     }
@@ -115,6 +121,22 @@ void ProducerApp::handleSourceFinished()
     waitForAcknowledgements();
 }
 
+void ProducerApp::handleLinesTruncated(quint64 total, qint64 lineBytes)
+{
+    // Once per run: a log full of long lines must not turn into as many warnings. The summary
+    // has the count.
+    if (m_truncatedLines == 0)
+        qCWarning(lcProducer,
+                  "a line of %lld bytes is longer than --max-line-bytes (%lld): published its "
+                  "first %lld bytes (to a whole character) and \"\xe2\x80\xa6 [truncated: %lld "
+                  "bytes]\"; later ones are only counted (see the summary at exit). Raise "
+                  "--max-line-bytes to keep such lines whole",
+                  static_cast<long long>(lineBytes), static_cast<long long>(m_options.maxLineBytes),
+                  static_cast<long long>(m_options.maxLineBytes),
+                  static_cast<long long>(lineBytes));
+    m_truncatedLines = total;
+}
+
 void ProducerApp::waitForAcknowledgements()
 {
     m_waiting = true;
@@ -124,15 +146,16 @@ void ProducerApp::waitForAcknowledgements()
 
 QString ProducerApp::summary() const
 {
-    QString text = QStringLiteral("published %1, dropped %2, pending %3, resent %4, "
-                                  "reconnects %5, elapsed %6 s")
+    QString text = QStringLiteral("published %1, dropped %2, pending %3, resent %4, reconnects %5")
                        .arg(m_publisher->published())
                        .arg(m_publisher->dropped() + m_publisher->rejected())
                        .arg(m_publisher->pending())
                        .arg(m_publisher->resent())
-                       .arg(m_publisher->reconnects())
-                       .arg(double(m_elapsed.elapsed()) / 1000.0, 0, 'f', 1);
-    return text;
+                       .arg(m_publisher->reconnects());
+    if (m_truncatedLines > 0)
+        text += QStringLiteral(", truncated %1").arg(m_truncatedLines);
+    return text +
+           QStringLiteral(", elapsed %1 s").arg(double(m_elapsed.elapsed()) / 1000.0, 0, 'f', 1);
 }
 
 void ProducerApp::finish()

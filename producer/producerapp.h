@@ -34,7 +34,8 @@ public:
     void setGracePeriod(std::chrono::milliseconds grace) { m_gracePeriod = grace; }
 
     RedisPublisher *publisher() const { return m_publisher; }
-    // "published N, dropped N, pending N, resent N, reconnects N, elapsed S s"
+    // "published N, dropped N, pending N, resent N, reconnects N, elapsed S s", with
+    // "truncated N" before "elapsed" if lines were cut to --max-line-bytes.
     QString summary() const;
 
 Q_SIGNALS:
@@ -43,6 +44,7 @@ Q_SIGNALS:
 
 private:
     void handleSourceFinished();
+    void handleLinesTruncated(quint64 total, qint64 lineBytes);
     void waitForAcknowledgements();
     void finish();
     void stopSource();
@@ -56,6 +58,7 @@ private:
     QElapsedTimer m_elapsed;
     QTimer m_graceTimer;
     std::chrono::milliseconds m_gracePeriod{5000};
+    quint64 m_truncatedLines = 0;
     bool m_waiting = false;
     bool m_stopRequested = false;
     bool m_finished = false;

@@ -159,6 +159,19 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
     const QCommandLineOption fromStart(
         QStringLiteral("from-start"),
         QStringLiteral("Read the file from its beginning instead of only new lines."));
+    const QCommandLineOption maxLineBytes(
+        QStringLiteral("max-line-bytes"),
+        QStringLiteral("A longer line is published as its first <size> bytes (cut back to a whole "
+                       "UTF-8 character) and \" \u2026 [truncated: N bytes]\"; the rest is "
+                       "skipped as it is read, never held. 1K to 64M "
+                       "[LLMSTREAMER_MAX_LINE_BYTES, default 1M]."),
+        QStringLiteral("size"));
+    const QCommandLineOption trustPath(
+        QStringLiteral("trust-path"),
+        QStringLiteral("Also follow FILE when it now leads to another file: it became a "
+                       "symlink, its symlink (or a directory symlink on the way) was pointed "
+                       "elsewhere, or the file there has another owner. Without it such a file "
+                       "is not read (see above)."));
 
     switch (options.mode) {
     case Mode::Simulate:
@@ -180,20 +193,29 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
             QStringLiteral("Publishes every line of stdin, byte for byte, to one channel "
                            "(split on \\n only; a last line without \\n is sent too), then exits "
                            "once Redis acknowledged all of them. Reading pauses while the buffer "
-                           "is full, so nothing is dropped.\n\n") +
+                           "is full, so nothing is dropped. Lines longer than --max-line-bytes "
+                           "are cut, with a marker.\n\n") +
             delivery);
         sub.addPositionalArgument(QStringLiteral("pipe"), QStringLiteral("The command."));
-        sub.addOption(channel);
+        sub.addOptions({channel, maxLineBytes});
         break;
     case Mode::Follow:
         sub.setApplicationDescription(
             QStringLiteral("Publishes each line appended to FILE, like tail -F: waits for the "
                            "file to exist, follows it across rotation and truncation. Reading "
-                           "pauses while the buffer is full.\n\n") +
+                           "pauses while the buffer is full. Lines longer than --max-line-bytes "
+                           "are cut, with a marker.\n\n"
+                           "FILE must keep leading to the same place and owner: if it becomes a "
+                           "symlink, its symlink is pointed at another file, or the file there "
+                           "belongs to another user, that file is not read. The producer says "
+                           "so on stderr, keeps running without publishing, and goes on once "
+                           "FILE leads to a file like the first one again (restart it to accept "
+                           "the new file, or pass --trust-path, e.g. for a symlink that a deploy "
+                           "or rotation points at a new file).\n\n") +
             delivery);
         sub.addPositionalArgument(QStringLiteral("follow"), QStringLiteral("The command."));
         sub.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The file to follow."));
-        sub.addOptions({channel, fromStart});
+        sub.addOptions({channel, fromStart, maxLineBytes, trustPath});
         break;
     }
     if (!sub.parse(QStringList{arguments.value(0, programName)} + positional.mid(1)))
@@ -304,6 +326,7 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
                     QStringLiteral("follow: unexpected argument \"%1\"").arg(rest.at(1)));
             options.file = rest.first();
             options.fromStart = sub.isSet(fromStart);
+            options.trustPath = sub.isSet(trustPath);
         } else if (!rest.isEmpty()) {
             return usageError(QStringLiteral("pipe: unexpected argument \"%1\"").arg(rest.first()));
         }
@@ -311,6 +334,22 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
         if (options.channel.isEmpty())
             return usageError(
                 QStringLiteral("%1 needs --channel NAME, e.g. --channel logs:app").arg(command));
+        if (const auto size =
+                sub.isSet(maxLineBytes)
+                    ? std::optional<QString>(sub.value(maxLineBytes))
+                    : ConfigValue::fromEnvironment(
+                          environment, QLatin1StringView("LLMSTREAMER_MAX_LINE_BYTES"))) {
+            // 64M is a hard stop: Redis's default pub/sub output buffer limit (32mb, or 8mb for
+            // 60 s) disconnects subscribers long before it, so above ~8M it must be raised too.
+            const auto n = ConfigValue::parseSize(*size);
+            if (!n || *n < 1024 || *n > 64 * 1024 * 1024)
+                return usageError(QStringLiteral("%1: \"%2\" is not a size from 1K to 64M")
+                                      .arg(sub.isSet(maxLineBytes)
+                                               ? QStringLiteral("--max-line-bytes")
+                                               : QStringLiteral("LLMSTREAMER_MAX_LINE_BYTES"),
+                                           *size));
+            options.maxLineBytes = qsizetype(*n);
+        }
         break;
     }
     return options;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "linebuffer.h"
 #include "redisurl.h"
 
 #include <QByteArray>
@@ -9,7 +10,8 @@
 #include <optional>
 
 // Everything llmstreamer-producer can be told: a global part and one subcommand (simulate, pipe,
-// follow). Flags win over environment variables (REDIS_URL), which win over the defaults below.
+// follow). Flags win over environment variables (REDIS_URL, LLMSTREAMER_MAX_LINE_BYTES), which win
+// over the defaults below.
 struct ProducerOptions
 {
     enum class Mode { Simulate, Pipe, Follow };
@@ -30,8 +32,10 @@ struct ProducerOptions
 
     // pipe, follow
     QByteArray channel;
+    qsizetype maxLineBytes = LineBuffer::defaultMaxLineBytes; // LLMSTREAMER_MAX_LINE_BYTES
     QString file;
     bool fromStart = false;
+    bool trustPath = false; // follow a FILE that now leads elsewhere or has another owner
 
     // Parses the command line (arguments[0] is the program) and `environment` (as from
     // QProcess::systemEnvironment()). On --help/--version it sets `output` and `exitCode` 0; on

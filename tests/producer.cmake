@@ -3,3 +3,7 @@ llmstreamer_add_test(logsimulator LIBS llmstreamer_producer LABELS unit)
 llmstreamer_add_test(producerlinebuffer LIBS llmstreamer_producer LABELS unit)
 llmstreamer_add_test(produceroptions LIBS llmstreamer_producer LABELS unit)
 llmstreamer_add_test(producer LIBS llmstreamer_producer LABELS integration TIMEOUT 90)
+# Some of its cases run the program itself: its memory and stderr are what they check.
+target_compile_definitions(tst_producer PRIVATE
+    LLMSTREAMER_PRODUCER_EXECUTABLE="$<TARGET_FILE:llmstreamer-producer>")
+add_dependencies(tst_producer llmstreamer-producer)

@@ -7,6 +7,7 @@
 #include <QFont>
 #include <QSignalSpy>
 #include <QTest>
+#include <QTextDocument>
 
 namespace {
 
@@ -46,6 +47,16 @@ QStringList range(int from, int to)
 
 using Ranges = QList<QPair<int, int>>;
 
+// What a tooltip shows: Qt renders it as rich text when it might be, as ours always are.
+QString shownAsToolTip(const QString &toolTip)
+{
+    if (!Qt::mightBeRichText(toolTip))
+        return toolTip;
+    QTextDocument document;
+    document.setHtml(toolTip);
+    return document.toPlainText();
+}
+
 } // namespace
 
 class tst_LogModel : public QObject
@@ -60,6 +71,8 @@ private Q_SLOTS:
     void setCapacity();
     void clear();
     void display();
+    void toolTipsShowTextLiterally_data();
+    void toolTipsShowTextLiterally();
     void colours();
 };
 
@@ -221,7 +234,7 @@ void tst_LogModel::display()
     QCOMPARE(cell(0, LogModel::ServiceColumn).toString(), QStringLiteral("svc"));
     QCOMPARE(cell(0, LogModel::MessageColumn).toString(), QStringLiteral("boom"));
     QCOMPARE(cell(0, LogModel::ModelColumn).toString(), QStringLiteral("m")); // the short name
-    QCOMPARE(cell(0, LogModel::ModelColumn, Qt::ToolTipRole).toString(),
+    QCOMPARE(shownAsToolTip(cell(0, LogModel::ModelColumn, Qt::ToolTipRole).toString()),
              QStringLiteral("meta-llama/m"));
     QCOMPARE(cell(0, LogModel::InputTokensColumn).toString(), QStringLiteral("10"));
     QCOMPARE(cell(0, LogModel::OutputTokensColumn).toString(), QStringLiteral("0"));
@@ -244,6 +257,45 @@ void tst_LogModel::display()
     QCOMPARE(model.headerData(LogModel::TtftColumn, Qt::Horizontal).toString(),
              QStringLiteral("TTFT"));
     QCOMPARE(model.columnCount(), int(LogModel::ColumnCount));
+}
+
+void tst_LogModel::toolTipsShowTextLiterally_data()
+{
+    QTest::addColumn<int>("column");
+    QTest::addColumn<QString>("message");
+    QTest::addColumn<QString>("expected");
+
+    const QString markup = QStringLiteral("<b>x</b> <img src=x> &amp; <a href=\"y\">z</a>");
+    QTest::newRow("message") << int(LogModel::MessageColumn) << markup << markup;
+    QTest::newRow("message cut to 300 characters")
+        << int(LogModel::MessageColumn) << QStringLiteral("<b>x</b>").repeated(40)
+        << QString(QStringLiteral("<b>x</b>").repeated(37) + QStringLiteral("<b>x") +
+                   QChar(0x2026));
+    QTest::newRow("service") << int(LogModel::ServiceColumn) << markup
+                             << QStringLiteral("<b>svc</b>");
+    QTest::newRow("model") << int(LogModel::ModelColumn) << markup
+                           << QStringLiteral("org/<img src=x><b>m</b>");
+}
+
+void tst_LogModel::toolTipsShowTextLiterally()
+{
+    // Tooltips are rich text when Qt guesses they might be, and a log line can make it guess
+    // so: what the record says must be shown as written, never as markup.
+    QFETCH(int, column);
+    QFETCH(QString, message);
+    QFETCH(QString, expected);
+    LogRecord r = line(1);
+    r.text = message;
+    r.setLabels(QStringLiteral("logs:test"), QStringLiteral("<b>svc</b>"),
+                QStringLiteral("org/<img src=x><b>m</b>"));
+    LogModel model;
+    model.append({r});
+    const QString toolTip = model.index(0, column).data(Qt::ToolTipRole).toString();
+    QVERIFY2(Qt::mightBeRichText(toolTip), qPrintable(toolTip)); // so escaping is what counts
+    QTextDocument shown;
+    shown.setHtml(toolTip);
+    QCOMPARE(shown.toPlainText(), expected);
+    QVERIFY2(!shown.toHtml().contains(QLatin1StringView("<img")), qPrintable(shown.toHtml()));
 }
 
 void tst_LogModel::colours()

@@ -1,13 +1,17 @@
 #include "filefollower.h"
+#include "linebuffer.h"
 #include "pipesource.h"
 #include "producerapp.h"
 #include "redisconnection.h"
 #include "redispublisher.h"
 #include "testredis.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -117,6 +121,88 @@ RedisUrl urlOf(const TestRedis &redis)
     return *RedisUrl::parse(redis.url());
 }
 
+bool appendTo(const QString &path, const QByteArray &bytes)
+{
+    QFile file(path);
+    return file.open(QIODevice::Append) && file.write(bytes) == bytes.size();
+}
+
+// ASan's shadow memory and quarantine of freed blocks make resident memory say nothing about
+// what the program holds.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool underAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool underAddressSanitizer = true;
+#else
+constexpr bool underAddressSanitizer = false;
+#endif
+#else
+constexpr bool underAddressSanitizer = false;
+#endif
+
+// The most memory a process has had resident so far (VmHWM), in KiB; -1 if unknown.
+qint64 peakResidentKiB(qint64 pid)
+{
+    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArrayList lines = status.readAll().split('\n');
+    for (const QByteArray &line : lines) {
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').constFirst().toLongLong();
+    }
+    return -1;
+}
+
+// llmstreamer-producer itself, with the options under test taken from the arguments alone.
+void startProgram(QProcess &process, const QStringList &arguments)
+{
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(QStringLiteral("LLMSTREAMER_MAX_LINE_BYTES"));
+    process.setProcessEnvironment(environment);
+    process.start(QStringLiteral(LLMSTREAMER_PRODUCER_EXECUTABLE), arguments);
+}
+
+// The follower's path is swapped for one leading to another file in one of these ways.
+enum class Swap { FileBySymlink, SymlinkRetargeted, DirectoryRetargeted };
+
+bool pointLink(const QString &link, const QString &target)
+{
+    return QFile::remove(link) && QFile::link(target, link);
+}
+
+// A FileFollower of a path publishing to a channel, a subscriber to that channel, and a spy on
+// the follower's refusals.
+class FollowSetup final
+{
+public:
+    FollowSetup(const TestRedis &redis, const QString &path, const QByteArray &channel, bool trust)
+        : subscriber(redis.port(), channel), publisher(urlOf(redis)),
+          follower(path, channel, &publisher), refused(&follower, &FileFollower::refused)
+    {
+        follower.setPollInterval(20ms);
+        follower.setTrustPath(trust);
+    }
+    Q_DISABLE_COPY_MOVE(FollowSetup)
+
+    // Starts following and appends "a1" to `logFile`: true once that arrived.
+    bool start(const QString &logFile)
+    {
+        if (!subscriber.waitSubscribed())
+            return false;
+        publisher.start();
+        follower.start();
+        return appendTo(logFile, "a1\n") &&
+               QTest::qWaitFor([this] { return subscriber.count() == 1; }, deliveryTimeoutMs);
+    }
+
+    TestSubscriber subscriber;
+    RedisPublisher publisher;
+    FileFollower follower;
+    QSignalSpy refused;
+};
+
 } // namespace
 
 class tst_Producer : public QObject
@@ -133,6 +219,13 @@ private Q_SLOTS:
     void inFlightMessagesAreResentAfterConnectionLoss();
     void followAppendsRotationTruncation();
     void followWaitsForFileAndReadsFromStart();
+    void pipeCutsLongLinesWithoutHoldingThem();
+    void followCutsLongLines();
+    void followRefusesChangedPath_data();
+    void followRefusesChangedPath();
+    void followRefusesFileOfAnotherOwner_data();
+    void followRefusesFileOfAnotherOwner();
+    void followProgramReportsRefusal();
     void unreachableRedisIsReportedAndRetried();
 
 private:
@@ -358,9 +451,7 @@ void tst_Producer::followAppendsRotationTruncation()
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("app.log"));
     auto append = [](const QString &file, const QByteArray &bytes) {
-        QFile f(file);
-        QVERIFY(f.open(QIODevice::Append));
-        QCOMPARE(f.write(bytes), bytes.size());
+        QVERIFY(appendTo(file, bytes));
     };
     append(path, "old 1\nold 2\n");
 
@@ -432,6 +523,274 @@ void tst_Producer::followWaitsForFileAndReadsFromStart()
     QTRY_COMPARE(subscriber.count(), 4);
     QCOMPARE(subscriber.messages().mid(2),
              (QList<QPair<QByteArray, QByteArray>>{{"wait:later", "l1"}, {"wait:later", "l2"}}));
+}
+
+void tst_Producer::pipeCutsLongLinesWithoutHoldingThem()
+{
+    // Lines over the default cap of 1 MiB, one of 100 MiB, through the program itself: each
+    // arrives as its first MiB (cut back to a whole character) and the marker, the lines around
+    // them intact; stderr says so once; and the program never holds a long line whole.
+    TestSubscriber subscriber(m_redis.port(), "long:*");
+    QVERIFY(subscriber.waitSubscribed());
+    QProcess producer;
+    startProgram(producer,
+                 {QStringLiteral("pipe"), QStringLiteral("--channel"), QStringLiteral("long:lines"),
+                  QStringLiteral("--redis-url"), m_redis.url()});
+    QVERIFY2(producer.waitForStarted(), qPrintable(producer.errorString()));
+    const auto write = [&producer](const QByteArray &bytes) {
+        producer.write(bytes);
+        while (producer.bytesToWrite() > 0) {
+            if (!producer.waitForBytesWritten(deliveryTimeoutMs))
+                return false;
+        }
+        return true;
+    };
+    QVERIFY(write("before\n"));
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), 1, deliveryTimeoutMs); // up and connected
+    const qint64 baselineKiB = peakResidentKiB(producer.processId());
+
+    const QByteArray e = "\xc3\xa9"; // 'é': the cap falls inside one after the leading 'a'
+    const QByteArray mebibyte = e.repeated(512 * 1024);
+    QVERIFY(write("a"));
+    for (int i = 0; i < 100; ++i)
+        QVERIFY(write(mebibyte));
+    QVERIFY(write("\n" + mebibyte + mebibyte + "\nafter\n"));
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), 4, deliveryTimeoutMs);
+    const qint64 peakKiB = peakResidentKiB(producer.processId());
+    producer.closeWriteChannel();
+    QVERIFY(producer.waitForFinished(deliveryTimeoutMs));
+    const QByteArray stderrText = producer.readAllStandardError();
+    QCOMPARE(producer.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(producer.exitCode() == 0, stderrText.constData());
+
+    const qsizetype cap = LineBuffer::defaultMaxLineBytes;
+    const QByteArrayList got = payloads(subscriber.messages());
+    const QByteArray first =
+        "a" + e.repeated((cap - 1) / 2) + LineBuffer::truncationMarker(1 + 100LL * 1024 * 1024);
+    const QByteArray second = mebibyte + LineBuffer::truncationMarker(2LL * 1024 * 1024);
+    QCOMPARE(got.size(), 4);
+    QCOMPARE(got.at(0), QByteArray("before"));
+    QVERIFY2(got.at(1) == first, got.at(1).right(60).toPercentEncoding().constData());
+    QVERIFY2(got.at(2) == second, got.at(2).right(60).toPercentEncoding().constData());
+    QCOMPARE(got.at(3), QByteArray("after"));
+
+    QVERIFY2(stderrText.contains("a line of 104857601 bytes is longer than --max-line-bytes "
+                                 "(1048576)"),
+             stderrText.constData());
+    QCOMPARE(stderrText.count("longer than --max-line-bytes"), 1);
+    QVERIFY2(stderrText.contains("reconnects 0, truncated 2, elapsed"), stderrText.constData());
+
+    if (underAddressSanitizer)
+        return;
+    QVERIFY(baselineKiB > 0 && peakKiB > 0);
+    // Holding the 100 MiB line would add at least that; the cap allows a few copies of 1 MiB.
+    QVERIFY2(peakKiB - baselineKiB < 32 * 1024,
+             qPrintable(QStringLiteral("peak resident memory grew from %1 KiB to %2 KiB")
+                            .arg(baselineKiB)
+                            .arg(peakKiB)));
+}
+
+void tst_Producer::followCutsLongLines()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("long.log"));
+    QVERIFY(appendTo(path, ""));
+    TestSubscriber subscriber(m_redis.port(), "followlong:*");
+    QVERIFY(subscriber.waitSubscribed());
+    RedisPublisher publisher(urlOf(m_redis));
+    FileFollower follower(path, "followlong:app", &publisher);
+    follower.setPollInterval(20ms);
+    follower.setMaxLineBytes(1024);
+    QSignalSpy truncated(&follower, &FileFollower::linesTruncated);
+    publisher.start();
+    follower.start();
+
+    QVERIFY(appendTo(path, QByteArray(3 * 1024 * 1024, 'x') + "\nnext\n"));
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), 2, deliveryTimeoutMs);
+    QCOMPARE(payloads(subscriber.messages()),
+             (QByteArrayList{QByteArray(1024, 'x') + LineBuffer::truncationMarker(3 * 1024 * 1024),
+                             "next"}));
+    QCOMPARE(follower.truncatedLines(), 1u);
+    QCOMPARE(truncated.size(), 1);
+    QCOMPARE(truncated.first().at(0).toULongLong(), 1u);
+    QCOMPARE(truncated.first().at(1).toLongLong(), 3 * 1024 * 1024);
+}
+
+void tst_Producer::followRefusesChangedPath_data()
+{
+    QTest::addColumn<int>("swap");
+    QTest::addColumn<bool>("trust");
+    for (const bool trust : {false, true}) {
+        const char *suffix = trust ? ", --trust-path" : "";
+        QTest::addRow("file replaced by a symlink%s", suffix) << int(Swap::FileBySymlink) << trust;
+        QTest::addRow("symlink pointed elsewhere%s", suffix)
+            << int(Swap::SymlinkRetargeted) << trust;
+        QTest::addRow("directory symlink pointed elsewhere%s", suffix)
+            << int(Swap::DirectoryRetargeted) << trust;
+    }
+}
+
+void tst_Producer::followRefusesChangedPath()
+{
+    // The producer may read more than the log's writer can (root, group adm): whoever can
+    // replace the log must not make it publish another file, unless --trust-path says so.
+    QFETCH(int, swap);
+    QFETCH(bool, trust);
+    QTemporaryDir dir;
+    const auto at = [&dir](const char *name) { return dir.filePath(QString::fromUtf8(name)); };
+    QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("real1")));
+    QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("real2")));
+    const QString secret = at("real2/app.log"); // somebody else's file
+    QVERIFY(appendTo(secret, "secret 1\n"));
+    QString path = at("app.log"); // what the follower is given
+    QString logFile = path;       // the file the application writes
+    switch (Swap(swap)) {
+    case Swap::FileBySymlink:
+        break;
+    case Swap::SymlinkRetargeted:
+        logFile = at("real1/app.log");
+        QVERIFY(QFile::link(logFile, path));
+        break;
+    case Swap::DirectoryRetargeted:
+        logFile = at("real1/app.log");
+        QVERIFY(QFile::link(at("real1"), at("logs")));
+        path = at("logs/app.log");
+        break;
+    }
+    QVERIFY(appendTo(logFile, ""));
+
+    const QByteArray channel = "swap:" + QByteArray::number(swap) + (trust ? ":trusted" : "");
+    FollowSetup f(m_redis, path, channel, trust);
+    QVERIFY(f.start(logFile));
+
+    switch (Swap(swap)) {
+    case Swap::FileBySymlink:
+        QVERIFY(QFile::rename(path, at("app.log.away")));
+        QVERIFY(QFile::link(secret, path));
+        break;
+    case Swap::SymlinkRetargeted:
+        QVERIFY(pointLink(path, secret));
+        break;
+    case Swap::DirectoryRetargeted:
+        QVERIFY(pointLink(at("logs"), at("real2")));
+        break;
+    }
+    QVERIFY(appendTo(secret, "secret 2\n"));
+
+    if (trust) {
+        QTRY_COMPARE_WITH_TIMEOUT(f.subscriber.count(), 3, deliveryTimeoutMs);
+        QCOMPARE(payloads(f.subscriber.messages()), (QByteArrayList{"a1", "secret 1", "secret 2"}));
+        QCOMPARE(f.refused.size(), 0);
+        return;
+    }
+    QVERIFY(f.refused.wait(deliveryTimeoutMs));
+    const QString message = f.refused.first().first().toString();
+    for (const QString &part :
+         {QString(QStringLiteral("not reading ") + path), QFileInfo(secret).canonicalFilePath(),
+          QStringLiteral("--trust-path")})
+        QVERIFY2(message.contains(part), qPrintable(message));
+    f.follower.poll();
+    f.follower.poll();
+    // Anything the follower handed over would reach Redis before this, on the same connection.
+    f.publisher.publish(channel, "marker");
+    QTRY_COMPARE_WITH_TIMEOUT(f.subscriber.count(), 2, deliveryTimeoutMs);
+    QCOMPARE(payloads(f.subscriber.messages()), (QByteArrayList{"a1", "marker"}));
+    QCOMPARE(f.follower.lines(), 1u);
+    QCOMPARE(f.refused.size(), 1); // said once, not at every poll
+    QCOMPARE(f.follower.refusals(), 1u);
+
+    // Undone: the file read before is back, and following goes on where it stopped.
+    switch (Swap(swap)) {
+    case Swap::FileBySymlink:
+        QVERIFY(QFile::remove(path));
+        QVERIFY(QFile::rename(at("app.log.away"), path));
+        break;
+    case Swap::SymlinkRetargeted:
+        QVERIFY(pointLink(path, logFile));
+        break;
+    case Swap::DirectoryRetargeted:
+        QVERIFY(pointLink(at("logs"), at("real1")));
+        break;
+    }
+    QVERIFY(appendTo(logFile, "a2\n"));
+    QTRY_COMPARE_WITH_TIMEOUT(f.subscriber.count(), 3, deliveryTimeoutMs);
+    QCOMPARE(payloads(f.subscriber.messages()), (QByteArrayList{"a1", "marker", "a2"}));
+}
+
+void tst_Producer::followRefusesFileOfAnotherOwner_data()
+{
+    QTest::addColumn<bool>("trust");
+    QTest::newRow("refused") << false;
+    QTest::newRow("--trust-path") << true;
+}
+
+void tst_Producer::followRefusesFileOfAnotherOwner()
+{
+    // Rotation, but the new file at the path belongs to another user (as a hard link to their
+    // file would).
+    if (::geteuid() != 0)
+        QSKIP("giving a file to another user (chown) needs root");
+    QFETCH(bool, trust);
+    const uid_t nobody = 65534;
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("app.log"));
+    const QString other = dir.filePath(QStringLiteral("other.log"));
+    QVERIFY(appendTo(path, ""));
+    QVERIFY(appendTo(other, "other 1\n"));
+    QCOMPARE(::chown(QFile::encodeName(other).constData(), nobody, nobody), 0);
+
+    const QByteArray channel = trust ? "owner:trusted" : "owner:refused";
+    FollowSetup f(m_redis, path, channel, trust);
+    QVERIFY(f.start(path));
+
+    QVERIFY(QFile::rename(path, path + QStringLiteral(".1")));
+    QVERIFY(QFile::rename(other, path));
+    if (trust) {
+        QTRY_COMPARE_WITH_TIMEOUT(f.subscriber.count(), 2, deliveryTimeoutMs);
+        QCOMPARE(payloads(f.subscriber.messages()), (QByteArrayList{"a1", "other 1"}));
+        QCOMPARE(f.refused.size(), 0);
+        return;
+    }
+    QVERIFY(f.refused.wait(deliveryTimeoutMs));
+    const QString message = f.refused.first().first().toString();
+    QVERIFY2(message.contains(QStringLiteral("now belongs to uid 65534")), qPrintable(message));
+    f.publisher.publish(channel, "marker");
+    QTRY_COMPARE_WITH_TIMEOUT(f.subscriber.count(), 2, deliveryTimeoutMs);
+    QCOMPARE(payloads(f.subscriber.messages()), (QByteArrayList{"a1", "marker"}));
+}
+
+void tst_Producer::followProgramReportsRefusal()
+{
+    // The program says so on stderr and keeps running (without reading) until it is stopped.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("app.log"));
+    const QString secret = dir.filePath(QStringLiteral("secret.log"));
+    QVERIFY(appendTo(path, "a1\n"));
+    QVERIFY(appendTo(secret, "secret 1\n"));
+    TestSubscriber subscriber(m_redis.port(), "program:*");
+    QVERIFY(subscriber.waitSubscribed());
+    QProcess producer;
+    startProgram(producer, {QStringLiteral("follow"), path, QStringLiteral("--from-start"),
+                            QStringLiteral("--channel"), QStringLiteral("program:app"),
+                            QStringLiteral("--redis-url"), m_redis.url()});
+    QVERIFY2(producer.waitForStarted(), qPrintable(producer.errorString()));
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), 1, deliveryTimeoutMs); // it has the file open
+
+    QVERIFY(QFile::remove(path));
+    QVERIFY(QFile::link(secret, path));
+    QByteArray stderrText;
+    QTRY_VERIFY_WITH_TIMEOUT((stderrText += producer.readAllStandardError())
+                                 .contains("llmstreamer-producer: not reading"),
+                             deliveryTimeoutMs);
+    QVERIFY2(stderrText.contains("--trust-path"), stderrText.constData());
+    QCOMPARE(producer.state(), QProcess::Running);
+    producer.terminate();
+    QVERIFY(producer.waitForFinished(deliveryTimeoutMs));
+    stderrText += producer.readAllStandardError();
+    QCOMPARE(producer.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(producer.exitCode() == 0, stderrText.constData());
+    QCOMPARE(stderrText.count("not reading"), 1);
+    QCOMPARE(payloads(subscriber.messages()), QByteArrayList{"a1"});
 }
 
 void tst_Producer::unreachableRedisIsReportedAndRetried()

@@ -72,6 +72,23 @@ void tst_ProducerOptions::parses_data()
                             << QStringList{} << int(ProducerOptions::Mode::Pipe)
                             << QStringLiteral("redis://127.0.0.1:6379")
                             << QStringLiteral("channel=c buffer=500/1048576");
+    QTest::newRow("pipe max line bytes")
+        << split("pipe --channel c --max-line-bytes 64K") << QStringList{}
+        << int(ProducerOptions::Mode::Pipe) << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("channel=c line=65536");
+    QTest::newRow("env max line bytes")
+        << split("pipe --channel c") << QStringList{QStringLiteral("LLMSTREAMER_MAX_LINE_BYTES=2M")}
+        << int(ProducerOptions::Mode::Pipe) << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("channel=c line=2097152");
+    QTest::newRow("max line bytes flag beats env")
+        << split("pipe --channel c --max-line-bytes 1K")
+        << QStringList{QStringLiteral("LLMSTREAMER_MAX_LINE_BYTES=junk")}
+        << int(ProducerOptions::Mode::Pipe) << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("channel=c line=1024");
+    QTest::newRow("follow trust path and max line bytes")
+        << split("follow app.log --channel c --trust-path --max-line-bytes 64M") << QStringList{}
+        << int(ProducerOptions::Mode::Follow) << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("channel=c file=app.log start=0 line=67108864 trust=1");
 }
 
 void tst_ProducerOptions::parses()
@@ -112,6 +129,10 @@ void tst_ProducerOptions::parses()
                   .arg(options->fromStart ? 1 : 0);
         break;
     }
+    if (options->maxLineBytes != LineBuffer::defaultMaxLineBytes)
+        got += QStringLiteral(" line=%1").arg(options->maxLineBytes);
+    if (options->trustPath)
+        got += QStringLiteral(" trust=1");
     QCOMPARE(got, detail);
 }
 
@@ -149,6 +170,24 @@ void tst_ProducerOptions::refuses_data()
                                 << QStringLiteral("--buffer: \"lots\"");
     QTest::newRow("bad buffer bytes") << split("--buffer-bytes 0 simulate") << QStringList{}
                                       << QStringLiteral("--buffer-bytes: \"0\"");
+    QTest::newRow("max line bytes below 1K")
+        << split("pipe --channel c --max-line-bytes 512") << QStringList{}
+        << QStringLiteral("--max-line-bytes: \"512\" is not a size from 1K to 64M");
+    QTest::newRow("max line bytes above 64M")
+        << split("follow f --channel c --max-line-bytes 65M") << QStringList{}
+        << QStringLiteral("--max-line-bytes: \"65M\" is not a size from 1K to 64M");
+    QTest::newRow("max line bytes not a size")
+        << split("pipe --channel c --max-line-bytes lots") << QStringList{}
+        << QStringLiteral("--max-line-bytes: \"lots\"");
+    QTest::newRow("bad max line bytes env")
+        << split("pipe --channel c") << QStringList{QStringLiteral("LLMSTREAMER_MAX_LINE_BYTES=0")}
+        << QStringLiteral("LLMSTREAMER_MAX_LINE_BYTES: \"0\" is not a size from 1K to 64M");
+    QTest::newRow("max line bytes is not for simulate")
+        << split("simulate --max-line-bytes 1M") << QStringList{}
+        << QStringLiteral("Unknown option 'max-line-bytes'");
+    QTest::newRow("trust path is for follow only")
+        << split("pipe --channel c --trust-path") << QStringList{}
+        << QStringLiteral("Unknown option 'trust-path'");
 }
 
 void tst_ProducerOptions::refuses()
@@ -175,6 +214,14 @@ void tst_ProducerOptions::helpAndVersion_data()
     QTest::newRow("command help") << split("pipe --help") << QStringLiteral("--channel");
     QTest::newRow("help before command")
         << split("--help follow") << QStringLiteral("--from-start");
+    QTest::newRow("pipe help: line cap")
+        << split("pipe --help") << QStringLiteral("--max-line-bytes <size>");
+    QTest::newRow("follow help: line cap")
+        << split("follow --help") << QStringLiteral("[LLMSTREAMER_MAX_LINE_BYTES, default 1M]");
+    QTest::newRow("follow help: what a changed path does")
+        << split("follow --help") << QStringLiteral("keeps running without publishing");
+    QTest::newRow("follow help: trust path")
+        << split("follow --help") << QStringLiteral("--trust-path");
     QTest::newRow("version") << split("--version")
                              << QStringLiteral("llmstreamer-producer " LLMSTREAMER_VERSION);
 }

@@ -3,9 +3,12 @@
 #include "throughputchart.h"
 
 #include <QJsonObject>
+#include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QSignalSpy>
 #include <QTest>
+#include <QTextDocument>
 #include <QValueAxis>
 
 namespace {
@@ -36,6 +39,7 @@ private Q_SLOTS:
     void keepsTwoMinutes();
     void tokensAppearWithTokenCounts();
     void channelSeriesAreBounded();
+    void channelNamesShowLiterally();
     void gatewayRestartStartsOver();
     void refreshesEverySecond();
 };
@@ -121,6 +125,22 @@ void tst_ThroughputChart::channelSeriesAreBounded()
     chart.addStats(stats(1795564826000, 20, 0, many));
     QCOMPARE(chart.channelNames().size(), ThroughputChart::maxChannelSeries);
     QCOMPARE(chart.chart()->series().size(), ThroughputChart::maxChannelSeries + 2);
+}
+
+void tst_ThroughputChart::channelNamesShowLiterally()
+{
+    // Qt Charts lays out legend labels and their tooltips as HTML; channel names are anyone's.
+    const QString name = QStringLiteral("logs:<b>x</b><img src=x>&amp;");
+    ThroughputChart chart;
+    chart.addStats(stats(1795564826000, 1, 0, {{name, 1}}));
+    QLineSeries *series = chart.channelSeries(name);
+    QVERIFY(series);
+    const QList<QLegendMarker *> markers = chart.chart()->legend()->markers(series);
+    QCOMPARE(markers.size(), 1);
+    QTextDocument shown;
+    shown.setHtml(markers.first()->label());
+    QCOMPARE(shown.toPlainText(), name);
+    QVERIFY2(!shown.toHtml().contains(QLatin1StringView("<img")), qPrintable(shown.toHtml()));
 }
 
 void tst_ThroughputChart::gatewayRestartStartsOver()
