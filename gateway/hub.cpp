@@ -3,6 +3,7 @@
 #include "envelope.h"
 #include "sseclient.h"
 #include "sseencoder.h"
+#include "truncation.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
@@ -97,11 +98,7 @@ void Hub::publish(QByteArrayView channel, QByteArrayView payload)
     QByteArray cut;
     qint64 truncatedFrom = -1;
     if (payload.size() > m_options.maxPayloadBytes) {
-        qsizetype keep = qsizetype(m_options.maxPayloadBytes);
-        while (keep > 0 && (static_cast<unsigned char>(payload[keep]) & 0xC0) == 0x80)
-            --keep;
-        cut = payload.first(keep).toByteArray() +
-              " \xE2\x80\xA6 [truncated: " + QByteArray::number(payload.size()) + " bytes]";
+        cut = Truncation::cut(payload, qsizetype(m_options.maxPayloadBytes));
         truncatedFrom = payload.size();
         payload = cut;
         ++m_truncatedPayloads;

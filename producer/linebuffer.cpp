@@ -1,34 +1,12 @@
 #include "linebuffer.h"
 
+#include "truncation.h"
+
 #include <algorithm>
-
-namespace {
-
-// The length of `bytes` without a UTF-8 sequence that the cap cut short at its end. Bytes that
-// are not UTF-8 anyway are kept as they are.
-qsizetype utf8Boundary(QByteArrayView bytes)
-{
-    const qsizetype lookBack = std::min<qsizetype>(4, bytes.size());
-    for (qsizetype back = 1; back <= lookBack; ++back) {
-        const auto c = uchar(bytes.at(bytes.size() - back));
-        if ((c & 0xC0) == 0x80)
-            continue; // a continuation byte: its lead byte is further back
-        const qsizetype length = (c & 0xE0) == 0xC0   ? 2
-                                 : (c & 0xF0) == 0xE0 ? 3
-                                 : (c & 0xF8) == 0xF0 ? 4
-                                                      : 1;
-        return length > back ? bytes.size() - back : bytes.size();
-    }
-    return bytes.size();
-}
-
-} // namespace
 
 QByteArray LineBuffer::truncationMarker(qint64 lineBytes)
 {
-    QByteArray marker(" \xe2\x80\xa6 [truncated: ");
-    marker.append(QByteArray::number(lineBytes)).append(" bytes]");
-    return marker;
+    return Truncation::marker(lineBytes);
 }
 
 void LineBuffer::setMaxLineBytes(qsizetype bytes)
@@ -81,7 +59,8 @@ void LineBuffer::appendToLine(QByteArrayView piece)
 void LineBuffer::endTruncatedLine()
 {
     const qint64 lineBytes = m_data.size() - m_lineStart + m_discarded;
-    m_data.truncate(m_lineStart + utf8Boundary(QByteArrayView(m_data).sliced(m_lineStart)));
+    m_data.truncate(m_lineStart +
+                    Truncation::utf8Boundary(QByteArrayView(m_data).sliced(m_lineStart)));
     m_data.append(truncationMarker(lineBytes));
     m_scanFrom = std::min(m_scanFrom, m_data.size());
     m_discarded = 0;
