@@ -174,10 +174,10 @@ void tst_SseConnection::honoursRetry()
     QCOMPARE(c.nextRetryDelayMs(), retryMs);
     QVERIFY(c.reason().contains(QLatin1StringView("closed the connection")));
     QTRY_COMPARE_WITH_TIMEOUT(stub.requestCount(), 2, retryMs + 5000);
+    // Not before the server's delay (Qt's coarse timers may fire up to 5 % early); no upper
+    // bound on a busy machine: the delay scheduled was the server's (nextRetryDelayMs above).
     const qint64 waited = sinceClose.elapsed();
-    QVERIFY2(waited >= retryMs - 20, qPrintable(QString::number(waited)));
-    // Well before the default (3 s): the server's value was used.
-    QVERIFY2(waited < retryMs + 1500, qPrintable(QString::number(waited)));
+    QVERIFY2(waited >= retryMs * 95 / 100 - 20, qPrintable(QString::number(waited)));
     QCOMPARE(DesktopStubServer::header(stub.requests().at(1), "last-event-id"), QByteArray("1"));
     QTRY_COMPARE(c.state(), State::Live);
 }
