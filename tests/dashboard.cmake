@@ -3,6 +3,17 @@
 # scripts/install-deps.sh installs with `npm ci`; nothing is downloaded at run time). The tests
 # start their own redis-server and the gateway and producer binaries built here.
 find_program(NODE_EXECUTABLE node)
+
+# Unit tests of the dashboard's pure modules under node's test runner (no browser). The glob test
+# reads tests/fixtures/channelglob.json, the table tst_channelglob holds the gateway to.
+if(NODE_EXECUTABLE)
+    add_test(NAME dashboard_js
+        COMMAND ${NODE_EXECUTABLE} --test --test-reporter=spec
+                js/glob.test.mjs js/regexfilter.test.mjs
+        WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+    set_tests_properties(dashboard_js PROPERTIES LABELS unit TIMEOUT 60)
+endif()
+
 find_program(REDIS_CLI_EXECUTABLE redis-cli)
 find_program(CHROMIUM_EXECUTABLE chromium)
 if(NOT NODE_EXECUTABLE OR NOT REDIS_CLI_EXECUTABLE OR NOT CHROMIUM_EXECUTABLE)
@@ -17,7 +28,7 @@ if(NOT NODE_EXECUTABLE OR NOT REDIS_CLI_EXECUTABLE OR NOT CHROMIUM_EXECUTABLE)
 endif()
 
 set(dashboard_e2e_dir ${CMAKE_CURRENT_SOURCE_DIR}/e2e)
-set(dashboard_e2e_files dashboard.test.mjs restart.test.mjs auth.test.mjs)
+set(dashboard_e2e_files dashboard.test.mjs filters.test.mjs restart.test.mjs auth.test.mjs)
 # The burst measures throughput and click latency. A sanitizer build's gateway and producer take
 # 2-3 times the CPU, which Chromium then lacks on 2 cores: it would measure the sanitizer. The
 # other files still run that gateway through every feature.

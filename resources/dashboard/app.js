@@ -65,12 +65,28 @@ function updateCounters() {
 // ---- filters and the shareable URL ------------------------------------------------------------
 
 function applyFilters() {
-  const { match, error } = compileMatcher(filters);
-  const q = $('q');
-  q.classList.toggle('invalid', !!error);
-  q.title = error ? 'invalid regular expression: ' + error : 'plain text (any case), or /regex/flags';
+  const { match, error } = compileMatcher(filters, { onSuspend: onRegexSuspended });
+  showFilterNote(error, error ? 'error' : '');
   view.setMatcher(match);
   syncUrl();
+}
+
+// A regex that spent its time budget now lets every line through (see regexfilter.js).
+function onRegexSuspended(message) {
+  showFilterNote(message, 'suspended');
+  // Called in the middle of a pass over the lines: redraw them, unfiltered, once it is over.
+  setTimeout(() => { if (view.following) view.rebuild(); });
+}
+
+// Says under the filter box why it is not applied: an invalid or refused regex, or a suspended one.
+function showFilterNote(text, kind) {
+  const q = $('q'), note = $('q-note');
+  q.classList.toggle('invalid', kind === 'error');
+  q.classList.toggle('suspended', kind === 'suspended');
+  q.title = text || 'plain text (any case), or /regex/flags';
+  note.textContent = text;
+  note.dataset.kind = kind;
+  note.hidden = !text;
 }
 
 function syncUrl() {
@@ -92,6 +108,8 @@ const levelSelect = $('level');
 const qInput = $('q');
 
 function addChannelOption(value, label = value) {
+  // "(other)" and "(long names)" are the gateway's aggregate rows, not channels to select.
+  if (value.startsWith('(')) return false;
   for (const o of channelSelect.options) if (o.value === value) return false;
   const opt = new Option(label, value);
   // Keep the names sorted after "all channels".

@@ -8,6 +8,9 @@
 // read cannot move or be dropped, and new lines are only counted. Going live rebuilds the view
 // from the store.
 
+import { compileSelection } from './glob.js';
+import { compileRegexFilter, parseRegexQuery } from './regexfilter.js';
+
 export const LEVEL_RANK = { TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5, FATAL: 6 };
 const LEVEL_ALIASES = {
   WARNING: 'WARN', ERR: 'ERROR', CRITICAL: 'FATAL', CRIT: 'FATAL', PANIC: 'FATAL',
@@ -113,24 +116,24 @@ function hay(rec) {
   return rec.hay;
 }
 
-export function compileMatcher({ channels, q, level }) {
-  const globs = channels ? channels.split(',').map((s) => s.trim()).filter(Boolean) : [];
-  const sel = globs.map(globToRegExp);
+// The filter of the view: channel globs (as the gateway reads them), level, and text or
+// /regex/flags. `error` says why a regex is not used (invalid, or refused as too costly);
+// onSuspend(message) is called if a regex spends its time budget (see regexfilter.js).
+export function compileMatcher({ channels, q, level }, { onSuspend } = {}) {
+  const inSelection = compileSelection(channels);
   const min = LEVEL_RANK[normLevel(level || '')] || 0;
   let regex = null, needle = '', error = '';
-  const m = /^\/(.+)\/([a-z]*)$/s.exec(q || '');
-  if (m) {
-    try {
-      regex = new RegExp(m[1], m[2].replace(/[gy]/g, '')); // g/y would make test() stateful
-    } catch (e) {
-      error = e.message;
-    }
+  const rq = parseRegexQuery(q);
+  if (rq) {
+    const filter = compileRegexFilter(rq.source, rq.flags, { onSuspend });
+    if (filter.error) error = filter.error;
+    else regex = filter;
   } else if (q) {
     needle = q.toLowerCase();
   }
   const match = (rec) => {
     if (rec.kind !== 'msg') return true; // markers are never hidden
-    if (sel.length && !sel.some((re) => re.test(rec.channel))) return false;
+    if (!inSelection(rec.channel)) return false;
     if (min && (LEVEL_RANK[rec.level] || 0) < min) return false;
     if (regex) return regex.test(hay(rec));
     if (needle) {
@@ -140,24 +143,6 @@ export function compileMatcher({ channels, q, level }) {
     return true;
   };
   return { match, error };
-}
-
-// The gateway's channel globs: *, ?, [a-z] and [!a-z].
-export function globToRegExp(glob) {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[' && glob.indexOf(']', i + 2) > 0) {
-      const end = glob.indexOf(']', i + 2);
-      let set = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-      if (set[0] === '!') set = '^' + set.slice(1);
-      re += '[' + set + ']';
-      i = end;
-    } else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp('^' + re + '$', 's');
 }
 
 // ---- formatting -------------------------------------------------------------------------------

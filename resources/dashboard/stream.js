@@ -76,7 +76,9 @@ export class Stream {
     // Resume where we were; a fresh page starts with the newest lines of the gateway's history.
     if (this.lastId) q.set('last_event_id', this.lastId);
     else q.set('tail', String(FRESH_TAIL));
-    const s = q.toString();
+    // URLSearchParams writes a space as '+', which the gateway (QUrlQuery) reads as a '+': a literal
+    // '+' is already %2B here, so every '+' left is a space.
+    const s = q.toString().replace(/\+/g, '%20');
     return 'events' + (s ? '?' + s : '');
   }
 

@@ -238,7 +238,8 @@ export async function startGateway(redis, { port = 0, timeout = 15000, args = []
 
 export async function metric(gw, name, channel) {
   const text = await (await fetch(gw.url + '/metrics')).text();
-  const re = new RegExp(`^${name}\\{channel="${channel}"\\} (\\S+)$`, 'm');
+  const literal = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^${literal(name)}\\{channel="${literal(channel)}"\\} (\\S+)$`, 'm');
   const m = re.exec(text);
   return m ? Number(m[1]) : 0;
 }
