@@ -4,6 +4,7 @@
 #include "accesspolicy.h"
 #include "envelope.h"
 #include "gateway.h"
+#include "gatewaytest.h"
 #include "hub.h"
 #include "rawhttp.h"
 #include "redissubscriber.h"
@@ -59,29 +60,15 @@ private:
 
 GatewayConfig tst_GatewayAccess::config(bool withTokens) const
 {
-    GatewayConfig c;
-    c.port = 0;
-    c.redis = *RedisUrl::parse(m_redis.url());
-    c.channels = {"logs:*"};
-    if (withTokens) {
-        QString error;
-        const QByteArray file = "# test tokens\n" + aliceToken + "  logs:* +metrics\n" + botToken +
-                                "  logs:metrics, logs:errors\n";
-        auto policy = AccessPolicy::parse(file, &error);
-        Q_ASSERT(policy);
-        c.access = *policy;
-    }
-    return c;
+    return GatewayTest::config(m_redis, withTokens ? QByteArray("# test tokens\n" + aliceToken +
+                                                                "  logs:* +metrics\n" + botToken +
+                                                                "  logs:metrics, logs:errors\n")
+                                                   : QByteArray());
 }
 
 std::unique_ptr<Gateway> tst_GatewayAccess::start(const GatewayConfig &c)
 {
-    auto g = std::make_unique<Gateway>(c);
-    QString error;
-    if (!g->start(&error) ||
-        !QTest::qWaitFor([&] { return g->subscriber()->isSubscribed(); }, 10000))
-        return nullptr;
-    return g;
+    return GatewayTest::start(c);
 }
 
 void tst_GatewayAccess::initTestCase()

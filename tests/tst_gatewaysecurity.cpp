@@ -4,6 +4,7 @@
 // events, session eviction and token reload. Every test here failed before its fix.
 #include "accesspolicy.h"
 #include "gateway.h"
+#include "gatewaytest.h"
 #include "hub.h"
 #include "rawhttp.h"
 #include "redissubscriber.h"
@@ -88,27 +89,12 @@ private:
 
 GatewayConfig tst_GatewaySecurity::config(bool withTokens) const
 {
-    GatewayConfig c;
-    c.port = 0;
-    c.redis = *RedisUrl::parse(m_redis.url());
-    c.channels = {"logs:*"};
-    if (withTokens) {
-        QString error;
-        auto policy = AccessPolicy::parse(tokenFile(), &error);
-        Q_ASSERT(policy);
-        c.access = *policy;
-    }
-    return c;
+    return GatewayTest::config(m_redis, withTokens ? QByteArray(tokenFile()) : QByteArray());
 }
 
 std::unique_ptr<Gateway> tst_GatewaySecurity::start(const GatewayConfig &c)
 {
-    auto g = std::make_unique<Gateway>(c);
-    QString error;
-    if (!g->start(&error) ||
-        !QTest::qWaitFor([&] { return g->subscriber()->isSubscribed(); }, 10000))
-        return nullptr;
-    return g;
+    return GatewayTest::start(c);
 }
 
 void tst_GatewaySecurity::initTestCase()

@@ -12,6 +12,17 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 "$gw" --version | grep -q '^llmstreamer-gateway [0-9]' || fail "--version"
 "$gw" --help | grep -q -- '--redis-url' || fail "--help lists --redis-url"
 
+# The port a gateway started with --port 0 prints in $tmp/log.
+listening_port() {
+    local port=
+    for _ in $(seq 100); do
+        port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$tmp/log" | grep -o '[0-9]*$')
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] && echo "$port"
+}
+
 check_refused() { # expected-text args...
     local want=$1; shift
     "$gw" "$@" >"$tmp/out" 2>&1
@@ -43,13 +54,7 @@ kill "$pid"; wait "$pid"
 # goes on; a broken file keeps the tokens in force.
 "$gw" --port 0 --redis-url redis://127.0.0.1:1 --token-file "$tmp/tokens" >"$tmp/log" 2>&1 &
 pid=$!
-port=
-for _ in $(seq 100); do
-    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$tmp/log" | grep -o '[0-9]*$')
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "$port" ] || fail "no 'listening on' line: $(cat "$tmp/log")"
+port=$(listening_port) || fail "no 'listening on' line: $(cat "$tmp/log")"
 status() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "http://127.0.0.1:$port/api/channels"; }
 [ "$(status a-long-enough-token)" = 200 ] || fail "token before reload"
 printf 'another-long-token logs:*\n' >"$tmp/tokens"
@@ -70,13 +75,7 @@ for sig in TERM INT; do
     # Redis is deliberately absent: the gateway must still serve and stop cleanly.
     "$gw" --port 0 --redis-url redis://127.0.0.1:1 >"$tmp/log" 2>&1 &
     pid=$!
-    port=
-    for _ in $(seq 100); do
-        port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$tmp/log" | grep -o '[0-9]*$')
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || fail "no 'listening on' line: $(cat "$tmp/log")"
+    port=$(listening_port) || fail "no 'listening on' line: $(cat "$tmp/log")"
     grep -q 'access: unauthenticated' "$tmp/log" || fail "no unauthenticated warning"
     curl -sN "http://127.0.0.1:$port/events" >"$tmp/stream" &
     curl_pid=$!
