@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak test of the gateway (issue 7; not part of CI):  bench/soak.sh [minutes]   (default 30)
+# Soak test of the gateway (not part of CI):  bench/soak.sh [minutes]   (default 30)
 #
 # 10,000 msg/s (100 B) to 100 clients for the given time, with client churn (every 20 s one
 # group of 10 clients disconnects and reconnects with Last-Event-ID) and two Redis restarts (at

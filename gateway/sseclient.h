@@ -17,7 +17,8 @@ class QHttpServerResponder;
 // One /events stream: the HTTP responder and its socket, the channel selection, and where the
 // client stands in the hub's event sequence (live, or replaying from the ring). Not a QObject:
 // the hub connects to the socket's signals itself, so a client costs no QObject of its own.
-// QHttpServerResponder::socket() is public only in Qt 6.4; this class is its only user.
+// QHttpServerResponder::socket() is public only in Qt 6.4; besides this class, GatewayServer uses
+// it to tell the ConnectionGuard which connection a response or a new stream belongs to.
 class SseClient final
 {
 public:

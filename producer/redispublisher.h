@@ -92,8 +92,8 @@ private:
     RedisConnection *m_connection;
     Limits m_limits;
     Overflow m_overflow = Overflow::Block;
-    std::deque<Message> m_queue;    // not sent yet
-    std::deque<Message> m_inFlight; // sent, in the order Redis will acknowledge them
+    std::deque<Message> m_queue;      // not sent yet
+    std::deque<Message> m_inFlight;   // sent, in the order Redis will acknowledge them
     quint64 m_inFlightGeneration = 0; // RedisConnection::generation() they were sent on
     qint64 m_pendingBytes = 0;
     bool m_full = false;

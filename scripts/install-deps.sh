@@ -16,8 +16,9 @@ build_pkgs=(
     libhiredis-dev
 )
 run_pkgs=(redis-server redis-tools curl)
-# clang-14 and its runtimes build the libFuzzer targets (scripts/fuzz.sh).
-test_pkgs=("${run_pkgs[@]}" xvfb chromium fonts-dejavu-core clang-14 libclang-rt-14-dev)
+# clang-14 and its runtimes build the libFuzzer targets (scripts/fuzz.sh); clang-format checks
+# the formatting (scripts/check-format.sh).
+test_pkgs=("${run_pkgs[@]}" xvfb chromium fonts-dejavu-core clang-14 libclang-rt-14-dev clang-format)
 # The packaging checks (ctest -L packaging): .desktop, AppStream and systemd unit validators,
 # Debian's docker-compose (validates docker-compose.yml; no Docker engine needed) and Python.
 test_pkgs+=(desktop-file-utils appstream systemd docker-compose python3 python3-yaml)

@@ -1,4 +1,4 @@
-# Tests of the desktop monitor (issue 4): included from tests/CMakeLists.txt. Widget tests run
+# Tests of the desktop monitor: included from tests/CMakeLists.txt. Widget tests run
 # on the offscreen platform (set by llmstreamer_add_test).
 if(TARGET llmstreamer_desktop)
     add_library(llmstreamer_desktoptestsupport STATIC
