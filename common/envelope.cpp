@@ -1,7 +1,7 @@
 #include "envelope.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -361,9 +361,10 @@ Encoded encodeInto(QByteArray &out, QByteArrayView id, QByteArrayView channel, q
     appendJsonString(out, id);
     out.append(",\"channel\":", 11);
     const bool channelValid = appendJsonString(out, channel);
-    char ts[64]; // 17 characters and at most 20 digits: snprintf never truncates here
-    const int tsLen = std::snprintf(ts, sizeof ts, ",\"ts\":%lld,\"payload\":", qlonglong(tsMs));
-    out.append(ts, qsizetype(std::clamp(tsLen, 0, int(sizeof ts) - 1)));
+    char ts[24]; // at most 20 characters for a 64-bit number
+    out.append(",\"ts\":", 6)
+        .append(ts, std::to_chars(ts, ts + sizeof ts, tsMs).ptr - ts)
+        .append(",\"payload\":", 11);
 
     const qsizetype first = skipWhitespace(payload, 0);
     if (first < payload.size() && payload[first] == '{') {

@@ -1,32 +1,13 @@
 #include "eventid.h"
 
-namespace {
-
-// Decimal digits of a 64-bit integer, sign included; returns the length.
-int writeNumber(char *out, qint64 value)
-{
-    char digits[20];
-    int n = 0;
-    quint64 v = value < 0 ? 0 - quint64(value) : quint64(value);
-    do {
-        digits[n++] = char('0' + v % 10);
-        v /= 10;
-    } while (v);
-    int len = 0;
-    if (value < 0)
-        out[len++] = '-';
-    while (n)
-        out[len++] = digits[--n];
-    return len;
-}
-
-} // namespace
+#include <charconv>
 
 int EventId::write(char *out) const
 {
-    int len = writeNumber(out, boot);
-    out[len++] = '-';
-    return len + writeNumber(out + len, seq);
+    // maxLength holds two 20-character numbers and the dash: to_chars cannot run out of room.
+    char *end = std::to_chars(out, out + maxLength, boot).ptr;
+    *end++ = '-';
+    return int(std::to_chars(end, out + maxLength, seq).ptr - out);
 }
 
 QByteArray EventId::toByteArray() const
