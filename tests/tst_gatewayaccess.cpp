@@ -98,6 +98,9 @@ void tst_GatewayAccess::tokenFileParsing_data()
     QTest::newRow("non-ascii") << QByteArray("aaaaaaa\xc3\xa9 a\n") << 0
                                << QStringLiteral("printable ASCII");
     QTest::newRow("empty") << QByteArray("# nothing\n") << 0 << QStringLiteral("no tokens");
+    QTest::newRow("metrics grant only") << QByteArray("aaaaaaaa +metrics\n") << 1 << QString();
+    QTest::newRow("unknown grant") << QByteArray("aaaaaaaa logs:* +admin\n") << 0
+                                   << QStringLiteral("line 1: a word starting with '+' is a grant");
 }
 
 void tst_GatewayAccess::tokenFileParsing()
