@@ -260,7 +260,7 @@ int GatewayServer::replaceAccess(AccessPolicy access)
     };
     m_sessions.removeWhere([&](const QByteArray &token) { return revoked(token, nullptr); });
     return m_hub->closeClientsWhere(
-        [&](const SseClient &c) { return revoked(c.grantToken(), &c.grantChannels()); },
+        [&](const EventSink &c) { return revoked(c.grantToken(), &c.grantChannels()); },
         "access-revoked");
 }
 

@@ -1,7 +1,8 @@
 #include "hub.h"
 
+#include "channelglob.h"
 #include "envelope.h"
-#include "sseclient.h"
+#include "eventsink.h"
 #include "sseencoder.h"
 #include "truncation.h"
 
@@ -32,59 +33,53 @@ QByteArray json(const QJsonObject &o)
 
 } // namespace
 
+struct Hub::Subscriber
+{
+    std::unique_ptr<EventSink> sink;
+    bool live = false;
+    bool dead = false;
+    qint64 cursor = 0;              // last sequence number handled while replaying
+    std::vector<qint8> acceptCache; // per channel index: -1 unknown, 0 no, 1 yes
+
+    // Whether events of channel `name` (row `channelIndex` of the channel table, or -1 when
+    // the row counts other channels too) are selected. Cached per row, so fan-out does no glob
+    // matching per message.
+    bool accepts(int channelIndex, const QByteArray &name);
+};
+
+bool Hub::Subscriber::accepts(int channelIndex, const QByteArray &name)
+{
+    const QByteArrayList &selection = sink->selection();
+    if (selection.isEmpty())
+        return true;
+    auto match = [&] {
+        for (const QByteArray &s : selection)
+            if (ChannelGlob::matches(s, name))
+                return true;
+        return false;
+    };
+    if (channelIndex < 0)
+        return match();
+    if (size_t(channelIndex) >= acceptCache.size())
+        acceptCache.resize(size_t(channelIndex) + 1, -1);
+    qint8 &cached = acceptCache[size_t(channelIndex)];
+    if (cached < 0)
+        cached = match() ? 1 : 0;
+    return cached == 1;
+}
+
 Hub::Hub(const Options &options, QObject *parent)
     : QObject(parent), m_options(options), m_boot(QDateTime::currentMSecsSinceEpoch()),
       m_ring(options.history, options.historyBytes)
 {
-    m_tick.setInterval(1000);
     connect(&m_tick, &QTimer::timeout, this, &Hub::tick);
-    m_tick.start();
+    if (m_options.tickMilliseconds > 0)
+        m_tick.start(m_options.tickMilliseconds);
     m_sinceTick.start();
     m_uptime.start();
 }
 
 Hub::~Hub() = default;
-
-int Hub::channelIndex(QByteArrayView name)
-{
-    // Producers publish bursts on one channel: the last answer saves a hash (SipHash in Qt 6)
-    // and an allocation per message.
-    if (m_lastChannel >= 0 && m_channels[size_t(m_lastChannel)].name == name)
-        return m_lastChannel;
-    m_lastChannel = lookupChannel(name);
-    return m_lastChannel;
-}
-
-int Hub::lookupChannel(QByteArrayView name)
-{
-    if (name.size() > maxTrackedNameBytes)
-        return aggregateRow(QByteArrayLiteral("(long names)"),
-                            "channel names longer than 256 bytes");
-    const QByteArray key = name.toByteArray();
-    if (const auto it = m_channelIndex.constFind(key); it != m_channelIndex.constEnd())
-        return *it;
-    if (m_channels.size() >= size_t(maxTrackedChannels) ||
-        m_channelNameBytes + key.size() > maxTrackedNameTotal)
-        return aggregateRow(QByteArrayLiteral("(other)"),
-                            "more than 1000 channels, or 64 KiB of channel names");
-    m_channelNameBytes += key.size();
-    m_channels.push_back(ChannelStats{key});
-    m_channelIndex.insert(key, int(m_channels.size() - 1));
-    return int(m_channels.size() - 1);
-}
-
-int Hub::aggregateRow(const QByteArray &name, const char *why)
-{
-    // Created once, and said so once.
-    if (const auto it = m_channelIndex.constFind(name); it != m_channelIndex.constEnd())
-        return *it;
-    ChannelStats row{name};
-    row.aggregate = true;
-    m_channels.push_back(row);
-    m_channelIndex.insert(name, int(m_channels.size() - 1));
-    qCWarning(lcHub, "%s seen; counting them as %s", why, name.constData());
-    return int(m_channels.size() - 1);
-}
 
 void Hub::publish(QByteArrayView channel, QByteArrayView payload)
 {
@@ -125,13 +120,8 @@ void Hub::publish(QByteArrayView channel, QByteArrayView payload)
     if (enc.invalidUtf8)
         ++m_invalidUtf8;
 
-    const int index = channelIndex(channel);
-    ChannelStats &stats = m_channels[size_t(index)];
-    ++stats.received;
-    ++m_received;
-    stats.bytes += quint64(payload.size());
-    stats.outputTokens += quint64(std::max<qint64>(enc.outputTokens, 0));
-    stats.lastTs = ts;
+    const int index = m_channels.count(channel, payload.size(), enc.outputTokens, ts);
+    const ChannelStats &stats = m_channels[index];
 
     ReplayRing::Entry entry;
     entry.seq = seq;
@@ -145,14 +135,14 @@ void Hub::publish(QByteArrayView channel, QByteArrayView payload)
 
 void Hub::deliver(const ReplayRing::Entry &entry)
 {
-    ChannelStats *stats = entry.channel >= 0 ? &m_channels[size_t(entry.channel)] : nullptr;
+    ChannelStats *stats = entry.channel >= 0 ? &m_channels[entry.channel] : nullptr;
     for (const auto &client : m_clients) {
-        SseClient *c = client.get();
-        if (!c->live || c->dead)
+        Subscriber *s = client.get();
+        if (!s->live || s->dead)
             continue;
-        if (stats && !c->accepts(entry.name == stats->name ? entry.channel : -1, entry.name))
+        if (stats && !s->accepts(entry.name == stats->name ? entry.channel : -1, entry.name))
             continue;
-        if (writeOrDrop(c, entry.frame)) {
+        if (writeOrDrop(s, entry.frame)) {
             if (stats)
                 ++stats->delivered;
         } else if (stats) {
@@ -161,27 +151,27 @@ void Hub::deliver(const ReplayRing::Entry &entry)
     }
 }
 
-bool Hub::writeOrDrop(SseClient *client, const QByteArray &frame)
+bool Hub::writeOrDrop(Subscriber *s, const QByteArray &frame)
 {
-    if (client->dead)
+    if (s->dead)
         return false;
-    const qint64 pending = client->pendingBytes();
+    const qint64 pending = s->sink->pendingBytes();
     if (pending > 0 && pending + frame.size() > m_options.maxClientBuffer) {
         ++m_clientsDroppedSlow;
         const QByteArray reason = QByteArrayLiteral("client too slow: ") +
                                   QByteArray::number(pending) + QByteArrayLiteral(" bytes unsent");
-        qCWarning(lcHub, "dropping client %s: %s", qUtf8Printable(client->peerAddress().toString()),
-                  reason.constData());
+        qCWarning(lcHub, "dropping client %s: %s",
+                  qUtf8Printable(s->sink->peerAddress().toString()), reason.constData());
         QJsonObject o{{QStringLiteral("reason"), QStringLiteral("slow-client")},
                       {QStringLiteral("message"), QString::fromUtf8(reason)}};
-        client->close(SseEncoder::event(lastId().toByteArray(), "dropped", json(o)));
-        markDead(client);
+        s->sink->close(SseEncoder::event(lastId().toByteArray(), "dropped", json(o)));
+        markDead(s);
         return false;
     }
     // Queued, not written: every client is flushed once per event-loop pass (flushClients),
     // with one sendmsg() for all the events that arrived in that pass.
-    if (client->queue(frame)) {
-        m_dirty.push_back(client);
+    if (s->sink->queue(frame)) {
+        m_dirty.push_back(s);
         if (!m_flushQueued) {
             m_flushQueued = true;
             QMetaObject::invokeMethod(this, &Hub::flushClients, Qt::QueuedConnection);
@@ -190,42 +180,40 @@ bool Hub::writeOrDrop(SseClient *client, const QByteArray &frame)
     return true;
 }
 
-void Hub::writeControl(SseClient *client, const QByteArray &frame)
+void Hub::writeControl(Subscriber *s, const QByteArray &frame)
 {
-    if (!client->dead && client->pendingBytes() < controlFrameBacklog)
-        writeOrDrop(client, frame);
+    if (!s->dead && s->sink->pendingBytes() < controlFrameBacklog)
+        writeOrDrop(s, frame);
 }
 
 void Hub::flushClients()
 {
     m_flushQueued = false;
-    for (SseClient *c : m_dirty)
-        if (!c->dead)
-            c->flush();
+    for (Subscriber *s : m_dirty)
+        if (!s->dead)
+            s->sink->flush();
     m_dirty.clear();
 }
 
-void Hub::addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEventId, int tail)
+void Hub::addClient(std::unique_ptr<EventSink> sink, const QByteArray &lastEventId, int tail)
 {
-    SseClient *c = client.get();
     ++m_clientsAccepted;
-    c->begin(m_options.retryMilliseconds, SseEncoder::comment("connected"));
-
-    QTcpSocket *socket = c->socket();
-    if (!socket || !c->isConnected()) {
+    sink->begin(m_options.retryMilliseconds, SseEncoder::comment("connected"));
+    if (!sink->isConnected()) {
         // Gone before it started; nothing to keep.
         return;
     }
-    c->connections.push_back(
-        connect(socket, &QAbstractSocket::disconnected, this, [this, c] { markDead(c); }));
-    c->connections.push_back(
-        connect(socket, &QObject::destroyed, this, [this, c] { markDead(c); }));
-    c->connections.push_back(connect(socket, &QIODevice::bytesWritten, this, [this, c] {
-        if (!c->live && !c->dead)
-            pump(c);
-    }));
-    ++m_perAddress[c->peerAddress()];
-    m_clients.push_back(std::move(client));
+    auto subscriber = std::make_unique<Subscriber>();
+    Subscriber *c = subscriber.get();
+    c->sink = std::move(sink);
+    // The sink is owned by the subscriber, so these never run after it is gone.
+    c->sink->setHandlers([this, c] { markDead(c); },
+                         [this, c] {
+                             if (!c->live && !c->dead)
+                                 pump(c);
+                         });
+    ++m_perAddress[c->sink->peerAddress()];
+    m_clients.push_back(std::move(subscriber));
     Q_EMIT clientCountChanged(clientCount());
 
     if (lastEventId.isEmpty()) {
@@ -281,16 +269,17 @@ void Hub::addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEve
     pump(c);
 }
 
-void Hub::sendGap(SseClient *client, qint64 resumeFromSeq, const QByteArray &body)
+void Hub::sendGap(Subscriber *s, qint64 resumeFromSeq, const QByteArray &body)
 {
-    client->write(SseEncoder::event(EventId{m_boot, resumeFromSeq - 1}.toByteArray(), "gap", body));
+    s->sink->write(
+        SseEncoder::event(EventId{m_boot, resumeFromSeq - 1}.toByteArray(), "gap", body));
 }
 
-void Hub::pump(SseClient *c)
+void Hub::pump(Subscriber *c)
 {
     while (!c->live && !c->dead) {
-        if (c->pendingBytes() >= replayLowWater)
-            return; // bytesWritten brings us back
+        if (c->sink->pendingBytes() >= replayLowWater)
+            return; // the sink's drained handler brings us back
         const qint64 next = c->cursor + 1;
         if (next > m_seq) {
             c->live = true;
@@ -311,9 +300,9 @@ void Hub::pump(SseClient *c)
             c->cursor = from - 1;
             continue;
         }
-        ChannelStats *stats = e->channel >= 0 ? &m_channels[size_t(e->channel)] : nullptr;
+        ChannelStats *stats = e->channel >= 0 ? &m_channels[e->channel] : nullptr;
         if (!stats || c->accepts(e->name == stats->name ? e->channel : -1, e->name)) {
-            c->write(e->frame);
+            c->sink->write(e->frame);
             if (stats)
                 ++stats->replayed;
         }
@@ -363,11 +352,11 @@ void Hub::setRedisSubscribed(bool subscribed, const QString &reason)
             writeOrDrop(client.get(), entry.frame);
 }
 
-void Hub::markDead(SseClient *client)
+void Hub::markDead(Subscriber *s)
 {
-    if (client->dead)
+    if (s->dead)
         return;
-    client->dead = true;
+    s->dead = true;
     if (!m_sweepQueued) {
         m_sweepQueued = true;
         QMetaObject::invokeMethod(this, &Hub::sweep, Qt::QueuedConnection);
@@ -379,10 +368,11 @@ void Hub::sweep()
     m_sweepQueued = false;
     flushClients(); // m_dirty must not outlive the clients erased here
     const auto before = m_clients.size();
-    std::erase_if(m_clients, [this](const std::unique_ptr<SseClient> &c) {
-        if (!c->dead)
+    std::erase_if(m_clients, [this](const std::unique_ptr<Subscriber> &s) {
+        if (!s->dead)
             return false;
-        if (auto it = m_perAddress.find(c->peerAddress()); it != m_perAddress.end() && --*it <= 0)
+        if (auto it = m_perAddress.find(s->sink->peerAddress());
+            it != m_perAddress.end() && --*it <= 0)
             m_perAddress.erase(it);
         return true;
     });
@@ -396,38 +386,39 @@ void Hub::closeAllClients(const QByteArray &reason)
     const QByteArray frame = SseEncoder::event(lastId().toByteArray(), "shutdown", json(o));
     for (const auto &client : m_clients) {
         if (!client->dead) {
-            client->close(frame);
+            client->sink->close(frame);
             markDead(client.get());
         }
     }
 }
 
-QJsonObject Hub::statsJson(SseClient *client) const
+QJsonObject Hub::statsJson(Subscriber *s) const
 {
     // A client sees the channels it selected, which are within what its token may read; a
     // client without a selection may read everything, the aggregate rows included.
-    const bool everything = !client || client->selection().isEmpty();
+    const bool everything = s->sink->selection().isEmpty();
     QJsonObject channels;
     quint64 received = 0, delivered = 0, dropped = 0;
     double rate = 0, tokenRate = 0;
-    for (size_t i = 0; i < m_channels.size(); ++i) {
-        const ChannelStats &s = m_channels[i];
-        if (!everything && (s.aggregate || !client->accepts(int(i), s.name)))
+    const std::vector<ChannelStats> &rows = m_channels.rows();
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const ChannelStats &row = rows[i];
+        if (!everything && (row.aggregate || !s->accepts(int(i), row.name)))
             continue;
-        channels.insert(QString::fromUtf8(s.name),
-                        QJsonObject{{QStringLiteral("rate"), rounded(s.rate)},
-                                    {QStringLiteral("tokens_rate"), rounded(s.tokenRate)},
-                                    {QStringLiteral("received"), qint64(s.received)}});
-        received += s.received;
-        delivered += s.delivered;
-        dropped += s.dropped;
-        rate += s.rate;
-        tokenRate += s.tokenRate;
+        channels.insert(QString::fromUtf8(row.name),
+                        QJsonObject{{QStringLiteral("rate"), rounded(row.rate)},
+                                    {QStringLiteral("tokens_rate"), rounded(row.tokenRate)},
+                                    {QStringLiteral("received"), qint64(row.received)}});
+        received += row.received;
+        delivered += row.delivered;
+        dropped += row.dropped;
+        rate += row.rate;
+        tokenRate += row.tokenRate;
     }
     if (everything) {
-        received = m_received;
-        rate = m_totalRate;
-        tokenRate = m_totalTokenRate;
+        received = m_channels.received();
+        rate = m_channels.rate();
+        tokenRate = m_channels.tokenRate();
     }
     return QJsonObject{{QStringLiteral("ts"), QDateTime::currentMSecsSinceEpoch()},
                        {QStringLiteral("uptime_s"), m_uptime.elapsed() / 1000},
@@ -445,18 +436,7 @@ QJsonObject Hub::statsJson(SseClient *client) const
 
 void Hub::tick()
 {
-    const double seconds = std::max(0.001, m_sinceTick.restart() / 1000.0);
-    double tokenRate = 0;
-    for (ChannelStats &s : m_channels) {
-        s.rate = double(s.received - s.receivedAtTick) / seconds;
-        s.tokenRate = double(s.outputTokens - s.tokensAtTick) / seconds;
-        s.receivedAtTick = s.received;
-        s.tokensAtTick = s.outputTokens;
-        tokenRate += s.tokenRate;
-    }
-    m_totalRate = double(m_received - m_receivedAtTick) / seconds;
-    m_receivedAtTick = m_received;
-    m_totalTokenRate = tokenRate;
+    m_channels.tick(std::max(0.001, double(m_sinceTick.restart()) / 1000.0));
 
     if (m_clients.empty())
         return;
@@ -470,30 +450,30 @@ void Hub::tick()
         heartbeat ? SseEncoder::comment(QByteArray::number(QDateTime::currentMSecsSinceEpoch()))
                   : QByteArray();
     for (const auto &client : m_clients) {
-        SseClient *c = client.get();
-        if (c->dead)
+        Subscriber *s = client.get();
+        if (s->dead)
             continue;
         if (heartbeat)
-            writeControl(c, beat);
-        if (!c->live)
+            writeControl(s, beat);
+        if (!s->live)
             continue;
-        const QByteArray key = c->selection().join('\n');
+        const QByteArray key = s->sink->selection().join('\n');
         auto it = statsBySelection.find(key);
         if (it == statsBySelection.end())
-            it = statsBySelection.insert(key, SseEncoder::event(id, "stats", json(statsJson(c))));
-        writeControl(c, *it);
+            it = statsBySelection.insert(key, SseEncoder::event(id, "stats", json(statsJson(s))));
+        writeControl(s, *it);
     }
 }
 
-int Hub::closeClientsWhere(const std::function<bool(const SseClient &)> &revoked,
+int Hub::closeClientsWhere(const std::function<bool(const EventSink &)> &revoked,
                            const QByteArray &reason)
 {
     QJsonObject o{{QStringLiteral("reason"), QString::fromUtf8(reason)}};
     const QByteArray frame = SseEncoder::event(lastId().toByteArray(), "shutdown", json(o));
     int closed = 0;
     for (const auto &client : m_clients) {
-        if (!client->dead && revoked(*client)) {
-            client->close(frame);
+        if (!client->dead && revoked(*client->sink)) {
+            client->sink->close(frame);
             markDead(client.get());
             ++closed;
         }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "channeltable.h"
 #include "eventid.h"
 #include "replayring.h"
 
@@ -15,12 +16,13 @@
 #include <memory>
 #include <vector>
 
-class SseClient;
+class EventSink;
 
 // The fan-out core: gives every Redis message an id, encodes it once into SSE bytes shared by
 // all clients, keeps it in the replay ring, and writes it to each live client that selected its
 // channel. Replays after Last-Event-ID, announces gaps, cuts loose clients that stop reading,
-// and once a second computes per-channel rates for the "stats" event and /metrics.
+// and once a second computes per-channel rates for the "stats" event and /metrics. Sees clients
+// only as EventSinks, so it runs without sockets in tests.
 class Hub final : public QObject
 {
     Q_OBJECT
@@ -39,33 +41,15 @@ public:
         int retryMilliseconds = 2000;
         // Longer payloads are cut to this many bytes, visibly (a marker and "truncated").
         qint64 maxPayloadBytes = 4LL * 1024 * 1024;
+        // The stats and heartbeat timer; 0: none (tests call tick() themselves).
+        int tickMilliseconds = 1000;
     };
 
-    // Per-channel counters; rates are per second over the last stats tick.
-    struct ChannelStats
-    {
-        QByteArray name;
-        quint64 received = 0;
-        quint64 delivered = 0;
-        quint64 dropped = 0;
-        quint64 replayed = 0;
-        quint64 bytes = 0;
-        quint64 outputTokens = 0;
-        qint64 lastTs = 0;
-        double rate = 0;
-        double tokenRate = 0;
-        quint64 receivedAtTick = 0;
-        quint64 tokensAtTick = 0;
-        bool aggregate = false; // "(other)" or "(long names)": many channels, not one
-    };
-
-    // Channels tracked one by one, at most this many and with names of at most this many bytes
-    // (and this many in all); the rest share the rows "(other)" and "(long names)", so a
-    // producer inventing channel names cannot grow memory, /metrics or the stats event without
-    // bound (the stats event goes to every client once a second).
-    static constexpr int maxTrackedChannels = 1000;
-    static constexpr qsizetype maxTrackedNameBytes = 256;
-    static constexpr qsizetype maxTrackedNameTotal = 64 * 1024;
+    // Per-channel counters and their limits: see ChannelTable.
+    using ChannelStats = ChannelTable::Row;
+    static constexpr int maxTrackedChannels = ChannelTable::maxTrackedChannels;
+    static constexpr qsizetype maxTrackedNameBytes = ChannelTable::maxTrackedNameBytes;
+    static constexpr qsizetype maxTrackedNameTotal = ChannelTable::maxTrackedNameTotal;
     // Stats and heartbeats are skipped for a client with this much unsent: the gateway's own
     // frames never count against a client's slow-reader budget.
     static constexpr qint64 controlFrameBacklog = 64 * 1024;
@@ -81,11 +65,11 @@ public:
     // Takes over a client whose response head is not written yet; `lastEventId` is what it
     // asked to resume from (empty for a fresh stream, which then gets the newest `tail` events
     // of the history first).
-    void addClient(std::unique_ptr<SseClient> client, const QByteArray &lastEventId, int tail = 0);
+    void addClient(std::unique_ptr<EventSink> sink, const QByteArray &lastEventId, int tail = 0);
     void closeAllClients(const QByteArray &reason);
-    // Ends the streams whose access `keep` no longer grants (token file reloaded), with an
+    // Ends the streams whose access `revoked` says is gone (token file reloaded), with an
     // "event: shutdown" saying why; returns how many.
-    int closeClientsWhere(const std::function<bool(const SseClient &)> &revoked,
+    int closeClientsWhere(const std::function<bool(const EventSink &)> &revoked,
                           const QByteArray &reason);
     int clientCount() const { return int(m_clients.size()); }
     int clientsFrom(const QHostAddress &address) const { return m_perAddress.value(address); }
@@ -93,7 +77,7 @@ public:
     qint64 boot() const { return m_boot; }
     EventId lastId() const { return {m_boot, m_seq}; }
     const ReplayRing &ring() const { return m_ring; }
-    const std::vector<ChannelStats> &channels() const { return m_channels; }
+    const std::vector<ChannelStats> &channels() const { return m_channels.rows(); }
     bool redisSubscribed() const { return m_redisUp; }
 
     quint64 invalidUtf8Payloads() const { return m_invalidUtf8; }
@@ -102,58 +86,51 @@ public:
     quint64 clientsDroppedSlow() const { return m_clientsDroppedSlow; }
     quint64 gapsRedis() const { return m_gapsRedis; }
     quint64 gapsHistory() const { return m_gapsHistory; }
-    double totalRate() const { return m_totalRate; }
+    double totalRate() const { return m_channels.rate(); }
 
-    // Builds the stats JSON (the body of the stats event): the channels `client` selected (all
-    // of them, and the aggregate rows, for a client without a selection or for null), with
-    // totals over those.
-    QJsonObject statsJson(SseClient *client = nullptr) const;
+    // Once a second by the hub's timer: rates, the stats event, and a heartbeat every
+    // heartbeatSeconds. Public so tests can drive it (with tickMilliseconds = 0).
+    void tick();
 
 Q_SIGNALS:
     void clientCountChanged(int count);
 
 private:
-    int channelIndex(QByteArrayView name);
-    int lookupChannel(QByteArrayView name);
-    int aggregateRow(const QByteArray &name, const char *why);
+    struct Subscriber; // a client and where it stands: live, or replaying from the ring
+
     void deliver(const ReplayRing::Entry &entry);
-    void pump(SseClient *client);
-    void sendGap(SseClient *client, qint64 resumeFromSeq, const QByteArray &json);
+    void pump(Subscriber *s);
+    void sendGap(Subscriber *s, qint64 resumeFromSeq, const QByteArray &json);
     // Writes `frame` unless that would exceed the client's buffer cap; then cuts it loose. A
     // client with nothing unsent is never cut, however large the frame.
-    bool writeOrDrop(SseClient *client, const QByteArray &frame);
+    bool writeOrDrop(Subscriber *s, const QByteArray &frame);
     // Queues a frame the gateway made itself (stats, heartbeat): skipped, never a reason to cut
     // the client, when the client is behind.
-    void writeControl(SseClient *client, const QByteArray &frame);
-    void markDead(SseClient *client);
+    void writeControl(Subscriber *s, const QByteArray &frame);
+    void markDead(Subscriber *s);
     void sweep();
-    void tick();
+    // The body of the stats event for `s`: the channels it selected (all of them, and the
+    // aggregate rows, for a client without a selection), with totals over those.
+    QJsonObject statsJson(Subscriber *s) const;
 
     Options m_options;
     qint64 m_boot;
     qint64 m_seq = 0;
     ReplayRing m_ring;
-    std::vector<std::unique_ptr<SseClient>> m_clients;
+    std::vector<std::unique_ptr<Subscriber>> m_clients;
     QHash<QHostAddress, int> m_perAddress;
-    std::vector<ChannelStats> m_channels;
-    QHash<QByteArray, int> m_channelIndex;
-    int m_lastChannel = -1; // the index channelIndex() found last
-    qsizetype m_channelNameBytes = 0;
+    ChannelTable m_channels;
     QTimer m_tick;
     QElapsedTimer m_sinceTick;
     QElapsedTimer m_uptime;
     int m_ticks = 0;
     bool m_sweepQueued = false;
-    std::vector<SseClient *> m_dirty; // clients with queued frames, flushed once per pass
+    std::vector<Subscriber *> m_dirty; // clients with queued frames, flushed once per pass
     bool m_flushQueued = false;
     bool m_redisUp = false;
     bool m_wasEverUp = false;
     qint64 m_downSinceMs = 0;
     QString m_downReason;
-    double m_totalRate = 0;
-    double m_totalTokenRate = 0;
-    quint64 m_receivedAtTick = 0;
-    quint64 m_received = 0;
     quint64 m_invalidUtf8 = 0;
     quint64 m_truncatedPayloads = 0;
     quint64 m_clientsAccepted = 0;

@@ -1,7 +1,5 @@
 #include "sseclient.h"
 
-#include "channelglob.h"
-
 #include <QHttpServerResponder>
 #include <QTimer>
 
@@ -24,8 +22,23 @@ SseClient::SseClient(QHttpServerResponder &&responder, QByteArrayList selection,
 
 SseClient::~SseClient()
 {
-    for (const QMetaObject::Connection &c : connections)
+    // The socket may outlive this client (the server deletes it later).
+    for (const QMetaObject::Connection &c : m_connections)
         QObject::disconnect(c);
+}
+
+void SseClient::setHandlers(std::function<void()> gone, std::function<void()> drained)
+{
+    m_gone = std::move(gone);
+    m_drained = std::move(drained);
+    if (!m_socket)
+        return;
+    m_connections.push_back(
+        QObject::connect(m_socket, &QAbstractSocket::disconnected, m_socket, [this] { m_gone(); }));
+    m_connections.push_back(
+        QObject::connect(m_socket, &QObject::destroyed, m_socket, [this] { m_gone(); }));
+    m_connections.push_back(
+        QObject::connect(m_socket, &QIODevice::bytesWritten, m_socket, [this] { m_drained(); }));
 }
 
 void SseClient::begin(int retryMilliseconds, const QByteArray &firstBytes)
@@ -151,24 +164,4 @@ void SseClient::close(const QByteArray &finalBytes)
 bool SseClient::isConnected() const
 {
     return m_socket && m_socket->state() == QAbstractSocket::ConnectedState;
-}
-
-bool SseClient::accepts(int channelIndex, const QByteArray &name)
-{
-    if (m_selection.isEmpty())
-        return true;
-    auto match = [&] {
-        for (const QByteArray &s : std::as_const(m_selection))
-            if (ChannelGlob::matches(s, name))
-                return true;
-        return false;
-    };
-    if (channelIndex < 0)
-        return match();
-    if (size_t(channelIndex) >= m_acceptCache.size())
-        m_acceptCache.resize(size_t(channelIndex) + 1, -1);
-    qint8 &cached = m_acceptCache[size_t(channelIndex)];
-    if (cached < 0)
-        cached = match() ? 1 : 0;
-    return cached == 1;
 }
