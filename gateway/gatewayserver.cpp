@@ -2,8 +2,8 @@
 
 #include "channelglob.h"
 #include "connectionguard.h"
+#include "gatewaymetrics.h"
 #include "hub.h"
-#include "prometheustext.h"
 #include "redissubscriber.h"
 #include "sseclient.h"
 
@@ -27,6 +27,30 @@ namespace {
 
 constexpr qsizetype maxSessions = 10000;
 const QByteArray sessionCookie = QByteArrayLiteral("llmstreamer_session");
+
+// Security headers, built once. Every response also gets nosniff and no-store (respond()).
+using HeaderList = QList<QPair<QByteArray, QByteArray>>;
+const HeaderList challengeHeaders{{"WWW-Authenticate", "Bearer realm=\"llmstreamer\""}};
+const HeaderList signInPageHeaders{{"WWW-Authenticate", "Bearer realm=\"llmstreamer\""},
+                                   {"Content-Security-Policy",
+                                    "default-src 'self'; style-src 'self'; script-src 'self'; "
+                                    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
+                                   {"Referrer-Policy", "no-referrer"}};
+const HeaderList dashboardHeaders{
+    {"Content-Security-Policy",
+     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+    {"Referrer-Policy", "no-referrer"}};
+
+// The sign-in page, read once: a request without a token costs no file read.
+const QByteArray &signInPage()
+{
+    static const QByteArray page = [] {
+        QFile login(QStringLiteral(":/dashboard/login.html"));
+        return login.open(QIODevice::ReadOnly) ? login.readAll() : QByteArray();
+    }();
+    return page;
+}
 
 bool isPage(const QString &path)
 {
@@ -240,7 +264,9 @@ void GatewayServer::route(const QHttpServerRequest &request, QHttpServerResponde
                                        "+metrics in the token file"));
             return;
         }
-        respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", metricsText());
+        respond(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+                GatewayMetrics::text({*m_hub, *m_subscriber, m_tcp, m_limitHits, m_authFailures,
+                                      m_sessions.size()}));
     } else if (path == QLatin1String("/api/channels")) {
         respond(r, 200, "application/json", channelsJson(grant));
     } else {
@@ -291,20 +317,11 @@ const AccessPolicy::Grant *GatewayServer::authenticate(const QHttpServerRequest 
 
 void GatewayServer::refuse(QHttpServerResponder &r, const QString &path, const QString &why)
 {
-    const Headers challenge{{"WWW-Authenticate", "Bearer realm=\"llmstreamer\""}};
-    if (isPage(path)) {
-        // A browser gets the sign-in page (still a 401), which asks for the token.
-        QFile login(QStringLiteral(":/dashboard/login.html"));
-        if (login.open(QIODevice::ReadOnly)) {
-            respond(r, 401, "text/html; charset=utf-8", login.readAll(),
-                    challenge + Headers{{"Content-Security-Policy",
-                                         "default-src 'self'; style-src 'self'; script-src 'self'; "
-                                         "form-action 'self'; frame-ancestors 'none'; "
-                                         "base-uri 'none'"}});
-            return;
-        }
-    }
-    respondText(r, 401, why, challenge);
+    // A browser gets the sign-in page (still a 401), which asks for the token.
+    if (isPage(path) && !signInPage().isEmpty())
+        respond(r, 401, "text/html; charset=utf-8", signInPage(), signInPageHeaders);
+    else
+        respondText(r, 401, why, challengeHeaders);
 }
 
 QString GatewayServer::checkSelection(const QByteArrayList &selection) const
@@ -441,11 +458,7 @@ void GatewayServer::serveStatic(const QString &path, QHttpServerResponder &respo
     }
     const QByteArray type =
         types.value(name.section(QLatin1Char('.'), -1), "application/octet-stream");
-    respond(responder, status, type, file.readAll(),
-            {{"Content-Security-Policy",
-              "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-              "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
-             {"Referrer-Policy", "no-referrer"}});
+    respond(responder, status, type, file.readAll(), dashboardHeaders);
 }
 
 QByteArray GatewayServer::channelsJson(const AccessPolicy::Grant *grant) const
@@ -473,92 +486,4 @@ QByteArray GatewayServer::channelsJson(const AccessPolicy::Grant *grant) const
         o.insert(QStringLiteral("permitted"), permitted);
     }
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
-}
-
-QByteArray GatewayServer::metricsText() const
-{
-    PrometheusText m;
-    m.family("llmstreamer_build_info", "gauge", "Version of the gateway.");
-    m.sample("llmstreamer_build_info", {{"version", LLMSTREAMER_VERSION}}, 1);
-
-    struct Counter
-    {
-        const char *name;
-        const char *help;
-        quint64 Hub::ChannelStats::*field;
-    };
-    const Counter perChannel[] = {
-        {"llmstreamer_messages_received_total", "Messages received from Redis.",
-         &Hub::ChannelStats::received},
-        {"llmstreamer_messages_delivered_total",
-         "Messages written to live clients (one per client).", &Hub::ChannelStats::delivered},
-        {"llmstreamer_messages_dropped_total",
-         "Messages not written because the client was cut loose for not reading.",
-         &Hub::ChannelStats::dropped},
-        {"llmstreamer_messages_replayed_total", "Messages replayed after Last-Event-ID.",
-         &Hub::ChannelStats::replayed},
-        {"llmstreamer_payload_bytes_received_total", "Payload bytes received from Redis.",
-         &Hub::ChannelStats::bytes},
-        {"llmstreamer_output_tokens_received_total",
-         "gen_ai.usage.output_tokens summed over JSON payloads.", &Hub::ChannelStats::outputTokens},
-    };
-    for (const Counter &c : perChannel) {
-        m.family(c.name, "counter", c.help);
-        for (const Hub::ChannelStats &s : m_hub->channels())
-            m.sample(c.name, {{"channel", s.name}}, double(s.*(c.field)));
-    }
-    m.family("llmstreamer_channel_rate", "gauge", "Messages per second over the last second.");
-    for (const Hub::ChannelStats &s : m_hub->channels())
-        m.sample("llmstreamer_channel_rate", {{"channel", s.name}}, s.rate);
-
-    m.family("llmstreamer_clients", "gauge", "Open SSE streams.");
-    m.sample("llmstreamer_clients", m_hub->clientCount());
-    m.family("llmstreamer_clients_accepted_total", "counter", "SSE streams opened.");
-    m.sample("llmstreamer_clients_accepted_total", double(m_hub->clientsAccepted()));
-    m.family("llmstreamer_clients_dropped_total", "counter",
-             "SSE streams cut loose because the client stopped reading.");
-    m.sample("llmstreamer_clients_dropped_total", {{"reason", "slow"}},
-             double(m_hub->clientsDroppedSlow()));
-    m.family("llmstreamer_gaps_total", "counter", "Gap events announced.");
-    m.sample("llmstreamer_gaps_total", {{"reason", "redis"}}, double(m_hub->gapsRedis()));
-    m.sample("llmstreamer_gaps_total", {{"reason", "history"}}, double(m_hub->gapsHistory()));
-    m.family("llmstreamer_invalid_utf8_payloads_total", "counter",
-             "Payloads whose invalid UTF-8 bytes were replaced by U+FFFD.");
-    m.sample("llmstreamer_invalid_utf8_payloads_total", double(m_hub->invalidUtf8Payloads()));
-    m.family("llmstreamer_replay_events", "gauge", "Events held for replay.");
-    m.sample("llmstreamer_replay_events", double(m_hub->ring().size()));
-    m.family("llmstreamer_replay_bytes", "gauge", "Bytes of events held for replay.");
-    m.sample("llmstreamer_replay_bytes", double(m_hub->ring().bytes()));
-    m.family("llmstreamer_redis_connected", "gauge", "1 while subscribed to Redis.");
-    m.sample("llmstreamer_redis_connected", m_subscriber->isSubscribed() ? 1 : 0);
-    m.family("llmstreamer_redis_reconnects_total", "counter",
-             "Connections to Redis re-established after a loss.");
-    m.sample("llmstreamer_redis_reconnects_total", double(m_subscriber->reconnects()));
-
-    m.family("llmstreamer_truncated_payloads_total", "counter",
-             "Payloads cut to --max-payload-bytes.");
-    m.sample("llmstreamer_truncated_payloads_total", double(m_hub->truncatedPayloads()));
-    m.family("llmstreamer_limit_hits_total", "counter",
-             "Requests refused or connections closed by a configured limit.");
-    for (const char *limit : {"max_clients", "max_clients_per_address", "selection"})
-        m.sample("llmstreamer_limit_hits_total", {{"limit", limit}},
-                 double(m_limitHits.count(limit) ? m_limitHits.at(limit) : 0));
-    // Counted by the ConnectionGuard, in front of Qt's parser.
-    for (const char *limit : {"max_request_bytes", "request_body", "bad_request", "head_timeout",
-                              "idle_timeout", "max_connections_per_address", "max_output_bytes"})
-        m.sample("llmstreamer_limit_hits_total", {{"limit", limit}},
-                 double(m_tcp ? m_tcp->limitHits(limit) : 0));
-    m.family("llmstreamer_unsent_response_bytes", "gauge",
-             "Response bytes waiting for clients, over connections that are not event streams.");
-    m.sample("llmstreamer_unsent_response_bytes", double(m_tcp ? m_tcp->unsentResponseBytes() : 0));
-    m.family("llmstreamer_sessions", "gauge", "Signed-in browser sessions.");
-    m.sample("llmstreamer_sessions", double(m_sessions.size()));
-    m.family("llmstreamer_auth_failures_total", "counter",
-             "Requests refused for a missing or invalid token (401) or a forbidden channel (403).");
-    for (const char *reason : {"missing", "invalid", "forbidden"})
-        m.sample("llmstreamer_auth_failures_total", {{"reason", reason}},
-                 double(m_authFailures.count(reason) ? m_authFailures.at(reason) : 0));
-    m.family("llmstreamer_connections", "gauge", "Open TCP connections (streams and others).");
-    m.sample("llmstreamer_connections", double(m_tcp ? m_tcp->connections() : 0));
-    return m.text();
 }

@@ -68,7 +68,6 @@ private:
     void serveEvents(const QHttpServerRequest &request, QHttpServerResponder &&responder,
                      const AccessPolicy::Grant *grant);
     void serveStatic(const QString &path, QHttpServerResponder &responder, int status = 200);
-    QByteArray metricsText() const;
     QByteArray channelsJson(const AccessPolicy::Grant *grant) const;
     void countLimit(const char *limit) { ++m_limitHits[limit]; }
 
