@@ -1,5 +1,7 @@
 #include "envelope.h"
 
+#include "vocabulary.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -379,8 +381,8 @@ Encoded encodeInto(QByteArray &out, QByteArrayView id, QByteArrayView channel, q
             doc = QJsonDocument::fromJson(object.toByteArray()); // null when Qt refuses it
         if (doc.isObject()) {
             result.payloadIsObject = true;
-            result.outputTokens =
-                doc.object().value(QLatin1String("gen_ai.usage.output_tokens")).toInteger();
+            // Only the flat, whole-number form: the clients read more (common/vocabulary.h).
+            result.outputTokens = doc.object().value(Vocabulary::outputTokensFields[0]).toInteger();
             // Embedded as received: the SSE encoder turns any line breaks between tokens into
             // separate data lines, which JSON treats as whitespace. Line breaks inside strings
             // must not reach it raw, so control characters there are escaped.

@@ -1,10 +1,13 @@
 #include "logrecord.h"
 
 #include "envelope.h"
+#include "vocabulary.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
+
+#include <array>
 
 QString LogRecord::message() const
 {
@@ -15,7 +18,9 @@ QString LogRecord::message() const
                               .sliced(messageOffset)
                               .first(std::min<qsizetype>(messageLength, 4 * maxMessageChars)));
     if (m.size() > maxMessageChars) {
-        m.truncate(maxMessageChars);
+        // Never half a character: a surrogate pair across the cut is left out.
+        m.truncate(m.at(maxMessageChars - 1).isHighSurrogate() ? maxMessageChars - 1
+                                                               : maxMessageChars);
         m.append(QChar(0x2026)); // …
     }
     return m;
@@ -70,56 +75,28 @@ namespace LogLevels {
 
 QString name(LogLevel level)
 {
-    switch (level) {
-    case LogLevel::None:
-        return {};
-    case LogLevel::Trace:
-        return QStringLiteral("TRACE");
-    case LogLevel::Debug:
-        return QStringLiteral("DEBUG");
-    case LogLevel::Info:
-        return QStringLiteral("INFO");
-    case LogLevel::Warn:
-        return QStringLiteral("WARN");
-    case LogLevel::Error:
-        return QStringLiteral("ERROR");
-    case LogLevel::Fatal:
-        return QStringLiteral("FATAL");
-    }
-    return {};
+    // Made once: the model asks for every visible cell, the filter for every line.
+    static const auto names = [] {
+        std::array<QString, std::size(Vocabulary::levelNames) + 1> n; // [0]: None
+        for (qsizetype i = 0; i < qsizetype(std::size(Vocabulary::levelNames)); ++i)
+            n[i + 1] = Vocabulary::levelNames[i];
+        return n;
+    }();
+    return names[qsizetype(level)];
 }
 
 LogLevel fromName(QAnyStringView name)
 {
-    struct Alias
-    {
-        QLatin1StringView name;
-        LogLevel level;
-    };
-    static constexpr Alias aliases[] = {
-        {QLatin1StringView("TRACE"), LogLevel::Trace},
-        {QLatin1StringView("DEBUG"), LogLevel::Debug},
-        {QLatin1StringView("DBG"), LogLevel::Debug},
-        {QLatin1StringView("VERBOSE"), LogLevel::Debug},
-        {QLatin1StringView("INFO"), LogLevel::Info},
-        {QLatin1StringView("INFORMATION"), LogLevel::Info},
-        {QLatin1StringView("NOTICE"), LogLevel::Info},
-        {QLatin1StringView("WARN"), LogLevel::Warn},
-        {QLatin1StringView("WARNING"), LogLevel::Warn},
-        {QLatin1StringView("ERROR"), LogLevel::Error},
-        {QLatin1StringView("ERR"), LogLevel::Error},
-        {QLatin1StringView("FATAL"), LogLevel::Fatal},
-        {QLatin1StringView("CRITICAL"), LogLevel::Fatal},
-        {QLatin1StringView("CRIT"), LogLevel::Fatal},
-        {QLatin1StringView("PANIC"), LogLevel::Fatal},
-        {QLatin1StringView("EMERG"), LogLevel::Fatal},
-        {QLatin1StringView("ALERT"), LogLevel::Fatal},
-    };
-    if (name.size() > 16)
-        return LogLevel::None;
-    for (const Alias &a : aliases)
-        if (QAnyStringView::compare(name, a.name, Qt::CaseInsensitive) == 0)
-            return a.level;
+    static_assert(std::size(Vocabulary::levelNames) == int(LogLevel::Fatal));
+    // No name or alias is longer; a longer one can only be a padded one (below).
+    if (name.size() <= 16) {
+        for (qsizetype i = 0; i < qsizetype(std::size(Vocabulary::levelNames)); ++i)
+            if (QAnyStringView::compare(name, Vocabulary::levelNames[i], Qt::CaseInsensitive) == 0)
+                return LogLevel(i + 1);
+        for (const Vocabulary::LevelAlias &a : Vocabulary::levelAliases)
+            if (QAnyStringView::compare(name, a.alias, Qt::CaseInsensitive) == 0)
+                return fromName(a.level);
+    }
     // Rare: surrounding spaces.
     if (const QString trimmed = name.toString().trimmed(); trimmed.size() != name.size())
         return fromName(trimmed);

@@ -51,7 +51,7 @@ struct LogRecord
     static constexpr qsizetype maxMessageChars = 2000;
 
     bool isMarker() const { return kind != Kind::Message; }
-    // The text shown in the line, at most maxMessageChars (+ an ellipsis).
+    // The text shown in the line, at most maxMessageChars UTF-16 code units (+ an ellipsis).
     QString message() const;
     QString channel() const { return labels ? labels->channel : QString(); }
     QString service() const { return labels ? labels->service : QString(); }

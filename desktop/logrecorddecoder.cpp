@@ -2,13 +2,17 @@
 
 #include "envelope.h"
 #include "sseparser.h"
+#include "vocabulary.h"
 
 #include <QDateTime>
-#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <limits>
+#include <span>
 
 namespace {
 
@@ -158,33 +162,122 @@ private:
     qsizetype m_i = 0;
 };
 
-std::optional<double> toDouble(QByteArrayView text)
+// ---- Shared by both ways of reading. ----
+
+bool isJsonWhitespace(char c)
 {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// A JSON number alone between JSON whitespace, read as JSON.parse reads it (finite; too small for
+// a double is 0). Producers write numbers as strings often enough ("duration_ms": "12.5");
+// anything looser ("+5", "0x10", ".5", "Infinity") is no number, in both clients.
+std::optional<double> jsonNumber(QByteArrayView text)
+{
+    qsizetype b = 0;
+    qsizetype e = text.size();
+    while (b < e && isJsonWhitespace(text[b]))
+        ++b;
+    while (e > b && isJsonWhitespace(text[e - 1]))
+        --e;
+    const QByteArrayView t = text.sliced(b, e - b);
+    qsizetype i = 0;
+    const auto digits = [&] {
+        const qsizetype from = i;
+        while (i < t.size() && t[i] >= '0' && t[i] <= '9')
+            ++i;
+        return i > from;
+    };
+    if (i < t.size() && t[i] == '-')
+        ++i;
+    if (i < t.size() && t[i] == '0')
+        ++i;
+    else if (!digits())
+        return std::nullopt;
+    if (i < t.size() && t[i] == '.' && (++i, !digits()))
+        return std::nullopt;
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+        ++i;
+        if (i < t.size() && (t[i] == '+' || t[i] == '-'))
+            ++i;
+        if (!digits())
+            return std::nullopt;
+    }
+    if (i != t.size())
+        return std::nullopt;
     double d = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
-    if (ec != std::errc() || end != text.data() + text.size())
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
+    if (ec == std::errc::result_out_of_range) {
+        // Too large (Infinity to JavaScript: no number) or too small (0)? A long double says;
+        // beyond its range too, the sign of the exponent does.
+        long double wide = 0;
+        const bool small =
+            std::from_chars(t.data(), t.data() + t.size(), wide).ec == std::errc()
+                ? std::abs(wide) < 1
+                : t.contains(QByteArrayView("e-")) || t.contains(QByteArrayView("E-"));
+        return small ? std::optional<double>(0) : std::nullopt;
+    }
+    if (ec != std::errc() || end != t.data() + t.size() || !std::isfinite(d))
         return std::nullopt;
     return d;
 }
 
-// A number, or a string holding one ("duration_ms": "12.5").
-std::optional<double> spanNumber(const Scanner &s, const Span &span)
-{
-    if (span.type == Span::Number || (span.type == Span::String && !span.escaped))
-        return toDouble(s.view(span).trimmed());
-    return std::nullopt;
-}
+// The columns of a line, each read from its aliases (common/vocabulary.h).
+enum Column {
+    Message,
+    Level,
+    Service,
+    Model,
+    ErrorType,
+    InputTokens,
+    OutputTokens,
+    DurationMs,
+    TtftMs,
+    ColumnCount
+};
+constexpr std::span<const QLatin1StringView> columnAliases[ColumnCount] = {
+    Vocabulary::messageFields,      Vocabulary::levelFields,      Vocabulary::serviceFields,
+    Vocabulary::modelFields,        Vocabulary::errorTypeFields,  Vocabulary::inputTokensFields,
+    Vocabulary::outputTokensFields, Vocabulary::durationMsFields, Vocabulary::ttftMsFields,
+};
+constexpr std::size_t maxAliases = 4;
+static_assert(std::ranges::all_of(columnAliases, [](auto a) { return a.size() <= maxAliases; }));
 
-// ---- Shared by both ways of reading. ----
-
+// Token counts are whole numbers, as the gateway counts them (12.0 is twelve, 12.5 is no count).
 qint32 toTokens(const std::optional<double> &d)
 {
-    return d && *d >= 0 && *d < 2e9 ? qint32(*d) : -1;
+    return d && *d >= 0 && *d <= std::numeric_limits<qint32>::max() && *d == std::trunc(*d)
+               ? qint32(*d)
+               : -1;
 }
 
 float toFloat(const std::optional<double> &d)
 {
     return d ? float(*d) : NAN;
+}
+
+// ---- The scanner's way. ----
+
+// Whether `key` starts a dotted alias ("gen_ai" of gen_ai.usage.input_tokens): an object under it
+// may hold that field nested.
+bool isNamespace(QByteArrayView key)
+{
+    for (const auto aliases : columnAliases) {
+        for (const QLatin1StringView name : aliases) {
+            if (name.size() > key.size() && name[key.size()] == QLatin1Char('.') &&
+                QByteArrayView(name.data(), key.size()) == key)
+                return true;
+        }
+    }
+    return false;
+}
+
+// A number or a string holding one; nullopt for an escaped string, which only the parser reads.
+std::optional<double> spanNumber(const Scanner &s, const Span &span)
+{
+    if (span.type == Span::Number || (span.type == Span::String && !span.escaped))
+        return jsonNumber(s.view(span));
+    return std::nullopt;
 }
 
 // ---- The QJsonDocument way. ----
@@ -197,14 +290,76 @@ QString cut(QString text)
     return text;
 }
 
-// A field by its dotted OpenTelemetry name, flat ("gen_ai.usage.input_tokens": 1) or nested.
-QJsonValue field(const QJsonObject &o, QLatin1StringView name)
+// JSON text without the whitespace between its tokens: a payload without a message, as its line
+// shows it. The dashboard does the same to the same bytes (compactJson in records.js).
+QByteArray compactJson(QByteArrayView json)
 {
-    const auto it = o.constFind(name);
-    if (it != o.constEnd())
-        return *it;
+    QByteArray out;
+    out.reserve(json.size());
+    bool inString = false;
+    for (qsizetype i = 0; i < json.size(); ++i) {
+        const char c = json[i];
+        if (!inString && isJsonWhitespace(c))
+            continue;
+        out.append(c);
+        if (c == '"')
+            inString = !inString;
+        else if (inString && c == '\\' && i + 1 < json.size())
+            out.append(json[++i]);
+    }
+    return out;
+}
+
+// A number as JavaScript's String(n) writes it (ECMA-262 Number::toString), so that both clients
+// show the same text: 1e21 and 1e-7 in exponent form, 1e20 and 0.000001 in full.
+QString numberText(double d)
+{
+    if (d == 0)
+        return QStringLiteral("0"); // -0 too
+    // The shortest digits that read back as d, which JavaScript picks too: "d.ddde±x".
+    char sci[32];
+    const char *end =
+        std::to_chars(sci, sci + sizeof sci, std::abs(d), std::chars_format::scientific).ptr;
+    const QByteArrayView text(sci, end - sci);
+    const qsizetype e = text.indexOf('e');
+    QByteArray digits = text.first(e).toByteArray();
+    digits.replace(".", "");
+    int exponent = 0;
+    std::from_chars(text.data() + e + 2, end, exponent);
+    if (text[e + 1] == '-')
+        exponent = -exponent;
+    const qsizetype k = digits.size();
+    const qsizetype n = exponent + 1; // the decimal point after n digits
+    QByteArray out = d < 0 ? QByteArray("-") : QByteArray();
+    if (k <= n && n <= 21) {
+        out += digits + QByteArray(n - k, '0');
+    } else if (0 < n && n <= 21) {
+        out += digits.first(n) + '.' + digits.sliced(n);
+    } else if (-6 < n && n <= 0) {
+        out += "0." + QByteArray(-n, '0') + digits;
+    } else {
+        out += digits.first(1);
+        if (k > 1)
+            out += '.' + digits.sliced(1);
+        out += (n - 1 < 0 ? "e-" : "e+") + QByteArray::number(std::abs(n - 1));
+    }
+    return QString::fromLatin1(out);
+}
+
+bool isScalar(const QJsonValue &v)
+{
+    return v.isString() || v.isDouble() || v.isBool();
+}
+
+// A field by its dotted OpenTelemetry name: flat ("gen_ai.usage.input_tokens": 1), else nested.
+QJsonValue lookup(const QJsonObject &o, QLatin1StringView name)
+{
+    if (const QJsonValue flat = o.value(name); !flat.isUndefined() && !flat.isNull())
+        return flat;
+    if (!name.contains(QLatin1Char('.')))
+        return {};
     QJsonValue v = o;
-    for (const QLatin1StringView part : QLatin1StringView(name).tokenize(QLatin1Char('.'))) {
+    for (const QLatin1StringView part : name.tokenize(QLatin1Char('.'))) {
         if (!v.isObject())
             return {};
         v = v.toObject().value(part);
@@ -212,55 +367,48 @@ QJsonValue field(const QJsonObject &o, QLatin1StringView name)
     return v;
 }
 
-QJsonValue firstOf(const QJsonObject &o, std::initializer_list<QLatin1StringView> names)
+// The value of the first alias that holds a string, a number or a boolean.
+QJsonValue firstOf(const QJsonObject &o, Column column)
 {
-    for (const QLatin1StringView name : names) {
-        const QJsonValue v = field(o, name);
-        if (!v.isUndefined() && !v.isNull())
+    for (const QLatin1StringView name : columnAliases[column])
+        if (const QJsonValue v = lookup(o, name); isScalar(v))
             return v;
-    }
     return {};
 }
 
-std::optional<double> jsonNumber(const QJsonValue &v)
-{
-    if (v.isDouble())
-        return v.toDouble();
-    if (v.isString())
-        return toDouble(v.toString().trimmed().toLatin1());
-    return std::nullopt;
-}
-
-// How a JSON value reads as text: strings as they are, numbers and literals as written.
-QString jsonText(const QJsonValue &v)
+// How a field's value reads as text: strings as they are, numbers as JavaScript writes them.
+QString scalarText(const QJsonValue &v)
 {
     switch (v.type()) {
     case QJsonValue::String:
         return v.toString();
     case QJsonValue::Double:
-        return QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact))
-            .mid(1)
-            .chopped(1);
+        return numberText(v.toDouble());
     case QJsonValue::Bool:
         return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
-    case QJsonValue::Object:
-        return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
-    case QJsonValue::Array:
-        return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
     default:
         return {};
     }
+}
+
+std::optional<double> numberOf(const QJsonValue &v)
+{
+    if (v.isDouble() && std::isfinite(v.toDouble()))
+        return v.toDouble();
+    if (v.isString())
+        return jsonNumber(QByteArrayView(v.toString().toUtf8()));
+    return std::nullopt;
 }
 
 } // namespace
 
 std::optional<LogRecord> LogRecordDecoder::decode(const SseEvent &event)
 {
-    if (event.type == "message")
+    if (event.type == Vocabulary::messageEvent)
         return decodeEnvelope(event.data);
-    if (event.type == "gap")
+    if (event.type == Vocabulary::gapEvent)
         return marker(LogRecord::Kind::Gap, event.type, event.data);
-    if (event.type == "shutdown" || event.type == "dropped")
+    if (event.type == Vocabulary::shutdownEvent || event.type == Vocabulary::droppedEvent)
         return marker(LogRecord::Kind::Notice, event.type, event.data);
     return std::nullopt;
 }
@@ -325,56 +473,19 @@ std::optional<LogRecord> LogRecordDecoder::scanEnvelope(const QByteArray &json)
     r.payloadOffset = quint32(payload.begin);
     r.payloadIsObject = true;
 
-    enum Field {
-        Msg,
-        Message,
-        Text,
-        Event,
-        Level,
-        Severity,
-        Lvl,
-        LevelName,
-        Service,
-        ServiceName,
-        RequestModel,
-        ResponseModel,
-        ErrorType,
-        InputTokens,
-        OutputTokens,
-        Duration,
-        Ttft,
-        FieldCount
-    };
-    static constexpr QLatin1StringView names[FieldCount] = {
-        QLatin1StringView("msg"),
-        QLatin1StringView("message"),
-        QLatin1StringView("text"),
-        QLatin1StringView("event"),
-        QLatin1StringView("level"),
-        QLatin1StringView("severity"),
-        QLatin1StringView("lvl"),
-        QLatin1StringView("levelname"),
-        QLatin1StringView("service"),
-        QLatin1StringView("service.name"),
-        QLatin1StringView("gen_ai.request.model"),
-        QLatin1StringView("gen_ai.response.model"),
-        QLatin1StringView("error.type"),
-        QLatin1StringView("gen_ai.usage.input_tokens"),
-        QLatin1StringView("gen_ai.usage.output_tokens"),
-        QLatin1StringView("duration_ms"),
-        QLatin1StringView("ttft_ms"),
-    };
-    Span fields[FieldCount];
+    Span found[ColumnCount][maxAliases];
     bool nested = false;
     if (!s.object(payload.begin, [&](QByteArrayView key, const Span &value) {
             // Nested OpenTelemetry objects ({"gen_ai": {"usage": ...}}) are for the parser.
-            if (value.type == Span::Object &&
-                (key == "gen_ai" || key == "error" || key == "service"))
+            if (value.type == Span::Object && isNamespace(key))
                 nested = true;
-            for (int f = 0; f < FieldCount; ++f) {
-                if (key == QByteArrayView(names[f].data(), names[f].size())) {
-                    fields[f] = value;
-                    break;
+            for (int c = 0; c < ColumnCount; ++c) {
+                for (std::size_t a = 0; a < columnAliases[c].size(); ++a) {
+                    if (key ==
+                        QByteArrayView(columnAliases[c][a].data(), columnAliases[c][a].size())) {
+                        found[c][a] = value;
+                        return;
+                    }
                 }
             }
         }))
@@ -382,52 +493,60 @@ std::optional<LogRecord> LogRecordDecoder::scanEnvelope(const QByteArray &json)
     if (nested)
         return std::nullopt;
 
-    const auto first = [&](std::initializer_list<Field> candidates) -> const Span * {
-        for (const Field f : candidates)
-            if (fields[f].type != Span::Missing)
-                return &fields[f];
+    // The first alias with a string, a number or a boolean (as firstOf() takes it).
+    const auto first = [&](Column c) -> const Span * {
+        for (std::size_t a = 0; a < columnAliases[c].size(); ++a) {
+            const Span &v = found[c][a];
+            if (v.type == Span::String || v.type == Span::Number || v.type == Span::Literal)
+                return &v;
+        }
         return nullptr;
     };
-    // A string (unescaped) or a number as bytes; nullopt when only the parser can say.
+    // A string (unescaped) or a literal as bytes; nullopt when only the parser can say.
     const auto textOf = [&](const Span *span) -> std::optional<QByteArrayView> {
         if (!span)
             return QByteArrayView();
-        if (span->type == Span::String && !span->escaped)
+        if ((span->type == Span::String && !span->escaped) || span->type == Span::Literal)
             return s.view(*span);
-        if (span->type == Span::Literal)
-            return s.view(*span);
-        return std::nullopt;
+        return std::nullopt; // escapes, or a number to write as JavaScript does
     };
 
-    const Span *message = first({Msg, Message, Text, Event});
+    const Span *message = first(Message);
     if (!message || message->type != Span::String || message->escaped || message->size() == 0)
         return std::nullopt; // compact JSON of the payload, or escapes: the parser does it
     r.messageOffset = quint32(message->begin);
     r.messageLength = quint32(message->size());
 
-    const auto service = textOf(first({Service, ServiceName}));
-    const auto model = textOf(first({RequestModel, ResponseModel}));
-    const auto errorType = textOf(first({ErrorType}));
+    const auto service = textOf(first(Service));
+    const auto model = textOf(first(Model));
+    const auto errorType = textOf(first(ErrorType));
     if (!service || !model || !errorType)
         return std::nullopt;
+    for (const Column c : {Level, InputTokens, OutputTokens, DurationMs, TtftMs}) {
+        const Span *v = first(c);
+        if (v && v->type == Span::String && v->escaped)
+            return std::nullopt; // "1\u0032" is 12 to the parser
+    }
     r.labels = labels(s.view(channel), *service, *model, *errorType);
 
-    if (const Span *level = first({Level, Severity, Lvl, LevelName})) {
+    if (const Span *level = first(Level)) {
         if (level->type == Span::Number) {
-            if (const auto n = toDouble(s.view(*level)))
+            if (const auto n = jsonNumber(s.view(*level)))
                 r.level = LogLevels::fromNumber(*n);
         } else if (level->type == Span::String) {
-            if (level->escaped)
-                return std::nullopt;
             r.level = LogLevels::fromName(QUtf8StringView(s.view(*level)));
         }
     }
     if (r.level == LogLevel::None)
         r.level = LogLevels::guess(r.message());
-    r.inputTokens = toTokens(spanNumber(s, fields[InputTokens]));
-    r.outputTokens = toTokens(spanNumber(s, fields[OutputTokens]));
-    r.durationMs = toFloat(spanNumber(s, fields[Duration]));
-    r.ttftMs = toFloat(spanNumber(s, fields[Ttft]));
+    const auto number = [&](Column c) {
+        const Span *n = first(c);
+        return n ? spanNumber(s, *n) : std::nullopt;
+    };
+    r.inputTokens = toTokens(number(InputTokens));
+    r.outputTokens = toTokens(number(OutputTokens));
+    r.durationMs = toFloat(number(DurationMs));
+    r.ttftMs = toFloat(number(TtftMs));
     ++m_scanned;
     return r;
 }
@@ -465,14 +584,16 @@ LogRecord LogRecordDecoder::parseEnvelope(const QByteArray &json)
     }
     r.payloadIsObject = true;
     const QJsonObject p = envelope->payload.toObject();
-    QString message = jsonText(firstOf(p, {QLatin1StringView("msg"), QLatin1StringView("message"),
-                                           QLatin1StringView("text"), QLatin1StringView("event")}));
-    if (message.isEmpty())
-        message = QString::fromUtf8(QJsonDocument(p).toJson(QJsonDocument::Compact));
+    QString message = scalarText(firstOf(p, Message));
+    if (message.isEmpty()) {
+        // The payload itself, as the producer wrote it.
+        message = r.payloadOffset > 0
+                      ? QString::fromUtf8(compactJson(r.payloadJson()))
+                      : QString::fromUtf8(QJsonDocument(p).toJson(QJsonDocument::Compact));
+    }
     r.text = cut(std::move(message));
 
-    const QJsonValue level = firstOf(p, {QLatin1StringView("level"), QLatin1StringView("severity"),
-                                         QLatin1StringView("lvl"), QLatin1StringView("levelname")});
+    const QJsonValue level = firstOf(p, Level);
     if (level.isDouble())
         r.level = LogLevels::fromNumber(level.toDouble());
     else if (level.isString())
@@ -480,19 +601,13 @@ LogRecord LogRecordDecoder::parseEnvelope(const QByteArray &json)
     if (r.level == LogLevel::None)
         r.level = LogLevels::guess(r.message());
 
-    const QByteArray service =
-        jsonText(firstOf(p, {QLatin1StringView("service"), QLatin1StringView("service.name")}))
-            .toUtf8();
-    const QByteArray model = jsonText(firstOf(p, {QLatin1StringView("gen_ai.request.model"),
-                                                  QLatin1StringView("gen_ai.response.model")}))
-                                 .toUtf8();
-    const QByteArray errorType = jsonText(field(p, QLatin1StringView("error.type"))).toUtf8();
-    r.labels = labels(channel, service, model, errorType);
-    r.inputTokens = toTokens(jsonNumber(field(p, QLatin1StringView("gen_ai.usage.input_tokens"))));
-    r.outputTokens =
-        toTokens(jsonNumber(field(p, QLatin1StringView("gen_ai.usage.output_tokens"))));
-    r.durationMs = toFloat(jsonNumber(p.value(QLatin1StringView("duration_ms"))));
-    r.ttftMs = toFloat(jsonNumber(p.value(QLatin1StringView("ttft_ms"))));
+    r.labels =
+        labels(channel, scalarText(firstOf(p, Service)).toUtf8(),
+               scalarText(firstOf(p, Model)).toUtf8(), scalarText(firstOf(p, ErrorType)).toUtf8());
+    r.inputTokens = toTokens(numberOf(firstOf(p, InputTokens)));
+    r.outputTokens = toTokens(numberOf(firstOf(p, OutputTokens)));
+    r.durationMs = toFloat(numberOf(firstOf(p, DurationMs)));
+    r.ttftMs = toFloat(numberOf(firstOf(p, TtftMs)));
     return r;
 }
 
@@ -504,16 +619,16 @@ LogRecord LogRecordDecoder::marker(LogRecord::Kind kind, const QByteArray &type,
     r.raw = data;
     r.ts = QDateTime::currentMSecsSinceEpoch();
     const QJsonObject o = QJsonDocument::fromJson(data).object();
-    QString what = o.value(QLatin1StringView("message")).toString();
+    QString what = o.value(Vocabulary::messageMember).toString();
     if (what.isEmpty())
-        what = o.value(QLatin1StringView("reason")).toString();
+        what = o.value(Vocabulary::reasonMember).toString();
     if (kind == LogRecord::Kind::Gap) {
         r.text = what.isEmpty() ? QStringLiteral("gap: events are missing here")
                                 : QStringLiteral("gap: ") + what;
-    } else if (type == "shutdown") {
+    } else if (type == Vocabulary::shutdownEvent) {
         r.text = QStringLiteral("the gateway is shutting down") +
                  (what.isEmpty() ? QString() : QStringLiteral(" (") + what + u')');
-    } else if (type == "dropped") {
+    } else if (type == Vocabulary::droppedEvent) {
         r.text = QStringLiteral("the gateway dropped this connection") +
                  (what.isEmpty() ? QString() : QStringLiteral(": ") + what);
     } else {

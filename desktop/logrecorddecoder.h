@@ -9,15 +9,17 @@
 
 struct SseEvent;
 
-// Turns feed events into log records: envelopes into columns (level from the JSON `level` or
-// guessed from the text, OpenTelemetry GenAI fields, durations), gap/shutdown/dropped events into
-// marker lines. Repeating strings are shared between records to keep the buffer small.
+// Turns feed events into log records: envelopes into columns (the payload fields and aliases of
+// common/vocabulary.h, read as its header says; level guessed from the text when there is none),
+// gap/shutdown/dropped events into marker lines. Repeating strings are shared between records to
+// keep the buffer small.
 //
 // Envelopes are read by a scanner that only looks for the fields the columns need, without
 // building a JSON tree: at tens of thousands of events a second QJsonDocument was two thirds of
 // the client's CPU time. Anything the scanner does not handle simply (escaped strings, nested
-// OpenTelemetry fields, a payload without a message field, invalid JSON) goes through
-// Envelope::decode instead, and both ways give the same record (tst_logrecorddecoder).
+// OpenTelemetry fields, numbers to show as text, a payload without a message field, invalid JSON)
+// goes through Envelope::decode instead, and both ways give the same record
+// (tst_logrecorddecoder, which also runs tests/fixtures/records.json, the dashboard's table too).
 class LogRecordDecoder final
 {
 public:

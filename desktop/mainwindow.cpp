@@ -11,6 +11,7 @@
 #include "payloadview.h"
 #include "settingsdialog.h"
 #include "throughputchart.h"
+#include "vocabulary.h"
 
 #include <QAction>
 #include <QApplication>
@@ -423,7 +424,7 @@ void MainWindow::showSettings()
 
 void MainWindow::handleEvent(const SseEvent &event)
 {
-    if (event.type == "stats") {
+    if (event.type == Vocabulary::statsEvent) {
         handleStats(event.data);
         return;
     }

@@ -2,6 +2,7 @@
 
 #include "desktoplogging.h"
 #include "gatewayurl.h"
+#include "vocabulary.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -193,12 +194,12 @@ void SseConnection::appendErrorBody(const QByteArray &bytes)
 void SseConnection::dispatch(const SseEvent &event)
 {
     // The gateway says why it is about to close; keep that as the reason for reconnecting.
-    if (event.type == "shutdown" || event.type == "dropped") {
+    if (event.type == Vocabulary::shutdownEvent || event.type == Vocabulary::droppedEvent) {
         const QJsonObject o = QJsonDocument::fromJson(event.data).object();
-        const QString detail = o.value(QLatin1StringView("message")).toString().isEmpty()
-                                   ? o.value(QLatin1StringView("reason")).toString()
-                                   : o.value(QLatin1StringView("message")).toString();
-        m_closeReason = event.type == "shutdown"
+        const QString detail = o.value(Vocabulary::messageMember).toString().isEmpty()
+                                   ? o.value(Vocabulary::reasonMember).toString()
+                                   : o.value(Vocabulary::messageMember).toString();
+        m_closeReason = event.type == Vocabulary::shutdownEvent
                             ? tr("the gateway shut down")
                             : tr("the gateway dropped this connection (%1)").arg(detail);
     }

@@ -29,9 +29,9 @@ bench_pkgs=("${run_pkgs[@]}" nginx libnginx-mod-nchan python3 python3-fastapi py
 command -v node >/dev/null || test_pkgs+=(nodejs)
 command -v npm >/dev/null || test_pkgs+=(npm)
 
-# The dashboard's end-to-end tests need playwright-core from npm (tests/package-lock.json). It
-# drives Debian's chromium, so no browser is ever downloaded. Skipped when tests/node_modules
-# was installed from this very lock file.
+# The dashboard's end-to-end tests need playwright-core, and its lint ESLint, from npm
+# (tests/package-lock.json). Playwright drives Debian's chromium, so no browser is ever
+# downloaded. Skipped when tests/node_modules was installed from this very lock file.
 install_npm_deps() {
     local tests lock stamp sum
     tests=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests" && pwd)

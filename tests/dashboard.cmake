@@ -5,13 +5,24 @@
 find_program(NODE_EXECUTABLE node)
 
 # Unit tests of the dashboard's pure modules under node's test runner (no browser). The glob test
-# reads tests/fixtures/channelglob.json, the table tst_channelglob holds the gateway to.
+# reads tests/fixtures/channelglob.json, the table tst_channelglob holds the gateway to; the
+# records test reads tests/fixtures/records.json, which tst_logrecorddecoder holds the desktop
+# client to, and checks records.js's vocabulary against common/vocabulary.h.
 if(NODE_EXECUTABLE)
     add_test(NAME dashboard_js
         COMMAND ${NODE_EXECUTABLE} --test --test-reporter=spec
-                js/glob.test.mjs js/regexfilter.test.mjs
+                js/glob.test.mjs js/regexfilter.test.mjs js/records.test.mjs js/format.test.mjs
         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
     set_tests_properties(dashboard_js PROPERTIES LABELS unit TIMEOUT 60)
+
+    # ESLint's recommended rules over the dashboard, its tests and its benchmark (eslint from
+    # tests/package-lock.json, which scripts/install-deps.sh installs with `npm ci`).
+    add_test(NAME dashboard_lint
+        COMMAND ${NODE_EXECUTABLE} tests/node_modules/eslint/bin/eslint.js
+                --config tests/eslint.config.mjs --max-warnings 0
+                resources/dashboard tests/e2e tests/js tests/eslint.config.mjs bench/dashboard
+        WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(dashboard_lint PROPERTIES LABELS unit TIMEOUT 120)
 endif()
 
 find_program(REDIS_CLI_EXECUTABLE redis-cli)

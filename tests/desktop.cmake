@@ -10,6 +10,9 @@ if(TARGET llmstreamer_desktop)
 
     llmstreamer_add_test(logrecorddecoder LIBS llmstreamer_desktop llmstreamer_producer
         LABELS unit desktop TIMEOUT 60)
+    # The records table shared with the dashboard's tests (tests/js/records.test.mjs).
+    target_compile_definitions(tst_logrecorddecoder PRIVATE
+        LLMSTREAMER_RECORDS_FIXTURE="${CMAKE_CURRENT_SOURCE_DIR}/fixtures/records.json")
     llmstreamer_add_test(logmodel LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)
     llmstreamer_add_test(logfilterproxy LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)
     llmstreamer_add_test(logview LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)

@@ -189,8 +189,8 @@ void tst_GatewaySecurity::pipelinedRequestsWaitForTheReader()
     // No token: every request is answered with the sign-in page (401, about 1 KB), and the
     // client never reads. Before, the gateway parsed and answered all of them at once. The
     // kernel takes some of the answers whatever the gateway does (its send buffer grows to
-    // 4 MiB here (tcp_wmem), and the client's receive buffer would grow to 32 MiB): the client's is fixed
-    // small before connecting, and there are more answers than the send buffer holds.
+    // 4 MiB here (tcp_wmem), and the client's receive buffer would grow to 32 MiB): the client's is
+    // fixed small before connecting, and there are more answers than the send buffer holds.
     const int requests = 8000;
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     QVERIFY(fd >= 0);

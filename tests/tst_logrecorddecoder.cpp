@@ -1,12 +1,21 @@
 // LogRecordDecoder: envelopes (built exactly as the gateway builds them) into columns. Every case
 // is decoded twice, by the fast scanner and by the QJsonDocument path, and both must agree.
+// tests/fixtures/records.json is the table the dashboard's records.js is held to as well
+// (tests/js/records.test.mjs), so that both clients read a payload the same way.
 #include "envelope.h"
 #include "logrecorddecoder.h"
 #include "logsimulator.h"
 #include "sseparser.h"
+#include "vocabulary.h"
 
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QRandomGenerator>
 #include <QTest>
+
+#include <span>
 
 namespace {
 
@@ -28,6 +37,29 @@ struct Expected
     float ttft = NAN;
 };
 
+// A fixture string: text, or [[piece, times], ...] for long text.
+QString fixtureText(const QJsonValue &v)
+{
+    if (!v.isArray())
+        return v.toString();
+    QString out;
+    for (const QJsonValue piece : v.toArray())
+        out += piece.toArray().at(0).toString().repeated(piece.toArray().at(1).toInt());
+    return out;
+}
+
+QJsonArray fixtureRows()
+{
+    QFile file(QStringLiteral(LLMSTREAMER_RECORDS_FIXTURE));
+    if (!file.open(QIODevice::ReadOnly))
+        qFatal("%s: %s", qPrintable(file.fileName()), qPrintable(file.errorString()));
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &error);
+    if (!doc.isArray())
+        qFatal("%s: %s", qPrintable(file.fileName()), qPrintable(error.errorString()));
+    return doc.array();
+}
+
 } // namespace
 
 Q_DECLARE_METATYPE(LogLevel)
@@ -40,6 +72,9 @@ class tst_LogRecordDecoder : public QObject
 private Q_SLOTS:
     void envelopes_data();
     void envelopes();
+    void sharedFixture_data();
+    void sharedFixture();
+    void sharedFixtureCoversTheVocabulary();
     void longMessageIsCut();
     void guessLevel_data();
     void guessLevel();
@@ -110,11 +145,13 @@ void tst_LogRecordDecoder::envelopes_data()
     QTest::newRow("level guessed from msg")
         << QByteArray(R"({"msg":"FATAL: out of memory"})")
         << Expected{QStringLiteral("FATAL: out of memory"), LogLevel::Fatal} << true;
+    // The producer's bytes without the whitespace between tokens, keys in their order, as the
+    // dashboard shows them (QJsonDocument would sort the keys).
     QTest::newRow("no message field: compact JSON")
-        << QByteArray(R"({"b": 1, "a": "x"})") << Expected{QStringLiteral(R"({"a":"x","b":1})")}
+        << QByteArray(R"({"b": 1, "a": "x"})") << Expected{QStringLiteral(R"({"b":1,"a":"x"})")}
         << false;
     QTest::newRow("empty msg: compact JSON")
-        << QByteArray(R"({"msg":"","k":1})") << Expected{QStringLiteral(R"({"k":1,"msg":""})")}
+        << QByteArray(R"({"msg":"","k":1})") << Expected{QStringLiteral(R"({"msg":"","k":1})")}
         << false;
     QTest::newRow("escaped msg") << QByteArray(R"({"msg":"say \"hi\"\nthen go","level":"INFO"})")
                                  << Expected{QStringLiteral("say \"hi\"\nthen go"), LogLevel::Info}
@@ -191,6 +228,114 @@ void tst_LogRecordDecoder::envelopes()
         QCOMPARE(r->payloadJson().toByteArray(),
                  json.mid(json.indexOf(",\"payload\":") + 11).chopped(1).trimmed());
     }
+}
+
+void tst_LogRecordDecoder::sharedFixture_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QJsonObject>("expected");
+
+    const QJsonArray rows = fixtureRows();
+    QVERIFY(rows.size() > 100);
+    for (const QJsonValue value : rows) {
+        const QJsonObject row = value.toObject();
+        const QByteArray name = row.value(QLatin1StringView("name")).toString().toUtf8();
+        // A payload is published, and the gateway's encoder makes the envelope; an envelope is
+        // taken as received.
+        const QByteArray json =
+            row.contains(QLatin1StringView("payload"))
+                ? envelope("logs:generation",
+                           fixtureText(row.value(QLatin1StringView("payload"))).toUtf8())
+                : fixtureText(row.value(QLatin1StringView("envelope"))).toUtf8();
+        QTest::newRow(name.constData())
+            << json << row.value(QLatin1StringView("expected")).toObject();
+    }
+}
+
+void tst_LogRecordDecoder::sharedFixture()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QJsonObject, expected);
+
+    static const QStringList known = {
+        QStringLiteral("msg"),   QStringLiteral("level"),   QStringLiteral("service"),
+        QStringLiteral("model"), QStringLiteral("error"),   QStringLiteral("tin"),
+        QStringLiteral("tout"),  QStringLiteral("dur"),     QStringLiteral("ttft"),
+        QStringLiteral("obj"),   QStringLiteral("channel"), QStringLiteral("unreadable")};
+    for (const QString &key : expected.keys())
+        QVERIFY2(known.contains(key), qPrintable(QStringLiteral("unknown expectation ") + key));
+    const auto text = [&](const char *key) {
+        return fixtureText(expected.value(QLatin1StringView(key)));
+    };
+    // Absent numbers: no value.
+    const auto number = [&](const char *key) {
+        const QJsonValue v = expected.value(QLatin1StringView(key));
+        return v.isDouble() ? std::optional<double>(v.toDouble()) : std::nullopt;
+    };
+
+    LogRecordDecoder fast;
+    LogRecordDecoder slow;
+    slow.setScannerEnabled(false);
+    const LogRecord a = fast.decodeEnvelope(json);
+    const LogRecord b = slow.decodeEnvelope(json);
+    for (const LogRecord *r : {&a, &b}) {
+        const char *how = r == &a ? "scanner" : "parser";
+        if (expected.value(QLatin1StringView("unreadable")).toBool()) {
+            QVERIFY2(r->kind == LogRecord::Kind::Notice, how);
+            QVERIFY2(r->message().startsWith(QLatin1StringView("unreadable event")), how);
+            continue;
+        }
+        QVERIFY2(r->kind == LogRecord::Kind::Message, how);
+        QCOMPARE(r->message(), text("msg"));
+        QCOMPARE(LogLevels::name(r->level), text("level"));
+        QCOMPARE(r->channel(), expected.contains(QLatin1StringView("channel"))
+                                   ? text("channel")
+                                   : QStringLiteral("logs:generation"));
+        QCOMPARE(r->service(), text("service"));
+        QCOMPARE(r->model(), text("model"));
+        QCOMPARE(r->errorType(), text("error"));
+        QCOMPARE(r->inputTokens, qint32(number("tin").value_or(-1)));
+        QCOMPARE(r->outputTokens, qint32(number("tout").value_or(-1)));
+        const auto compareFloat = [&](float actual, std::optional<double> wanted) {
+            QVERIFY2(
+                wanted ? actual == float(*wanted) : std::isnan(actual),
+                qPrintable(QStringLiteral("%1: %2, expected %3")
+                               .arg(QLatin1StringView(how))
+                               .arg(actual)
+                               .arg(wanted ? QString::number(*wanted) : QStringLiteral("none"))));
+        };
+        compareFloat(r->durationMs, number("dur"));
+        compareFloat(r->ttftMs, number("ttft"));
+        QCOMPARE(r->payloadIsObject, expected.value(QLatin1StringView("obj")).toBool());
+        QCOMPARE(r->ts, qint64(1795564826663));
+    }
+}
+
+void tst_LogRecordDecoder::sharedFixtureCoversTheVocabulary()
+{
+    // A field or level name added to common/vocabulary.h needs rows, which then hold the
+    // dashboard to it too.
+    QString payloads;
+    for (const QJsonValue row : fixtureRows())
+        payloads += fixtureText(row.toObject().value(QLatin1StringView("payload")));
+    const auto covers = [&](QLatin1StringView word) {
+        return payloads.contains(u'"' + QString(word) + u'"', Qt::CaseInsensitive);
+    };
+    for (const auto &fields : {std::span<const QLatin1StringView>(Vocabulary::messageFields),
+                               std::span<const QLatin1StringView>(Vocabulary::levelFields),
+                               std::span<const QLatin1StringView>(Vocabulary::serviceFields),
+                               std::span<const QLatin1StringView>(Vocabulary::modelFields),
+                               std::span<const QLatin1StringView>(Vocabulary::errorTypeFields),
+                               std::span<const QLatin1StringView>(Vocabulary::inputTokensFields),
+                               std::span<const QLatin1StringView>(Vocabulary::outputTokensFields),
+                               std::span<const QLatin1StringView>(Vocabulary::durationMsFields),
+                               std::span<const QLatin1StringView>(Vocabulary::ttftMsFields),
+                               std::span<const QLatin1StringView>(Vocabulary::levelNames)}) {
+        for (const QLatin1StringView name : fields)
+            QVERIFY2(covers(name), name.data());
+    }
+    for (const Vocabulary::LevelAlias &alias : Vocabulary::levelAliases)
+        QVERIFY2(covers(alias.alias), alias.alias.data());
 }
 
 void tst_LogRecordDecoder::longMessageIsCut()

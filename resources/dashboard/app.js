@@ -2,8 +2,10 @@
 // URL parameters: channels (comma-separated names/globs), q (text or /regex/flags), level
 // (debug|info|warn|error: that level and above), max (lines rendered, default 5000).
 import { Stream, parseId } from './stream.js';
-import { StackedChart, formatRate } from './chart.js';
-import { LogView, parseRecord, markerRecord, compileMatcher, toNdjson, toText, count } from './logview.js';
+import { StackedChart } from './chart.js';
+import { LogView } from './logview.js';
+import { GAP_REASON, parseRecord, markerRecord, compileMatcher, toNdjson, toText } from './records.js';
+import { count, formatRate } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -305,7 +307,7 @@ const stream = new Stream({
     firstEvent(true);
     const missed = typeof g.missed === 'number' ? ` (${g.missed.toLocaleString('en-US')} missed)` : '';
     view.add(markerRecord('gap', `gap · ${g.reason || 'unknown'} · ${g.message || 'events were lost'}${missed}`, g));
-    note(g.reason === 'redis-disconnected' ? 'Redis was down, messages lost' : 'resumed after a gap',
+    note(g.reason === GAP_REASON.redisDisconnected ? 'Redis was down, messages lost' : 'resumed after a gap',
          true, 30000);
   },
   stats(s) {

@@ -2,14 +2,9 @@
 // window, fed once a second from the gateway's `stats` events. Drawn only when data arrives or
 // the size/theme changes, never per animation frame.
 
-const GAP_MS = 3500; // samples further apart than this: the stream was down, break the areas
+import { formatRate } from './format.js';
 
-export function formatRate(v) {
-  if (v >= 1e6) return (v / 1e6).toFixed(v >= 1e7 ? 0 : 1) + 'M';
-  if (v >= 1e3) return (v / 1e3).toFixed(v >= 1e4 ? 0 : 1) + 'k';
-  if (v >= 10 || v === 0) return String(Math.round(v));
-  return v.toFixed(1);
-}
+const GAP_MS = 3500; // samples further apart than this: the stream was down, break the areas
 
 // Smallest round number (1, 1.5, 2, 3, 4, 5, 6, 8 × 10^n) at or above v.
 function niceCeil(v) {

@@ -7,6 +7,8 @@
 // (healthz fails), or reachable but the stream was cut / refused (with the HTTP status and the
 // gateway's own reason).
 
+import { EVENT } from './records.js';
+
 const STORAGE_KEY = 'llmstreamer.lastEventId';
 const STALL_MS = 10000; // stats arrive every second: this much silence means a stalled stream
 const FRESH_TAIL = 500; // events of history a fresh page starts with
@@ -111,10 +113,10 @@ export class Stream {
       this.h.opened(resumed);
     };
     es.onmessage = (e) => { track(e); this.h.message(e.data, e.lastEventId); };
-    es.addEventListener('gap', (e) => { track(e); this.h.gap(json(e) || {}, e.lastEventId); });
-    es.addEventListener('stats', (e) => { track(e); this.h.stats(json(e) || {}, e.lastEventId); });
-    es.addEventListener('dropped', (e) => { track(e); this.h.dropped(json(e) || {}); });
-    es.addEventListener('shutdown', (e) => {
+    es.addEventListener(EVENT.gap, (e) => { track(e); this.h.gap(json(e) || {}, e.lastEventId); });
+    es.addEventListener(EVENT.stats, (e) => { track(e); this.h.stats(json(e) || {}, e.lastEventId); });
+    es.addEventListener(EVENT.dropped, (e) => { track(e); this.h.dropped(json(e) || {}); });
+    es.addEventListener(EVENT.shutdown, (e) => {
       track(e);
       this.h.shutdown(json(e) || {});
       this.setStatus('reconnecting', 'gateway shutting down');

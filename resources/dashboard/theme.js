@@ -4,4 +4,4 @@
 try {
   const theme = localStorage.getItem('llmstreamer.theme');
   if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
-} catch (e) { /* storage disabled: follow the system */ }
+} catch { /* storage disabled: follow the system */ }

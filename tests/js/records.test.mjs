@@ -1,0 +1,193 @@
+// The dashboard's records (resources/dashboard/records.js) against tests/fixtures/records.json,
+// the table tst_logrecorddecoder holds the desktop client to, and its vocabulary against
+// common/vocabulary.h: one reading of a payload for both clients.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+  EVENT, FIELDS, GAP_REASON, LEVELS, LEVEL_ALIASES, compactJson, compileMatcher, guessLevel,
+  markerRecord, normLevel, parseRecord, toNdjson, toText,
+} from '../../resources/dashboard/records.js';
+
+const rows = JSON.parse(readFileSync(new URL('../fixtures/records.json', import.meta.url), 'utf8'));
+const header = readFileSync(new URL('../../common/vocabulary.h', import.meta.url), 'utf8');
+
+// A fixture string: text, or [[piece, times], ...] for long text.
+const text = (v) => (Array.isArray(v) ? v.map(([piece, times]) => piece.repeat(times)).join('') : v);
+
+// What the gateway sends for a published payload (Envelope::encode): an object, trimmed, as it
+// came; anything else as a JSON string. (Rows whose payload Qt and JSON.parse would judge
+// differently would fail on `obj` in one of the two tests.)
+function envelopeOf(payload) {
+  const trimmed = payload.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '');
+  let object = false;
+  if (trimmed.startsWith('{')) {
+    try {
+      const v = JSON.parse(trimmed);
+      object = v !== null && typeof v === 'object' && !Array.isArray(v);
+    } catch { /* text */ }
+  }
+  return '{"id":"1795564825851-7","channel":"logs:generation","ts":1795564826663,"payload":' +
+    (object ? trimmed : JSON.stringify(payload)) + '}';
+}
+
+const KNOWN = ['msg', 'level', 'service', 'model', 'error', 'tin', 'tout', 'dur', 'ttft', 'obj',
+  'channel', 'unreadable'];
+
+describe('records.json', () => {
+  it('has rows with unique names', () => {
+    assert.ok(rows.length > 100);
+    assert.equal(new Set(rows.map((r) => r.name)).size, rows.length);
+  });
+
+  for (const row of rows) {
+    it(row.name, () => {
+      const exp = row.expected;
+      for (const key of Object.keys(exp)) assert.ok(KNOWN.includes(key), `unknown expectation ${key}`);
+      const raw = row.payload !== undefined ? envelopeOf(text(row.payload)) : text(row.envelope);
+      const rec = parseRecord(raw, '7-7');
+      if (exp.unreadable) {
+        assert.equal(rec.kind, 'error');
+        assert.match(rec.text, /^unreadable event/);
+        return;
+      }
+      assert.equal(rec.kind, 'msg');
+      assert.deepEqual(
+        { msg: rec.msg, level: rec.level, channel: rec.channel, service: rec.service, model: rec.model,
+          error: rec.err, tin: rec.tin, tout: rec.tout, dur: rec.dur, ttft: rec.ttft, obj: rec.obj },
+        { msg: text(exp.msg), level: exp.level ?? '', channel: exp.channel ?? 'logs:generation',
+          service: exp.service ?? '', model: exp.model ?? '', error: exp.error ?? '', tin: exp.tin,
+          tout: exp.tout, dur: exp.dur, ttft: exp.ttft, obj: exp.obj ?? false });
+      assert.equal(rec.ts, 1795564826663);
+      assert.equal(rec.raw, raw);
+    });
+  }
+});
+
+// The lists of records.js are common/vocabulary.h's, read out of the header.
+describe('vocabulary.h', () => {
+  const list = (name) => {
+    const m = new RegExp(`\\b${name}\\[\\] = \\{([^}]*)\\}`).exec(header);
+    assert.ok(m, `${name} in common/vocabulary.h`);
+    return [...m[1].matchAll(/QLatin1StringView\("([^"]*)"\)/g)].map((x) => x[1]);
+  };
+
+  it('names the same events', () => {
+    const events = Object.fromEntries(
+      [...header.matchAll(/QByteArrayView (\w+)Event\("([^"]*)"\)/g)].map((m) => [m[1], m[2]]));
+    assert.deepEqual(events, { ...EVENT });
+  });
+
+  it('gives the same reasons for a gap', () => {
+    const reasons = Object.fromEntries(
+      [...header.matchAll(/QLatin1StringView (\w+)Gap\("([^"]*)"\)/g)].map((m) => [m[1], m[2]]));
+    assert.deepEqual(reasons, { ...GAP_REASON });
+  });
+
+  it('has the same fields and aliases, in the same order', () => {
+    const fields = Object.fromEntries(
+      [...header.matchAll(/QLatin1StringView (\w+)Fields\[\]/g)].map((m) => [m[1], list(`${m[1]}Fields`)]));
+    assert.deepEqual(fields, JSON.parse(JSON.stringify(FIELDS)));
+  });
+
+  it('has the same level names and aliases', () => {
+    assert.deepEqual(list('levelNames'), [...LEVELS]);
+    const block = /levelAliases\[\] = \{([\s\S]*?)\n\};/.exec(header);
+    assert.ok(block, 'levelAliases in common/vocabulary.h');
+    const aliases = Object.fromEntries([...block[1].matchAll(
+      /\{QLatin1StringView\("(\w+)"\),\s*QLatin1StringView\("(\w+)"\)\}/g)].map((m) => [m[1], m[2]]));
+    assert.deepEqual(aliases, { ...LEVEL_ALIASES });
+  });
+
+  it('every field and level name has rows in records.json', () => {
+    const payloads = rows.map((r) => text(r.payload ?? '')).join('\n').toLowerCase();
+    const words = [...Object.values(FIELDS).flat(), ...LEVELS, ...Object.keys(LEVEL_ALIASES)];
+    for (const w of words) assert.ok(payloads.includes(`"${w.toLowerCase()}"`), w);
+  });
+});
+
+describe('levels', () => {
+  it('normalises names, aliases and pino numbers', () => {
+    assert.equal(normLevel('warning'), 'WARN');
+    assert.equal(normLevel(' Err '), 'ERROR');
+    assert.equal(normLevel(45), 'WARN');
+    assert.equal(normLevel(null), '');
+  });
+
+  it('guesses from plain text', () => {
+    assert.equal(guessLevel('x ERROR y'), 'ERROR');
+    assert.equal(guessLevel('level=critical'), 'FATAL');
+    assert.equal(guessLevel('an error'), '');
+  });
+});
+
+describe('compactJson', () => {
+  it('removes whitespace between tokens only', () => {
+    assert.equal(compactJson('{ "a b" : [ 1 ,\n\t2 ] , "c\\" d" : "e\\\\" }'), '{"a b":[1,2],"c\\" d":"e\\\\"}');
+    assert.equal(compactJson(''), '');
+  });
+});
+
+describe('text forms', () => {
+  const env = (payload) => envelopeOf(payload);
+
+  it('writes a line of text with the LLM columns', () => {
+    const rec = parseRecord(env(JSON.stringify({
+      level: 'error', service: 'api', msg: 'failed', 'gen_ai.request.model': 'org/m1',
+      'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 3, duration_ms: 1500,
+      'error.type': 'timeout',
+    })));
+    assert.equal(toText(rec), '2026-11-25T00:00:26.663Z logs:generation ERROR api failed ' +
+      'error.type=timeout model=org/m1 tokens in 12, out 3 duration 1500 ms');
+  });
+
+  it('writes the whole message, not the line\'s cut', () => {
+    const rec = parseRecord(env('x'.repeat(2500)));
+    assert.equal(rec.msg.length, 2001);
+    assert.ok(toText(rec).endsWith(' - - ' + 'x'.repeat(2500)));
+  });
+
+  it('writes a payload without a message as the line does', () => {
+    const rec = parseRecord(env('{"b": 1,\n "a": "x"}'));
+    assert.ok(toText(rec).endsWith(' {"b":1,"a":"x"}'));
+  });
+
+  it('writes markers', () => {
+    const m = { ...markerRecord('gap', 'gap · unknown-id', { reason: 'unknown-id' }), ts: 0 };
+    assert.equal(toText(m), '1970-01-01T00:00:00.000Z -- gap · unknown-id');
+    assert.deepEqual(JSON.parse(toNdjson(m)),
+      { event: 'gap', ts: 0, message: 'gap · unknown-id', data: { reason: 'unknown-id' } });
+  });
+
+  it('writes NDJSON as received, on one line', () => {
+    const compact = env('{"msg":"x"}');
+    assert.equal(toNdjson(parseRecord(compact)), compact);
+    const multiline = env('{\n"msg":"x"\n}');
+    assert.equal(toNdjson(parseRecord(multiline)), JSON.stringify(JSON.parse(multiline)));
+  });
+});
+
+describe('compileMatcher', () => {
+  const recs = [
+    parseRecord(env2('logs:a', '{"msg":"one","level":"debug"}')),
+    parseRecord(env2('logs:b', '{"msg":"two","level":"error","request_id":"req-42"}')),
+    markerRecord('gap', 'gap'),
+  ];
+  function env2(channel, payload) {
+    return `{"id":"1-1","channel":${JSON.stringify(channel)},"ts":1,"payload":${payload}}`;
+  }
+  const shown = (filters) => recs.filter(compileMatcher(filters).match).map((r) => r.msg ?? r.text);
+
+  it('filters by channel, level and text, never hiding markers', () => {
+    assert.deepEqual(shown({ channels: '', q: '', level: '' }), ['one', 'two', 'gap']);
+    assert.deepEqual(shown({ channels: 'logs:b', q: '', level: '' }), ['two', 'gap']);
+    assert.deepEqual(shown({ channels: '', q: '', level: 'warn' }), ['two', 'gap']);
+    assert.deepEqual(shown({ channels: '', q: 'REQ-42', level: '' }), ['two', 'gap']);
+    assert.deepEqual(shown({ channels: '', q: '/^logs:a /', level: '' }), ['one', 'gap']);
+  });
+
+  it('says why a regex is not used', () => {
+    assert.match(compileMatcher({ channels: '', q: '/(a+)+/', level: '' }).error, /./);
+    assert.match(compileMatcher({ channels: '', q: '/[/', level: '' }).error, /./);
+  });
+});
