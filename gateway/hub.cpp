@@ -5,6 +5,7 @@
 #include "eventsink.h"
 #include "sseencoder.h"
 #include "truncation.h"
+#include "vocabulary.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
@@ -164,7 +165,8 @@ bool Hub::writeOrDrop(Subscriber *s, const QByteArray &frame)
                   qUtf8Printable(s->sink->peerAddress().toString()), reason.constData());
         QJsonObject o{{QStringLiteral("reason"), QStringLiteral("slow-client")},
                       {QStringLiteral("message"), QString::fromUtf8(reason)}};
-        s->sink->close(SseEncoder::event(lastId().toByteArray(), "dropped", json(o)));
+        s->sink->close(
+            SseEncoder::event(lastId().toByteArray(), Vocabulary::droppedEvent, json(o)));
         markDead(s);
         return false;
     }
@@ -233,15 +235,15 @@ void Hub::addClient(std::unique_ptr<EventSink> sink, const QByteArray &lastEvent
     QString reason;
     qint64 missed = -1;
     if (!last) {
-        reason = QStringLiteral("unknown-id");
+        reason = Vocabulary::unknownIdGap;
         from = m_ring.isEmpty() ? m_seq + 1 : m_ring.firstSeq();
     } else if (last->boot != m_boot) {
-        reason = QStringLiteral("gateway-restarted");
+        reason = Vocabulary::gatewayRestartedGap;
         from = m_ring.isEmpty() ? m_seq + 1 : m_ring.firstSeq();
     } else if (last->seq >= m_seq) {
         from = m_seq + 1;
     } else if (m_ring.isEmpty() || last->seq + 1 < m_ring.firstSeq()) {
-        reason = QStringLiteral("history-exceeded");
+        reason = Vocabulary::historyExceededGap;
         from = m_ring.isEmpty() ? m_seq + 1 : m_ring.firstSeq();
         missed = from - last->seq - 1;
     } else {
@@ -254,10 +256,10 @@ void Hub::addClient(std::unique_ptr<EventSink> sink, const QByteArray &lastEvent
                       {QStringLiteral("resume_id"),
                        QString::fromUtf8(EventId{m_boot, from - 1}.toByteArray())},
                       {QStringLiteral("missed"), missed >= 0 ? QJsonValue(missed) : QJsonValue()}};
-        if (reason == QLatin1String("history-exceeded"))
+        if (reason == Vocabulary::historyExceededGap)
             o.insert(QStringLiteral("message"),
                      QStringLiteral("%1 events are older than the gateway's history").arg(missed));
-        else if (reason == QLatin1String("gateway-restarted"))
+        else if (reason == Vocabulary::gatewayRestartedGap)
             o.insert(
                 QStringLiteral("message"),
                 QStringLiteral("the gateway restarted; events published meanwhile may be lost"));
@@ -271,8 +273,8 @@ void Hub::addClient(std::unique_ptr<EventSink> sink, const QByteArray &lastEvent
 
 void Hub::sendGap(Subscriber *s, qint64 resumeFromSeq, const QByteArray &body)
 {
-    s->sink->write(
-        SseEncoder::event(EventId{m_boot, resumeFromSeq - 1}.toByteArray(), "gap", body));
+    s->sink->write(SseEncoder::event(EventId{m_boot, resumeFromSeq - 1}.toByteArray(),
+                                     Vocabulary::gapEvent, body));
 }
 
 void Hub::pump(Subscriber *c)
@@ -290,7 +292,7 @@ void Hub::pump(Subscriber *c)
             // Evicted while this client was catching up.
             const qint64 from = m_ring.isEmpty() ? m_seq + 1 : m_ring.firstSeq();
             ++m_gapsHistory;
-            QJsonObject o{{QStringLiteral("reason"), QStringLiteral("history-exceeded")},
+            QJsonObject o{{Vocabulary::reasonMember, Vocabulary::historyExceededGap},
                           {QStringLiteral("missed"), from - next},
                           {QStringLiteral("message"),
                            QStringLiteral("%1 events left the history before this client read "
@@ -332,7 +334,7 @@ void Hub::setRedisSubscribed(bool subscribed, const QString &reason)
     // stream itself (and in the ring, so resuming clients see it too).
     ++m_gapsRedis;
     const qint64 seq = ++m_seq;
-    QJsonObject o{{QStringLiteral("reason"), QStringLiteral("redis-disconnected")},
+    QJsonObject o{{Vocabulary::reasonMember, Vocabulary::redisDisconnectedGap},
                   {QStringLiteral("down_ms"), now - m_downSinceMs},
                   {QStringLiteral("since"), m_downSinceMs},
                   {QStringLiteral("until"), now},
@@ -345,7 +347,8 @@ void Hub::setRedisSubscribed(bool subscribed, const QString &reason)
                        .arg(m_downReason)}};
     ReplayRing::Entry entry;
     entry.seq = seq;
-    entry.frame = SseEncoder::event(EventId{m_boot, seq}.toByteArray(), "gap", json(o));
+    entry.frame =
+        SseEncoder::event(EventId{m_boot, seq}.toByteArray(), Vocabulary::gapEvent, json(o));
     m_ring.append(entry);
     for (const auto &client : m_clients)
         if (client->live && !client->dead)
@@ -383,7 +386,8 @@ void Hub::sweep()
 void Hub::closeAllClients(const QByteArray &reason)
 {
     QJsonObject o{{QStringLiteral("reason"), QString::fromUtf8(reason)}};
-    const QByteArray frame = SseEncoder::event(lastId().toByteArray(), "shutdown", json(o));
+    const QByteArray frame =
+        SseEncoder::event(lastId().toByteArray(), Vocabulary::shutdownEvent, json(o));
     for (const auto &client : m_clients) {
         if (!client->dead) {
             client->sink->close(frame);
@@ -460,7 +464,8 @@ void Hub::tick()
         const QByteArray key = s->sink->selection().join('\n');
         auto it = statsBySelection.find(key);
         if (it == statsBySelection.end())
-            it = statsBySelection.insert(key, SseEncoder::event(id, "stats", json(statsJson(s))));
+            it = statsBySelection.insert(
+                key, SseEncoder::event(id, Vocabulary::statsEvent, json(statsJson(s))));
         writeControl(s, *it);
     }
 }
@@ -469,7 +474,8 @@ int Hub::closeClientsWhere(const std::function<bool(const EventSink &)> &revoked
                            const QByteArray &reason)
 {
     QJsonObject o{{QStringLiteral("reason"), QString::fromUtf8(reason)}};
-    const QByteArray frame = SseEncoder::event(lastId().toByteArray(), "shutdown", json(o));
+    const QByteArray frame =
+        SseEncoder::event(lastId().toByteArray(), Vocabulary::shutdownEvent, json(o));
     int closed = 0;
     for (const auto &client : m_clients) {
         if (!client->dead && revoked(*client->sink)) {
