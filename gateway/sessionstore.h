@@ -20,7 +20,7 @@ public:
     QByteArray create(const QByteArray &token, qint64 nowMs);
     // The token of session `id`, or empty when there is none or it expired.
     QByteArray tokenOf(const QByteArray &id, qint64 nowMs);
-    // Ends every session whose token `keep` rejects (the token file was reloaded).
+    // Ends every session whose token `revoked` says is gone (the token file was reloaded).
     int removeWhere(const std::function<bool(const QByteArray &token)> &revoked);
 
     qsizetype size() const { return m_sessions.size(); }
