@@ -46,6 +46,14 @@ QByteArray errorResponse(int status, const QByteArray &reason)
            body;
 }
 
+// Puts `bytes` back in front of what `socket` has buffered, in order (QIODevice has no bulk
+// unget; at most twice the head limit per call).
+void pushBack(QTcpSocket *socket, QByteArrayView bytes)
+{
+    for (qsizetype i = bytes.size() - 1; i >= 0; --i)
+        socket->ungetChar(bytes[i]);
+}
+
 void abortLater(QTcpSocket *socket)
 {
     // A peer that stops reading would keep the unsent bytes alive forever.
@@ -167,8 +175,7 @@ void ConnectionGuard::beforeQt(QTcpSocket *socket)
         break;
     }
     // Qt reads this one head, and nothing after it, in its handler that runs next.
-    for (qsizetype i = head.length - 1; i >= 0; --i)
-        socket->ungetChar(c.held[i]);
+    pushBack(socket, QByteArrayView(c.held).first(head.length));
     c.held.remove(0, head.length);
     c.admitted = true;
     c.closeAfter = head.close;
@@ -203,8 +210,7 @@ void ConnectionGuard::afterQt(QTcpSocket *socket)
         return;
     }
     // Back into the socket's buffer: while it is full, Qt reads nothing more from the kernel.
-    for (qsizetype i = c.held.size() - 1; i >= 0; --i)
-        socket->ungetChar(c.held[i]);
+    pushBack(socket, c.held);
     const bool more = c.admitted && !c.held.isEmpty();
     c.held.clear();
     c.admitted = false;

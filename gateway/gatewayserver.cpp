@@ -201,8 +201,7 @@ bool GatewayServer::answerUnauthorized(const QHttpServerRequest &request, QHttpS
     if (!m_config.access.isEnabled() || path == QLatin1String("/login.css") ||
         path == QLatin1String("/favicon.svg"))
         return false;
-    bool fromQuery = false;
-    *grant = authenticate(request, &fromQuery);
+    *grant = authenticate(request);
     if (*grant)
         return false;
     const bool tried = !request.value("Authorization").isEmpty() ||
@@ -296,18 +295,15 @@ void GatewayServer::missingHandler(const QHttpServerRequest &request, QTcpSocket
     respondText(responder, 404, QStringLiteral("not found"));
 }
 
-const AccessPolicy::Grant *GatewayServer::authenticate(const QHttpServerRequest &request,
-                                                       bool *fromQuery)
+const AccessPolicy::Grant *GatewayServer::authenticate(const QHttpServerRequest &request)
 {
     if (const QByteArray bearer = bearerToken(request.value("Authorization")); !bearer.isEmpty())
         return m_config.access.authenticate(bearer);
     // A token in the URL wins over a session: it is how one signs in again, or as someone else.
     const QUrlQuery query(request.url());
-    if (query.hasQueryItem(QStringLiteral("token"))) {
-        *fromQuery = true;
+    if (query.hasQueryItem(QStringLiteral("token")))
         return m_config.access.authenticate(
             query.queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded).toUtf8());
-    }
     const QByteArray session = cookieValue(request.value("Cookie"), sessionCookie);
     if (session.isEmpty())
         return nullptr;

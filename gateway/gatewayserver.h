@@ -52,9 +52,9 @@ private:
                  const QByteArray &body, const Headers &extra = {});
     void respondText(QHttpServerResponder &r, int status, const QString &text,
                      const Headers &extra = {});
-    // Who is asking: null when tokens are configured and none valid was given. Sets
-    // `fromQuery` when the token came in the URL.
-    const AccessPolicy::Grant *authenticate(const QHttpServerRequest &request, bool *fromQuery);
+    // Who is asking (Bearer header, else ?token=, else the session cookie): null when tokens
+    // are configured and none valid was given.
+    const AccessPolicy::Grant *authenticate(const QHttpServerRequest &request);
     // The steps of handleRequest, in order; each returns true when it answered the request.
     void applyCors(const QHttpServerRequest &request);
     bool answerPreflightOrMethod(const QHttpServerRequest &request, QHttpServerResponder &r);

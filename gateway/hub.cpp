@@ -385,15 +385,7 @@ void Hub::sweep()
 
 void Hub::closeAllClients(const QByteArray &reason)
 {
-    QJsonObject o{{QStringLiteral("reason"), QString::fromUtf8(reason)}};
-    const QByteArray frame =
-        SseEncoder::event(lastId().toByteArray(), Vocabulary::shutdownEvent, json(o));
-    for (const auto &client : m_clients) {
-        if (!client->dead) {
-            client->sink->close(frame);
-            markDead(client.get());
-        }
-    }
+    closeClientsWhere([](const EventSink &) { return true; }, reason);
 }
 
 QJsonObject Hub::statsJson(Subscriber *s) const
