@@ -1,4 +1,3 @@
 #include "desktoplogging.h"
 
-Q_LOGGING_CATEGORY(lcDesktopFeed, "llmstreamer.desktop.feed")
 Q_LOGGING_CATEGORY(lcDesktopUi, "llmstreamer.desktop.ui")

@@ -1,6 +1,5 @@
 #include "mainwindow.h"
 
-#include "channelfetcher.h"
 #include "channelglob.h"
 #include "desktoplogging.h"
 #include "feedstatus.h"
@@ -11,7 +10,6 @@
 #include "payloadview.h"
 #include "settingsdialog.h"
 #include "throughputchart.h"
-#include "vocabulary.h"
 
 #include <QAction>
 #include <QApplication>
@@ -26,8 +24,6 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QIcon>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
@@ -74,10 +70,10 @@ protected:
 } // namespace
 
 MainWindow::MainWindow(const DesktopSettings &settings, QWidget *parent)
-    : QMainWindow(parent), m_settings(settings), m_connection(new SseConnection(this)),
-      m_channelFetcher(new ChannelFetcher(this)), m_model(new LogModel(settings.bufferLines, this)),
-      m_proxy(new LogFilterProxy(this)), m_view(new LogView), m_chart(new ThroughputChart),
-      m_payload(new PayloadView), m_status(new FeedStatus)
+    : QMainWindow(parent), m_settings(settings), m_feed(new LogFeed(this)),
+      m_model(new LogModel(settings.bufferLines, this)), m_proxy(new LogFilterProxy(this)),
+      m_view(new LogView), m_chart(new ThroughputChart), m_payload(new PayloadView),
+      m_status(new FeedStatus)
 {
     setObjectName(QStringLiteral("mainWindow"));
     m_proxy->setLogModel(m_model);
@@ -87,17 +83,16 @@ MainWindow::MainWindow(const DesktopSettings &settings, QWidget *parent)
     statusBar()->addWidget(m_status, 1);
     statusBar()->setSizeGripEnabled(true);
 
-    connect(m_connection, &SseConnection::eventReceived, this, &MainWindow::handleEvent);
-    connect(m_connection, &SseConnection::stateChanged, this, &MainWindow::handleStateChanged);
-    connect(m_channelFetcher, &ChannelFetcher::channelsFetched, this,
-            &MainWindow::handleChannelsFetched);
+    connect(m_feed, &LogFeed::recordReceived, m_model,
+            [this](const LogRecord &record) { m_model->enqueue(record); });
+    connect(m_feed, &LogFeed::statsReceived, m_chart, &ThroughputChart::addStats);
+    connect(m_feed, &LogFeed::stateChanged, this, &MainWindow::handleStateChanged);
+    connect(m_feed, &LogFeed::countersUpdated, this, &MainWindow::handleCountersUpdated);
+    connect(m_feed, &LogFeed::channelsChanged, this, &MainWindow::rebuildChannelMenu);
 
     m_filterDelay.setSingleShot(true);
     m_filterDelay.setInterval(150); // typing is not re-filtering 200,000 lines per key
     connect(&m_filterDelay, &QTimer::timeout, this, &MainWindow::applyTextFilter);
-    m_second.setInterval(1000);
-    connect(&m_second, &QTimer::timeout, this, &MainWindow::tick);
-    m_second.start();
 
     applyPalette();
     restoreWindowState();
@@ -356,7 +351,7 @@ void MainWindow::saveWindowState()
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     saveWindowState();
-    m_connection->stop();
+    m_feed->stop();
     event->accept();
 }
 
@@ -380,13 +375,11 @@ void MainWindow::start()
     setWindowTitle(url ? tr("LLM Streamer — %1").arg(url->toDisplayString(QUrl::RemoveUserInfo))
                        : tr("LLM Streamer"));
     if (!url) {
-        m_connection->fail(why + tr(". Open Settings to correct it."));
+        m_feed->fail(why + tr(". Open Settings to correct it."));
         return;
     }
-    m_connection->setGatewayUrl(*url);
-    m_connection->setToken(m_settings.token);
-    m_connection->setChannels(m_selectedChannels ? *m_selectedChannels : m_settings.channelList());
-    m_connection->start();
+    m_feed->start(*url, m_settings.token,
+                  m_selectedChannels ? *m_selectedChannels : m_settings.channelList());
 }
 
 void MainWindow::applySettings(const DesktopSettings &settings, bool persist)
@@ -398,10 +391,6 @@ void MainWindow::applySettings(const DesktopSettings &settings, bool persist)
         m_selectedChannels.reset();
         m_proxy->setChannels(std::nullopt);
     }
-    if (settings.gatewayUrl != m_settings.gatewayUrl) {
-        m_knownChannels.clear();
-        m_allowlist.clear();
-    }
     m_settings = settings;
     if (persist) {
         QSettings store;
@@ -409,7 +398,7 @@ void MainWindow::applySettings(const DesktopSettings &settings, bool persist)
     }
     m_model->setCapacity(settings.bufferLines);
     rebuildChannelMenu();
-    if (reconnect || m_connection->state() == SseConnection::State::Failed)
+    if (reconnect || m_feed->state() == SseConnection::State::Failed)
         start();
 }
 
@@ -422,73 +411,23 @@ void MainWindow::showSettings()
         applySettings(dialog.settings(), true);
 }
 
-void MainWindow::handleEvent(const SseEvent &event)
-{
-    if (event.type == Vocabulary::statsEvent) {
-        handleStats(event.data);
-        return;
-    }
-    std::optional<LogRecord> record = m_decoder.decode(event);
-    if (!record)
-        return;
-    if (record->kind == LogRecord::Kind::Message) {
-        ++m_received;
-    } else if (record->kind == LogRecord::Kind::Gap) {
-        ++m_gaps;
-        m_lastGap = record->message();
-        m_lastGapAtMs = QDateTime::currentMSecsSinceEpoch();
-        qCInfo(lcDesktopUi, "%s", qUtf8Printable(m_lastGap));
-        updateStatus();
-    }
-    m_model->enqueue(std::move(*record));
-}
-
-void MainWindow::handleStats(const QByteArray &data)
-{
-    const QJsonObject stats = QJsonDocument::fromJson(data).object();
-    if (stats.isEmpty())
-        return;
-    m_chart->addStats(stats);
-    QStringList names;
-    const QJsonObject channels = stats.value(QLatin1StringView("channels")).toObject();
-    for (auto it = channels.begin(); it != channels.end(); ++it)
-        names.append(it.key());
-    addKnownChannels(names);
-}
-
 void MainWindow::handleStateChanged()
 {
-    if (m_connection->state() == SseConnection::State::Live)
-        m_channelFetcher->fetch(m_connection->gatewayUrl(), m_settings.token);
     updateStatus();
     updateBanner();
 }
 
-void MainWindow::handleChannelsFetched(const QStringList &channels, const QStringList &allowlist)
+void MainWindow::handleCountersUpdated()
 {
-    m_allowlist = allowlist;
-    addKnownChannels(channels);
-    rebuildChannelMenu();
-}
-
-void MainWindow::addKnownChannels(const QStringList &channels)
-{
-    bool changed = false;
-    for (const QString &name : channels) {
-        // "(other)" is the gateway's bucket beyond its per-channel limit, not a channel.
-        if (name.isEmpty() || name.startsWith(u'(') || m_knownChannels.contains(name))
-            continue;
-        m_knownChannels.append(name);
-        changed = true;
-    }
-    if (changed) {
-        m_knownChannels.sort();
-        rebuildChannelMenu();
-    }
+    updateStatus();
+    if (m_feed->state() == SseConnection::State::Reconnecting)
+        updateBanner(); // the countdown
 }
 
 void MainWindow::rebuildChannelMenu()
 {
+    const QStringList known = m_feed->knownChannels();
+    const QStringList allowlist = m_feed->allowlist();
     // Actions are updated in place, never recreated: this runs from their own triggered().
     if (!m_allChannelsAction) {
         m_allChannelsAction = m_channelMenu->addAction(tr("All Channels"));
@@ -502,7 +441,7 @@ void MainWindow::rebuildChannelMenu()
         m_allowlistAction->setEnabled(false);
     }
     for (auto it = m_channelActions.begin(); it != m_channelActions.end();) {
-        if (m_knownChannels.contains(it.key())) {
+        if (known.contains(it.key())) {
             ++it;
             continue;
         }
@@ -510,7 +449,7 @@ void MainWindow::rebuildChannelMenu()
         it.value()->deleteLater();
         it = m_channelActions.erase(it);
     }
-    for (const QString &name : std::as_const(m_knownChannels)) {
+    for (const QString &name : known) {
         if (m_channelActions.contains(name))
             continue;
         auto *action = new QAction(name, m_channelMenu);
@@ -519,7 +458,7 @@ void MainWindow::rebuildChannelMenu()
         connect(action, &QAction::triggered, this, &MainWindow::handleChannelToggled);
         // Sorted: before the first known channel after it, or at the end of the list.
         QAction *before = m_allowlistSeparator;
-        for (const QString &other : std::as_const(m_knownChannels))
+        for (const QString &other : known)
             if (other > name && m_channelActions.contains(other)) {
                 before = m_channelActions.value(other);
                 break;
@@ -545,24 +484,24 @@ void MainWindow::rebuildChannelMenu()
         shown += it.value()->isChecked() ? 1 : 0;
     }
     m_channelsSeparator->setVisible(!m_channelActions.isEmpty());
-    m_allowlistSeparator->setVisible(!m_allowlist.isEmpty());
-    m_allowlistAction->setVisible(!m_allowlist.isEmpty());
-    m_allowlistAction->setText(
-        tr("Gateway allows: %1").arg(m_allowlist.join(QStringLiteral(", "))));
+    m_allowlistSeparator->setVisible(!allowlist.isEmpty());
+    m_allowlistAction->setVisible(!allowlist.isEmpty());
+    m_allowlistAction->setText(tr("Gateway allows: %1").arg(allowlist.join(QStringLiteral(", "))));
 
     if (subscribed.isEmpty())
         m_channelButton->setText(tr("All channels"));
-    else if (m_selectedChannels || m_knownChannels.isEmpty())
+    else if (m_selectedChannels || known.isEmpty())
         m_channelButton->setText(subscribed.size() == 1 ? subscribed.constFirst()
                                                         : tr("%1 channels").arg(subscribed.size()));
     else
-        m_channelButton->setText(tr("%1 of %2 channels").arg(shown).arg(m_knownChannels.size()));
+        m_channelButton->setText(tr("%1 of %2 channels").arg(shown).arg(known.size()));
 }
 
 void MainWindow::handleChannelToggled()
 {
+    const QStringList known = m_feed->knownChannels();
     QStringList chosen;
-    for (const QString &name : std::as_const(m_knownChannels))
+    for (const QString &name : known)
         if (m_channelActions.value(name)->isChecked())
             chosen.append(name);
     if (chosen.isEmpty()) {
@@ -571,7 +510,7 @@ void MainWindow::handleChannelToggled()
             action->setChecked(true);
         return;
     }
-    setChannelSelection(chosen.size() == m_knownChannels.size() ? QStringList() : chosen);
+    setChannelSelection(chosen.size() == known.size() ? QStringList() : chosen);
 }
 
 void MainWindow::setChannelSelection(const std::optional<QStringList> &channels)
@@ -583,7 +522,7 @@ void MainWindow::setChannelSelection(const std::optional<QStringList> &channels)
     else
         m_proxy->setChannels(std::nullopt);
     rebuildChannelMenu();
-    if (m_connection->state() != SseConnection::State::Idle)
+    if (m_feed->state() != SseConnection::State::Idle)
         start(); // resubscribe, resuming from the last event
 }
 
@@ -677,26 +616,17 @@ void MainWindow::exportView()
         QMessageBox::warning(this, tr("Export View"), error);
 }
 
-void MainWindow::tick()
-{
-    m_rate = double(m_received - m_receivedAtTick);
-    m_receivedAtTick = m_received;
-    updateStatus();
-    if (m_connection->state() == SseConnection::State::Reconnecting)
-        updateBanner(); // the countdown
-}
-
 void MainWindow::updateStatus()
 {
-    const bool recentGap =
-        m_lastGapAtMs > 0 &&
-        QDateTime::currentMSecsSinceEpoch() - m_lastGapAtMs < gapNoteSeconds * 1000;
-    m_status->setConnectionState(m_connection->state(), m_connection->reason(),
-                                 m_connection->nextAttemptInMs(),
-                                 recentGap ? m_lastGap : QString());
-    m_status->setRate(m_rate);
-    m_status->setReceived(m_received);
-    m_status->setGaps(m_gaps, m_lastGap);
+    const SseConnection *connection = m_feed->connection();
+    const qint64 sinceGap = m_feed->msSinceLastGap();
+    const bool recentGap = sinceGap >= 0 && sinceGap < gapNoteSeconds * 1000;
+    m_status->setConnectionState(connection->state(), connection->reason(),
+                                 connection->nextAttemptInMs(),
+                                 recentGap ? m_feed->lastGap() : QString());
+    m_status->setRate(m_feed->rate());
+    m_status->setReceived(m_feed->received());
+    m_status->setGaps(m_feed->gaps(), m_feed->lastGap());
     m_status->setShown(m_proxy->rowCount(), m_model->rowCount());
 }
 
@@ -712,16 +642,17 @@ QString MainWindow::bannerText() const
 
 void MainWindow::updateBanner()
 {
-    const SseConnection::State state = m_connection->state();
+    const SseConnection *connection = m_feed->connection();
+    const SseConnection::State state = connection->state();
     if (state != SseConnection::State::Failed && state != SseConnection::State::Reconnecting) {
         m_banner->hide();
         return;
     }
     const bool failed = state == SseConnection::State::Failed;
-    const qint64 seconds = (m_connection->nextAttemptInMs() + 999) / 1000;
+    const qint64 seconds = (connection->nextAttemptInMs() + 999) / 1000;
     m_bannerText->setText(
-        failed ? tr("Not connected: %1").arg(m_connection->reason())
-               : tr("Reconnecting in %1 s: %2").arg(seconds).arg(m_connection->reason()));
+        failed ? tr("Not connected: %1").arg(connection->reason())
+               : tr("Reconnecting in %1 s: %2").arg(seconds).arg(connection->reason()));
     m_bannerRetry->setText(failed ? tr("Retry") : tr("Retry Now"));
     const bool dark = isDark(palette());
     QPalette pal = m_banner->palette();

@@ -2,8 +2,7 @@
 
 #include "desktopsettings.h"
 #include "logexporter.h"
-#include "logrecorddecoder.h"
-#include "sseconnection.h"
+#include "logfeed.h"
 
 #include <QHash>
 #include <QMainWindow>
@@ -12,7 +11,6 @@
 
 #include <optional>
 
-class ChannelFetcher;
 class FeedStatus;
 class LogFilterProxy;
 class LogModel;
@@ -32,8 +30,8 @@ class ThroughputChart;
 
 // The monitor's window: the throughput chart above the log, the selected line's payload beside
 // it, filters in the tool bar, the feed's state in the status bar and, when something is wrong,
-// in plain words in a banner above the log. It owns the feed (SseConnection) and hands decoded
-// lines to the model in batches.
+// in plain words in a banner above the log. It owns the feed (LogFeed) and connects it to the
+// model, which takes the lines in batches, the chart and the status bar.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
@@ -54,11 +52,12 @@ public:
     // Subscribes to exactly these channels (nullopt: all), as the channel checkboxes do.
     void setChannelSelection(const std::optional<QStringList> &channels);
     std::optional<QStringList> channelSelection() const { return m_selectedChannels; }
-    QStringList knownChannels() const { return m_knownChannels; }
+    QStringList knownChannels() const { return m_feed->knownChannels(); }
     // Writes the filtered view; false with `error` in plain words.
     bool exportTo(const QString &path, LogExporter::Format format, QString *error);
 
-    SseConnection *connection() const { return m_connection; }
+    LogFeed *feed() const { return m_feed; }
+    SseConnection *connection() const { return m_feed->connection(); }
     LogModel *model() const { return m_model; }
     LogFilterProxy *proxy() const { return m_proxy; }
     LogView *logView() const { return m_view; }
@@ -70,8 +69,8 @@ public:
     QMenu *channelMenu() const { return m_channelMenu; }
     bool isBannerVisible() const;
     QString bannerText() const;
-    quint64 received() const { return m_received; }
-    int gapsSeen() const { return m_gaps; }
+    quint64 received() const { return m_feed->received(); }
+    int gapsSeen() const { return m_feed->gaps(); }
 
 public Q_SLOTS:
     void showSettings();
@@ -89,11 +88,8 @@ private:
     void createCentralWidgets();
     void restoreWindowState();
     void saveWindowState();
-    void handleEvent(const SseEvent &event);
-    void handleStats(const QByteArray &data);
     void handleStateChanged();
-    void handleChannelsFetched(const QStringList &channels, const QStringList &allowlist);
-    void addKnownChannels(const QStringList &channels);
+    void handleCountersUpdated();
     void rebuildChannelMenu();
     void handleChannelToggled();
     void applyTextFilter();
@@ -102,12 +98,9 @@ private:
     void updateStatus();
     void updateBanner();
     void applyPalette();
-    void tick();
 
     DesktopSettings m_settings;
-    SseConnection *m_connection;
-    ChannelFetcher *m_channelFetcher;
-    LogRecordDecoder m_decoder;
+    LogFeed *m_feed;
     LogModel *m_model;
     LogFilterProxy *m_proxy;
     LogView *m_view;
@@ -139,15 +132,6 @@ private:
     QAction *m_chartAction = nullptr;
     QAction *m_detailsAction = nullptr;
     QTimer m_filterDelay;
-    QTimer m_second; // status, countdown, receive rate
 
-    QStringList m_knownChannels;
-    QStringList m_allowlist;
     std::optional<QStringList> m_selectedChannels; // nullopt: as the settings say
-    quint64 m_received = 0;
-    quint64 m_receivedAtTick = 0;
-    double m_rate = 0;
-    int m_gaps = 0;
-    QString m_lastGap;
-    qint64 m_lastGapAtMs = 0;
 };

@@ -1,5 +1,6 @@
-# Tests of the desktop monitor: included from tests/CMakeLists.txt. Widget tests run
-# on the offscreen platform (set by llmstreamer_add_test).
+# Tests of the desktop monitor: included from tests/CMakeLists.txt. Tests of the feed
+# (desktop/feed) link llmstreamer_feed, not the widgets library, and run without a display; widget
+# tests run on the offscreen platform (set by llmstreamer_add_test).
 if(TARGET llmstreamer_desktop)
     add_library(llmstreamer_desktoptestsupport STATIC
         support/desktopstubserver.cpp support/desktopstubserver.h
@@ -8,7 +9,7 @@ if(TARGET llmstreamer_desktop)
     target_link_libraries(llmstreamer_desktoptestsupport
         PUBLIC Qt6::Core Qt6::Network Qt6::Test llmstreamer_options)
 
-    llmstreamer_add_test(logrecorddecoder LIBS llmstreamer_desktop llmstreamer_producer
+    llmstreamer_add_test(logrecorddecoder LIBS llmstreamer_feed llmstreamer_producer
         LABELS unit desktop TIMEOUT 60)
     # The records table shared with the dashboard's tests (tests/js/records.test.mjs).
     target_compile_definitions(tst_logrecorddecoder PRIVATE
@@ -18,13 +19,15 @@ if(TARGET llmstreamer_desktop)
     llmstreamer_add_test(logview LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)
     llmstreamer_add_test(feedstatus LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)
     llmstreamer_add_test(throughputchart LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)
-    llmstreamer_add_test(gatewayurl LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)
+    llmstreamer_add_test(gatewayurl LIBS llmstreamer_feed LABELS unit desktop TIMEOUT 60)
     llmstreamer_add_test(desktopsettings LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)
     llmstreamer_add_test(logexporter LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)
-    llmstreamer_add_test(sseconnection LIBS llmstreamer_desktop llmstreamer_desktoptestsupport
+    llmstreamer_add_test(sseconnection LIBS llmstreamer_feed llmstreamer_desktoptestsupport
         LABELS integration desktop TIMEOUT 60)
     llmstreamer_add_test(desktopgateway
-        LIBS llmstreamer_desktop llmstreamer_gateway llmstreamer_desktoptestsupport
+        LIBS llmstreamer_feed llmstreamer_gateway llmstreamer_desktoptestsupport
+        LABELS integration desktop TIMEOUT 60)
+    llmstreamer_add_test(logfeed LIBS llmstreamer_feed llmstreamer_gateway
         LABELS integration desktop TIMEOUT 60)
     llmstreamer_add_test(desktopwindow
         LIBS llmstreamer_desktop llmstreamer_gateway llmstreamer_producer

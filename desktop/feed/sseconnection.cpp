@@ -1,6 +1,6 @@
 #include "sseconnection.h"
 
-#include "desktoplogging.h"
+#include "feedlogging.h"
 #include "gatewayurl.h"
 #include "vocabulary.h"
 

@@ -1,6 +1,6 @@
 #include "channelfetcher.h"
 
-#include "desktoplogging.h"
+#include "feedlogging.h"
 #include "gatewayurl.h"
 
 #include <QJsonArray>

@@ -1,0 +1,3 @@
+#include "feedlogging.h"
+
+Q_LOGGING_CATEGORY(lcDesktopFeed, "llmstreamer.desktop.feed")
