@@ -55,13 +55,8 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
     options.add(Row{QStringLiteral("redis-url"), QStringLiteral("url"),
                     QStringLiteral("Redis to subscribe to: redis://[[user]:password@]host[:port]"
                                    "[/db] or unix:///path"),
-                    "REDIS_URL", QStringLiteral("redis://127.0.0.1:6379"), [&](const QString &v) {
-                        QString why;
-                        const auto url = RedisUrl::parse(v, &why);
-                        if (url)
-                            c.redis = *url;
-                        return url ? QString() : why;
-                    }});
+                    "REDIS_URL", QStringLiteral("redis://127.0.0.1:6379"),
+                    ConfigOptions::parsed(&c.redis, &RedisUrl::parse)});
     options.add(Row{QStringLiteral("channels"), QStringLiteral("list"),
                     QStringLiteral("Comma-separated allowlist of channel names and globs; "
                                    "clients may only select within it"),
