@@ -35,7 +35,7 @@ if [ -z "${REDIS_URL:-}" ]; then
     redis-server --port 0 --unixsocket "$workdir/redis.sock" --unixsocketperm 700 \
         --save '' --appendonly no --dir "$workdir" --loglevel warning &
     pids+=($!)
-    for _ in $(seq 100); do [ -S "$workdir/redis.sock" ] && break; sleep 0.05; done
+    for _ in $(seq 600); do [ -S "$workdir/redis.sock" ] && break; sleep 0.05; done
     export REDIS_URL="unix://$workdir/redis.sock"
     cli="redis-cli -s $workdir/redis.sock"
     echo "llmstreamer: started a private redis-server ($REDIS_URL)"
@@ -46,7 +46,7 @@ pids+=($!)
 "$build/producer/llmstreamer-producer" simulate --rate "${PRODUCER_RATE:-20}" &
 pids+=($!)
 
-for _ in $(seq 100); do
+for _ in $(seq 300); do
     curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
     kill -0 "${pids[-2]}" 2>/dev/null || { echo "llmstreamer: the gateway did not start" >&2; exit 1; }
     sleep 0.1

@@ -12,10 +12,17 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 "$gw" --version | grep -q '^llmstreamer-gateway [0-9]' || fail "--version"
 "$gw" --help | grep -q -- '--redis-url' || fail "--help lists --redis-url"
 
+# Waits until `file` holds `pattern`: up to 60 s, a bound that only catches a hang (a loaded
+# machine may take seconds to start a gateway).
+wait_for() { # file pattern
+    for _ in $(seq 1200); do grep -q -- "$2" "$1" && return 0; sleep 0.05; done
+    return 1
+}
+
 # The port a gateway started with --port 0 prints in $tmp/log.
 listening_port() {
     local port=
-    for _ in $(seq 100); do
+    for _ in $(seq 1200); do
         port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$tmp/log" | grep -o '[0-9]*$')
         [ -n "$port" ] && break
         sleep 0.05
@@ -46,7 +53,7 @@ LLMSTREAMER_PORT=abc "$gw" >"$tmp/out" 2>&1; [ $? = 2 ] && grep -q LLMSTREAMER_P
 printf 'a-long-enough-token logs:*\n' >"$tmp/tokens"
 "$gw" --port 0 --redis-url redis://127.0.0.1:1 --token-file "$tmp/tokens" >"$tmp/log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do grep -q 'access:' "$tmp/log" && break; sleep 0.05; done
+wait_for "$tmp/log" 'access:'
 grep -q 'access: 1 token(s)' "$tmp/log" || fail "token start message: $(cat "$tmp/log")"
 kill "$pid"; wait "$pid"
 
@@ -59,14 +66,14 @@ status() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" 
 [ "$(status a-long-enough-token)" = 200 ] || fail "token before reload"
 printf 'another-long-token logs:*\n' >"$tmp/tokens"
 kill -HUP "$pid"
-for _ in $(seq 100); do grep -q 'SIGHUP: token file reloaded' "$tmp/log" && break; sleep 0.05; done
+wait_for "$tmp/log" 'SIGHUP: token file reloaded'
 grep -q 'SIGHUP: token file reloaded: 1 token(s)' "$tmp/log" || fail "SIGHUP: $(cat "$tmp/log")"
 kill -0 "$pid" || fail "SIGHUP stopped the gateway"
 [ "$(status a-long-enough-token)" = 401 ] || fail "removed token still works after SIGHUP"
 [ "$(status another-long-token)" = 200 ] || fail "new token not taken after SIGHUP"
 printf 'short logs:*\n' >"$tmp/tokens"
 kill -HUP "$pid"
-for _ in $(seq 100); do grep -q 'SIGHUP: token file not reloaded' "$tmp/log" && break; sleep 0.05; done
+wait_for "$tmp/log" 'SIGHUP: token file not reloaded'
 grep -q 'not reloaded, the old tokens stay: .*line 1' "$tmp/log" || fail "broken file: $(cat "$tmp/log")"
 [ "$(status another-long-token)" = 200 ] || fail "tokens lost after a broken reload"
 kill "$pid"; wait "$pid"
@@ -79,7 +86,7 @@ for sig in TERM INT; do
     grep -q 'access: unauthenticated' "$tmp/log" || fail "no unauthenticated warning"
     curl -sN "http://127.0.0.1:$port/events" >"$tmp/stream" &
     curl_pid=$!
-    for _ in $(seq 100); do grep -q ': connected' "$tmp/stream" && break; sleep 0.05; done
+    wait_for "$tmp/stream" ': connected'
     grep -q ': connected' "$tmp/stream" || fail "stream did not open"
     kill -"$sig" "$pid"
     wait "$pid"

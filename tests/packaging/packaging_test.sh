@@ -62,7 +62,7 @@ start_gateway() {
     gw_pid=$!
     cleanup_hooks+=("kill $gw_pid 2>/dev/null")
     gw_port=
-    for _ in $(seq 100); do
+    for _ in $(seq 1200); do
         gw_port=$(grep -so 'listening on http://127.0.0.1:[0-9]*' "$log" | grep -o '[0-9]*$')
         [[ -n $gw_port ]] && return 0
         kill -0 "$gw_pid" 2>/dev/null || break
@@ -587,7 +587,7 @@ check_install() {
         "${REDIS_SERVER:-redis-server}" --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
             >"$tmp/redis.log" 2>&1 &
         rpid=$!
-        if wait_for 5 redis_ready "$rpid" "$tmp/redis.log"; then break; fi
+        if wait_for 60 redis_ready "$rpid" "$tmp/redis.log"; then break; fi
         kill "$rpid" 2>/dev/null
         wait "$rpid" 2>/dev/null
         rpid=
@@ -597,16 +597,16 @@ check_install() {
 
     start_gateway "$tmp/gw.log" /usr/bin/llmstreamer-gateway --redis-url "redis://127.0.0.1:$rport"
     local base=http://127.0.0.1:$gw_port
-    wait_for 10 curl -sf -o /dev/null "$base/readyz" || fail "installed gateway never ready: $(cat "$tmp/gw.log")"
+    wait_for 60 curl -sf -o /dev/null "$base/readyz" || fail "installed gateway never ready: $(cat "$tmp/gw.log")"
     : >"$tmp/stream"
     curl -sN "$base/events?channels=logs:packaging" >"$tmp/stream" &
     local curl_pid=$!
     cleanup_hooks+=("kill $curl_pid 2>/dev/null")
-    wait_for 10 grep -q ': connected' "$tmp/stream" || fail "stream did not open"
+    wait_for 60 grep -q ': connected' "$tmp/stream" || fail "stream did not open"
     local msg="hello from the installed packages $$"
     printf '%s\n' "$msg" | llmstreamer-producer --redis-url "redis://127.0.0.1:$rport" pipe \
         --channel logs:packaging >"$tmp/producer.log" 2>&1 || fail "installed producer: $(cat "$tmp/producer.log")"
-    wait_for 10 grep -qF "\"channel\":\"logs:packaging\",\"ts\":" "$tmp/stream" ||
+    wait_for 60 grep -qF "\"channel\":\"logs:packaging\",\"ts\":" "$tmp/stream" ||
         fail "message not streamed: $(cat "$tmp/stream")"
     grep -qF "\"payload\":\"$msg\"" "$tmp/stream" || fail "wrong payload: $(cat "$tmp/stream")"
     kill -TERM "$gw_pid"
