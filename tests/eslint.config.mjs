@@ -17,6 +17,11 @@ export default [
     languageOptions: { sourceType: 'script' },
   },
   {
+    // A classic worker script (stream.js starts it).
+    files: ['resources/dashboard/feedworker.js'],
+    languageOptions: { sourceType: 'script', globals: globals.worker },
+  },
+  {
     // node's test runner, the end-to-end harness and the dashboard benchmark. page.evaluate()
     // callbacks run in the page, so browser globals are known there too.
     files: ['tests/**/*.mjs', 'bench/dashboard/**/*.mjs'],

@@ -1,5 +1,5 @@
 // The log view: keeps a bounded store of records (records.js) and renders the newest matching
-// ones (at most `max` lines) into the DOM, batched once per animation frame.
+// ones (at most `max` lines) into the DOM, batched (at most ten updates a second).
 //
 // Everything from the stream is inserted with textContent, never as HTML.
 //
@@ -42,7 +42,15 @@ function span(cls, text) {
 }
 
 const CHUNK = 25; // lines per chunk element (see append())
+// At most ten DOM updates a second. Each update costs the page a fixed price (style, layout,
+// paint of the view, the scroll to the bottom) on top of the price per line; at thousands of
+// lines a second, updating on every animation frame spent most of the main thread on that fixed
+// price, and clicks waited behind it. A line after a quiet spell still shows at the next frame.
+const MIN_UPDATE_MS = 100;
 const LINE_PX = 20; // height of every line, as in style.css
+// Lines nearer the bottom than this (or a view's height, whichever is more) are built at once;
+// older ones of a large batch wait in placeholder chunks until they come near the view.
+const TAIL_LINES_MIN = 100;
 
 // Full chunks are sized by the stylesheet; a partial one gets its exact height inline.
 // A chunk holding an expanded line (of unknown height) is always rendered.
@@ -59,11 +67,11 @@ const CHIP_KINDS = ['model', 'tok', 'dur', 'ttft'];
 function template(withChips) {
   const div = document.createElement('div');
   div.className = withChips ? 'line llm' : 'line';
-  for (const cls of ['t', 'c', 'l', 's', 'm']) div.append(span(cls, ' '));
+  for (const cls of ['t', 'c', 'l', 's', 'm']) div.append(span(cls, ''));
   if (withChips) {
     const box = document.createElement('span');
     box.className = 'x';
-    for (const kind of CHIP_KINDS) box.append(span('chip ' + kind, ' '));
+    for (const kind of CHIP_KINDS) box.append(span('chip ' + kind, ''));
     div.append(box);
   }
   return div;
@@ -86,8 +94,18 @@ export class LogView {
     this.newWhilePaused = 0;
     this.match = () => true;
     this.frameQueued = false;
+    this.lastFlush = -Infinity; // performance.now() of the last update
+    // Placeholder chunks: a chunk element of the right height whose lines are not built yet
+    // (see append()), with its records; built when it comes within a view's height of the view.
+    this.lazy = new Map();
+    this.tailLines = TAIL_LINES_MIN;
+    this.nearView = new IntersectionObserver((entries) => {
+      for (const e of entries) if (e.isIntersecting) this.build(e.target);
+    }, { root: el, rootMargin: '100% 0px' });
+    new ResizeObserver(() => {
+      this.tailLines = Math.max(TAIL_LINES_MIN, 2 * Math.ceil(el.clientHeight / LINE_PX));
+    }).observe(el);
     this.autoTop = 0; // scrollTop we set ourselves; a scroll above it is the user's
-    this.recordOf = new WeakMap(); // line element -> record
     el.addEventListener('scroll', () => this.onScroll(), { passive: true });
     el.addEventListener('click', (e) => this.onClick(e));
   }
@@ -108,11 +126,14 @@ export class LogView {
   schedule() {
     if (this.frameQueued) return;
     this.frameQueued = true;
-    requestAnimationFrame(() => this.flush());
+    const wait = this.lastFlush + MIN_UPDATE_MS - performance.now();
+    if (wait > 0) setTimeout(() => requestAnimationFrame(() => this.flush()), wait);
+    else requestAnimationFrame(() => this.flush());
   }
 
   flush() {
     this.frameQueued = false;
+    this.lastFlush = performance.now();
     if (this.following && this.pending.length) {
       const batch = this.pending;
       this.pending = [];
@@ -137,9 +158,15 @@ export class LogView {
   // view, and tracks a hundred chunks rather than thousands of lines. Every line is exactly
   // LINE_PX high (an expanded line makes its chunk always rendered), so a chunk's size is known
   // without rendering it: full chunks get it from the stylesheet, partial ones from sizeChunk().
+  //
+  // In a flood most lines of a batch scroll out of view in the frame they arrive: building them
+  // was most of the page's work, and a busy machine fell behind. So only the newest `tailLines`
+  // of a batch are built; the older ones go into placeholder chunks (one empty element of the
+  // same height each), built when they come near the view (this.nearView). The browser's find
+  // in page does not see lines not built yet; the downloads (from `shown`) have them all.
   append(records) {
     let last = this.el.lastElementChild;
-    let room = last ? CHUNK - last.childElementCount : 0;
+    let room = last && !this.lazy.has(last) ? CHUNK - last.childElementCount : 0;
     if (room > 0) {
       const frag = document.createDocumentFragment();
       for (let i = 0; i < room && i < records.length; i++) frag.append(this.node(records[i]));
@@ -148,26 +175,62 @@ export class LogView {
       markOpen(last);
     }
     if (records.length <= room) return;
+    const buildFrom = records.length - this.tailLines; // records before it wait in placeholders
     const chunks = document.createDocumentFragment();
     for (let i = Math.max(room, 0); i < records.length; i += CHUNK) {
       const chunk = document.createElement('div');
       chunk.className = 'chunk';
       const end = Math.min(i + CHUNK, records.length);
-      for (let k = i; k < end; k++) chunk.append(this.node(records[k]));
-      sizeChunk(chunk);
-      markOpen(chunk);
+      if (end <= buildFrom) {
+        this.lazy.set(chunk, records.slice(i, end));
+        chunk.style.height = (end - i) * LINE_PX + 'px';
+        this.nearView.observe(chunk);
+      } else {
+        for (let k = i; k < end; k++) chunk.append(this.node(records[k]));
+        sizeChunk(chunk);
+        markOpen(chunk);
+      }
       chunks.append(chunk);
     }
     this.el.append(chunks);
   }
 
+  // Builds the lines of a placeholder chunk.
+  build(chunk) {
+    const records = this.lazy.get(chunk);
+    if (!records) return;
+    this.forget(chunk);
+    chunk.style.height = '';
+    const frag = document.createDocumentFragment();
+    for (const rec of records) frag.append(this.node(rec));
+    chunk.append(frag);
+    sizeChunk(chunk);
+    markOpen(chunk);
+  }
+
+  forget(chunk) {
+    this.lazy.delete(chunk);
+    this.nearView.unobserve(chunk);
+  }
+
+  // Lines in a chunk, built or not.
+  static count(view, chunk) {
+    return view.lazy.get(chunk)?.length ?? chunk.childElementCount;
+  }
+
   removeOldest(n) {
     while (n > 0) {
       const first = this.el.firstElementChild;
-      const count = first.childElementCount;
+      const waiting = this.lazy.get(first);
+      const count = waiting ? waiting.length : first.childElementCount;
       if (count <= n) {
+        if (waiting) this.forget(first);
         first.remove();
         n -= count;
+      } else if (waiting) {
+        waiting.splice(0, n);
+        first.style.height = waiting.length * LINE_PX + 'px';
+        n = 0;
       } else {
         const range = document.createRange();
         range.setStartBefore(first.firstChild);
@@ -182,6 +245,8 @@ export class LogView {
   // Replaces the DOM with `list` (records, oldest first).
   render(list) {
     this.el.replaceChildren();
+    this.nearView.disconnect();
+    this.lazy.clear();
     this.append(list);
     this.shown = list;
     if (this.following) this.stickToBottom();
@@ -265,9 +330,9 @@ export class LogView {
   onClick(e) {
     if (e.target.closest('.detail')) return; // selecting text in an expanded payload
     const line = e.target.closest('.line');
-    if (!line || !this.recordOf.has(line)) return;
+    if (!line || line.parentElement?.parentElement !== this.el) return;
     if (String(getSelection() || '')) return; // the user is selecting text, not clicking
-    const rec = this.recordOf.get(line);
+    const rec = this.recordOf(line);
     rec.open = !rec.open;
     if (rec.open) {
       line.classList.add('open');
@@ -293,8 +358,20 @@ export class LogView {
     return box;
   }
 
-  // Lines are cloned from templates (one native call per line) and filled through their text
-  // nodes: this is the hot path at thousands of lines per second.
+  // The record of a rendered line: `shown` is in DOM order, so it is the line's position.
+  // Found by counting on a click rather than kept per line: a map from 5,000 elements to their
+  // records made every garbage collection trace it.
+  recordOf(line) {
+    let i = 0;
+    for (let chunk = line.parentElement.previousElementSibling; chunk; chunk = chunk.previousElementSibling)
+      i += LogView.count(this, chunk);
+    for (let prev = line.previousElementSibling; prev; prev = prev.previousElementSibling) i++;
+    return this.shown[i];
+  }
+
+  // Lines are cloned from templates (one native call per line) and filled by walking the
+  // elements: this is the hot path at thousands of lines per second, and it touches as few
+  // nodes from JavaScript as it can (each one touched costs the garbage collector later).
   node(rec) {
     if (rec.kind !== 'msg') {
       const div = document.createElement('div');
@@ -305,31 +382,35 @@ export class LogView {
     const cs = chips(rec);
     const div = (cs.length ? LLM_LINE : LINE).cloneNode(true);
     if (rec.level) div.className += ' L-' + rec.level;
-    const [t, c, l, s, m] = div.children;
-    t.firstChild.data = clock(rec.ts);
-    c.firstChild.data = rec.channel;
+    const t = div.firstElementChild;
+    const c = t.nextElementSibling;
+    const l = c.nextElementSibling;
+    const s = l.nextElementSibling;
+    const m = s.nextElementSibling;
+    t.textContent = clock(rec.ts);
+    c.textContent = rec.channel;
     c.className = 'c ' + this.channelClass(rec.channel);
-    l.firstChild.data = rec.level || '·';
-    s.firstChild.data = rec.service;
-    m.firstChild.data = rec.msg;
+    l.textContent = rec.level || '·';
+    s.textContent = rec.service;
+    m.textContent = rec.msg;
     if (rec.err) m.prepend(span('etype', rec.err));
     if (cs.length) {
-      const box = div.children[5].children;
-      for (let i = 0; i < CHIP_KINDS.length; i++) {
-        const chip = cs.find((x) => x[0] === CHIP_KINDS[i]);
+      let box = m.nextElementSibling.firstElementChild;
+      for (const kind of CHIP_KINDS) {
+        const chip = cs.find((x) => x[0] === kind);
         if (chip) {
-          box[i].firstChild.data = chip[1];
-          box[i].title = chip[2];
+          box.textContent = chip[1];
+          box.title = chip[2];
         } else {
-          box[i].classList.add('none');
+          box.className += ' none';
         }
+        box = box.nextElementSibling;
       }
     }
     if (rec.open) {
       div.classList.add('open');
       div.append(this.detail(rec));
     }
-    this.recordOf.set(div, rec);
     return div;
   }
 

@@ -44,6 +44,74 @@ async function probe(url, timeoutMs = 2500) {
   }
 }
 
+// ---- the event source: in a worker when the browser allows it ----------------------------------
+// feedworker.js holds the EventSource and hands over batches of events; WorkerSource is its
+// stand-in here, with the part of EventSource's interface that Stream uses (readyState, close,
+// onopen / onmessage / onerror, addEventListener), so Stream reads the same either way.
+
+let feedWorker = null; // created on first use; false when workers are unavailable
+let lastSourceId = 0;
+const workerSources = new Map(); // id -> WorkerSource, open ones only
+
+class WorkerSource {
+  constructor(url) {
+    this.id = ++lastSourceId;
+    this.readyState = EventSource.CONNECTING;
+    this.onopen = this.onmessage = this.onerror = null;
+    this.listeners = new Map();
+    workerSources.set(this.id, this);
+    feedWorker.postMessage({ cmd: 'open', id: this.id, url: new URL(url, location.href).href,
+                             types: Object.values(EVENT) });
+  }
+
+  addEventListener(type, listener) { this.listeners.set(type, listener); }
+
+  close() {
+    if (!workerSources.delete(this.id)) return;
+    this.readyState = EventSource.CLOSED;
+    if (feedWorker) feedWorker.postMessage({ cmd: 'close', id: this.id });
+  }
+
+  receive(m) {
+    if (m.kind === 'events') {
+      for (const [type, data, lastEventId] of m.events) {
+        if (!workerSources.has(this.id)) return; // closed by one of these events' handlers
+        const e = { data, lastEventId };
+        if (type === EVENT.message) this.onmessage?.(e);
+        else this.listeners.get(type)?.(e);
+      }
+      return;
+    }
+    this.readyState = m.readyState;
+    if (m.kind === 'open') this.onopen?.();
+    else this.onerror?.();
+  }
+
+  // The worker died (it could not even load): as if the connection failed for good.
+  fail() {
+    workerSources.delete(this.id);
+    this.readyState = EventSource.CLOSED;
+    this.onerror?.();
+  }
+}
+
+function openSource(url) {
+  if (feedWorker === null) {
+    try {
+      feedWorker = new Worker('feedworker.js');
+      feedWorker.onmessage = ({ data }) => workerSources.get(data.id)?.receive(data);
+      feedWorker.onerror = () => {
+        // From now on the page reads the stream itself; the next reconnect does so.
+        feedWorker = false;
+        for (const s of [...workerSources.values()]) s.fail();
+      };
+    } catch {
+      feedWorker = false;
+    }
+  }
+  return feedWorker ? new WorkerSource(url) : new EventSource(url);
+}
+
 export class Stream {
   // handlers: message(data, id), gap(obj, id), stats(obj, id), dropped(obj), shutdown(obj),
   //           status(state, text), opened(resumed)
@@ -96,7 +164,7 @@ export class Stream {
     if (why) this.setStatus('connecting', why);
     else if (this.everOpened) this.setStatus('reconnecting', 'reconnecting…');
     else this.setStatus('connecting', 'connecting…');
-    const es = new EventSource(this.url());
+    const es = openSource(this.url());
     this.source = es;
     this.lastEventAt = Date.now();
     const track = (e) => {

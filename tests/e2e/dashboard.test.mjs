@@ -130,6 +130,36 @@ describe('dashboard', { timeout: 120000 }, () => {
     assert.equal(await newest(), 'after scroll down');
   });
 
+  it('reads the stream in a worker', () => {
+    assert.deepEqual(page.workers().map((w) => new URL(w.url()).pathname), ['/feedworker.js']);
+  });
+
+  it('builds the older lines of a large batch when they come into view, each with its record', async () => {
+    // 2,000 lines at once: the view builds the newest and leaves the rest in placeholder chunks
+    // until they are scrolled to (however the batches fall, what shows must be right).
+    const lines = Array.from({ length: 2000 }, (_, i) => `lazy ${String(i).padStart(4, '0')}`);
+    await h.publishLines(redis, 'logs:lazy', lines);
+    await waitCount('lazy ', 2000);
+    const shown = (await h.hook(page, 'lines'));
+    await page.evaluate(() => { document.getElementById('log').scrollTop = 0; });
+    await page.waitForFunction(() => window.__llmstreamer.paused(), null, T);
+    const firstTexts = () => page.evaluate(() => [...document.querySelectorAll('#log .line')].slice(0, 60)
+      .map((l) => l.querySelector('.m, .mtext')?.textContent));
+    const expected = shown.slice(0, 60).map((l) => l.msg ?? l.text);
+    await h.waitFor(async () => JSON.stringify(await firstTexts()) === JSON.stringify(expected),
+                    { what: 'the oldest lines built in order' });
+    // A click opens the record of the line clicked, found by its place in the view.
+    const at = shown.findIndex((l, i) => i >= 30 && l.kind === 'msg');
+    const line = page.locator('#log .line').nth(at);
+    await line.click();
+    const meta = await line.locator('.meta').textContent();
+    assert.match(meta, new RegExp(`^id ${shown[at].id} · ${shown[at].channel} ·`));
+    await line.click({ position: { x: 5, y: 5 } });
+    assert.equal(await line.locator('.meta').count(), 0, 'a second click closes it');
+    await page.click('#live');
+    await page.waitForFunction(() => !window.__llmstreamer.paused(), null, T);
+  });
+
   it('filters by text, regex and level instantly and keeps the URL in sync', async () => {
     await page.fill('#q', 'order 012');
     await page.waitForFunction(() => {
