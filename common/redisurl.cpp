@@ -103,3 +103,15 @@ QString RedisUrl::toDisplayString() const
     return QStringLiteral("redis://") + auth + hostPart + QLatin1Char(':') + QString::number(port) +
            (db ? QStringLiteral("/%1").arg(db) : QString());
 }
+
+ConfigOptions::Row RedisUrl::optionRow(RedisUrl *target, const QString &use)
+{
+    return {QStringLiteral("redis-url"),
+            QStringLiteral("url"),
+            QStringLiteral("Redis to %1: redis://[[user]:password@]host[:port][/db] or "
+                           "unix:///path")
+                .arg(use),
+            "REDIS_URL",
+            QStringLiteral("redis://127.0.0.1:6379"),
+            ConfigOptions::parsed(target, &RedisUrl::parse)};
+}

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "configoptions.h"
+
 #include <QString>
 
 #include <optional>
@@ -17,6 +19,9 @@ struct RedisUrl
     int db = 0;
 
     static std::optional<RedisUrl> parse(const QString &text, QString *error = nullptr);
+    // The --redis-url / REDIS_URL option row of a program's ConfigOptions, setting `target`;
+    // `use` says what the program does with Redis ("publish to").
+    static ConfigOptions::Row optionRow(RedisUrl *target, const QString &use);
     // For messages and logs: never shows the password.
     QString toDisplayString() const;
     bool isUnixSocket() const { return !socketPath.isEmpty(); }

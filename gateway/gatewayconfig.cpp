@@ -52,11 +52,7 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
                     QStringLiteral("TCP port; 0 picks a free one"), "LLMSTREAMER_PORT",
                     QStringLiteral("8000"),
                     ConfigOptions::integer(&c.port, 0, 65535, QStringLiteral("a port number"))});
-    options.add(Row{QStringLiteral("redis-url"), QStringLiteral("url"),
-                    QStringLiteral("Redis to subscribe to: redis://[[user]:password@]host[:port]"
-                                   "[/db] or unix:///path"),
-                    "REDIS_URL", QStringLiteral("redis://127.0.0.1:6379"),
-                    ConfigOptions::parsed(&c.redis, &RedisUrl::parse)});
+    options.add(RedisUrl::optionRow(&c.redis, QStringLiteral("subscribe to")));
     options.add(Row{QStringLiteral("channels"), QStringLiteral("list"),
                     QStringLiteral("Comma-separated allowlist of channel names and globs; "
                                    "clients may only select within it"),

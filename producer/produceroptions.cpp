@@ -24,11 +24,7 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
         "may be published twice. Redis pub/sub itself keeps nothing for subscribers that are not "
         "connected."));
 
-    options.add(Row{QStringLiteral("redis-url"), QStringLiteral("url"),
-                    QStringLiteral("Redis to publish to: redis://[[user]:password@]host[:port]"
-                                   "[/db] or unix:///path"),
-                    "REDIS_URL", QStringLiteral("redis://127.0.0.1:6379"),
-                    ConfigOptions::parsed(&o.redis, &RedisUrl::parse)});
+    options.add(RedisUrl::optionRow(&o.redis, QStringLiteral("publish to")));
     options.add(Row{QStringLiteral("buffer"), QStringLiteral("messages"),
                     QStringLiteral("Messages kept until Redis acknowledges them, e.g. while it is "
                                    "down"),
