@@ -131,22 +131,22 @@ void tst_DesktopGateway::resumesAfterTheNetworkDrops()
     connect(&client, &SseConnection::eventReceived, this, [&](const SseEvent &e) { seen.add(e); });
     client.setGatewayUrl(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(relay.port())));
     client.start();
-    QTRY_COMPARE(client.state(), State::Live);
-    QTRY_COMPARE(gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Live, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
 
     publish(0, 299);
-    QTRY_COMPARE_WITH_TIMEOUT(seen.order.size(), 300, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(seen.order.size(), 300, 30000);
 
     for (int round = 0; round < 3; ++round) {
         relay.dropAll();
-        QTRY_COMPARE(client.state(), State::Reconnecting);
+        QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Reconnecting, 30000);
         QVERIFY2(client.reason().contains(QLatin1StringView("closed the connection")),
                  qPrintable(client.reason()));
         // Published while the client is away: the gateway's history has them for the resume.
         const int from = 300 + round * 200;
         publish(from, from + 199);
-        QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Live, 10000);
-        QTRY_COMPARE_WITH_TIMEOUT(int(seen.payloads.size()), from + 200, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Live, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(int(seen.payloads.size()), from + 200, 30000);
     }
     QString why;
     QVERIFY2(seen.exactlyOnce(0, 899, &why), qPrintable(why));
@@ -175,17 +175,17 @@ void tst_DesktopGateway::gatewayKilledAndRestarted()
     connect(&client, &SseConnection::eventReceived, this, [&](const SseEvent &e) { seen.add(e); });
     client.setGatewayUrl(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)));
     client.start();
-    QTRY_COMPARE(gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
     publish(0, 199);
-    QTRY_COMPARE_WITH_TIMEOUT(int(seen.payloads.size()), 200, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(int(seen.payloads.size()), 200, 30000);
     const QByteArray lastBeforeRestart = seen.lastMessageId;
 
     if (graceful) {
         gateway->shutdown(); // tells every stream why, then closes it
-        QTRY_COMPARE(client.state(), State::Reconnecting);
+        QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Reconnecting, 30000);
     }
     gateway.reset();
-    QTRY_COMPARE(client.state(), State::Reconnecting);
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Reconnecting, 30000);
     QVERIFY2(client.reason().contains(graceful ? QLatin1StringView("the gateway shut down")
                                                : QLatin1StringView("closed the connection")),
              qPrintable(client.reason()));
@@ -195,9 +195,9 @@ void tst_DesktopGateway::gatewayKilledAndRestarted()
     gateway = startGateway(config(port));
     QVERIFY(gateway);
     QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Live, 15000);
-    QTRY_COMPARE(gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
     publish(200, 399);
-    QTRY_COMPARE_WITH_TIMEOUT(int(seen.payloads.size()), 400, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(int(seen.payloads.size()), 400, 30000);
 
     QString why;
     QVERIFY2(seen.exactlyOnce(0, 399, &why), qPrintable(why));
@@ -221,10 +221,10 @@ void tst_DesktopGateway::channelSelection()
     client.setGatewayUrl(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(gateway->port())));
     client.setChannels({QStringLiteral("logs:errors")});
     client.start();
-    QTRY_COMPARE(gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
     publish(0, 9, "logs:generation");
     publish(10, 19, "logs:errors");
-    QTRY_COMPARE(int(seen.payloads.size()), 10);
+    QTRY_COMPARE_WITH_TIMEOUT(int(seen.payloads.size()), 10, 30000);
     QString why;
     QVERIFY2(seen.exactlyOnce(10, 19, &why), qPrintable(why));
 
@@ -234,9 +234,9 @@ void tst_DesktopGateway::channelSelection()
     client.stop();
     publish(20, 24, "logs:errors");
     client.start();
-    QTRY_COMPARE(gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
     publish(25, 29, "logs:generation");
-    QTRY_COMPARE(int(seen.payloads.size()), 20);
+    QTRY_COMPARE_WITH_TIMEOUT(int(seen.payloads.size()), 20, 30000);
     QVERIFY2(seen.exactlyOnce(10, 29, &why), qPrintable(why));
     QVERIFY(seen.payloads.find(QStringLiteral("0")) == seen.payloads.end());
 }
@@ -249,7 +249,7 @@ void tst_DesktopGateway::channelOutsideAllowlistIsRefusedInPlainWords()
     client.setGatewayUrl(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(gateway->port())));
     client.setChannels({QStringLiteral("secret:keys")});
     client.start();
-    QTRY_COMPARE(client.state(), State::Failed);
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Failed, 30000);
     QCOMPARE(client.httpStatus(), 400);
     QVERIFY2(client.reason().contains(QLatin1StringView(
                  "channel \"secret:keys\" is outside this gateway's allowlist (logs:*)")),
@@ -272,12 +272,12 @@ void tst_DesktopGateway::decodesWhatTheGatewaySends()
     });
     client.setGatewayUrl(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(gateway->port())));
     client.start();
-    QTRY_COMPARE(gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
     m_redis.publish("logs:generation",
                     R"({"level":"ERROR","msg":"CUDA out of memory","service":"api",)"
                     R"("gen_ai.request.model":"m","gen_ai.usage.output_tokens":7,"ttft_ms":12})");
     m_redis.publish("logs:raw", "WARN disk\nfull");
-    QTRY_COMPARE(records.size(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(records.size(), 2, 30000);
     QCOMPARE(records[0].message(), QStringLiteral("CUDA out of memory"));
     QCOMPARE(records[0].level, LogLevel::Error);
     QCOMPARE(records[0].model(), QStringLiteral("m"));
@@ -285,7 +285,7 @@ void tst_DesktopGateway::decodesWhatTheGatewaySends()
     QCOMPARE(records[1].message(), QStringLiteral("WARN disk\nfull"));
     QCOMPARE(records[1].level, LogLevel::Warn);
     QCOMPARE(records[1].channel(), QStringLiteral("logs:raw"));
-    QTRY_VERIFY_WITH_TIMEOUT(stats >= 1, 3000); // once a second
+    QTRY_VERIFY_WITH_TIMEOUT(stats >= 1, 30000); // once a second
 }
 
 QTEST_GUILESS_MAIN(tst_DesktopGateway)

@@ -145,9 +145,10 @@ void tst_DesktopWindow::linesAppearStatusSaysLive()
     startProducer(200);
     auto w = openWindow(m_gateway->baseUrl());
     QVERIFY(w);
-    QTRY_COMPARE(w->connection()->state(), State::Live);
-    QTRY_VERIFY_WITH_TIMEOUT(w->model()->rowCount() >= 100, 10000);
-    QTRY_VERIFY(w->feedStatus()->stateText().startsWith(QLatin1StringView("Live")));
+    QTRY_COMPARE_WITH_TIMEOUT(w->connection()->state(), State::Live, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->model()->rowCount() >= 100, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->feedStatus()->stateText().startsWith(QLatin1StringView("Live")),
+                             30000);
     QVERIFY(!w->isBannerVisible());
     QCOMPARE(w->windowTitle(), QStringLiteral("LLM Streamer — ") + m_gateway->baseUrl());
 
@@ -164,20 +165,21 @@ void tst_DesktopWindow::linesAppearStatusSaysLive()
 
     // Following: the newest line is in view.
     LogView *view = w->logView();
-    QTRY_VERIFY(view->verticalScrollBar()->value() == view->verticalScrollBar()->maximum());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        view->verticalScrollBar()->value() == view->verticalScrollBar()->maximum(), 30000);
     QVERIFY(view->isFollowing());
 
     // The chart draws the gateway's stats: total and per channel, with tokens/s.
-    QTRY_VERIFY_WITH_TIMEOUT(w->chart()->totalSeries()->count() >= 2, 8000);
-    QTRY_VERIFY(w->chart()->totalSeries()->points().last().y() > 50);
+    QTRY_VERIFY_WITH_TIMEOUT(w->chart()->totalSeries()->count() >= 2, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->chart()->totalSeries()->points().last().y() > 50, 30000);
     QVERIFY(w->chart()->channelSeries(QStringLiteral("logs:generation")));
-    QTRY_VERIFY(w->chart()->tokensSeries()->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(w->chart()->tokensSeries()->isVisible(), 30000);
 
     // Status: rate and totals, and the channels learnt from /api/channels and the stats.
-    QTRY_VERIFY(!w->feedStatus()->rateText().startsWith(u'0'));
+    QTRY_VERIFY_WITH_TIMEOUT(!w->feedStatus()->rateText().startsWith(u'0'), 30000);
     QVERIFY(w->feedStatus()->receivedText().endsWith(QLatin1StringView(" received")));
     QCOMPARE(w->feedStatus()->gapsText(), QStringLiteral("0 gaps"));
-    QTRY_VERIFY(w->knownChannels().contains(QStringLiteral("logs:errors")));
+    QTRY_VERIFY_WITH_TIMEOUT(w->knownChannels().contains(QStringLiteral("logs:errors")), 30000);
     QVERIFY(w->knownChannels().contains(QStringLiteral("logs:metrics")));
 
     // Paused by the user, the view stands still while the chart and the count go on.
@@ -188,7 +190,7 @@ void tst_DesktopWindow::linesAppearStatusSaysLive()
     QVERIFY(!view->isFollowing());
     const int points = w->chart()->totalSeries()->count();
     const quint64 received = w->received();
-    QTRY_VERIFY_WITH_TIMEOUT(w->chart()->totalSeries()->count() > points, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->chart()->totalSeries()->count() > points, 30000);
     QVERIFY(w->received() > received);
     QVERIFY(view->newWhilePaused() > 0);
     QVERIFY(!view->isFollowing());
@@ -208,22 +210,23 @@ void tst_DesktopWindow::filtersAndChannels()
     startProducer(300);
     auto w = openWindow(m_gateway->baseUrl());
     QVERIFY(w);
-    QTRY_VERIFY_WITH_TIMEOUT(w->model()->rowCount() >= 200, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->model()->rowCount() >= 200, 30000);
 
     // Level filter from the tool bar.
     w->levelCombo()->setCurrentIndex(w->levelCombo()->findData(int(LogLevel::Error)));
-    QTRY_VERIFY(w->proxy()->rowCount() > 0);
+    QTRY_VERIFY_WITH_TIMEOUT(w->proxy()->rowCount() > 0, 30000);
     for (int row = 0; row < w->proxy()->rowCount(); ++row)
         QCOMPARE(lastLevel(*w, row), QStringLiteral("ERROR"));
-    QTRY_VERIFY(w->feedStatus()
-                    ->findChild<QLabel *>(QStringLiteral("shown"))
-                    ->text()
-                    .contains(QLatin1StringView(" of ")));
+    QTRY_VERIFY_WITH_TIMEOUT(w->feedStatus()
+                                 ->findChild<QLabel *>(QStringLiteral("shown"))
+                                 ->text()
+                                 .contains(QLatin1StringView(" of ")),
+                             30000);
     w->levelCombo()->setCurrentIndex(0);
 
     // Typed text filter (applied after a short pause in typing).
     QTest::keyClicks(w->filterEdit(), QStringLiteral("KV cache"));
-    QTRY_VERIFY_WITH_TIMEOUT(w->proxy()->rowCount() < w->model()->rowCount(), 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->proxy()->rowCount() < w->model()->rowCount(), 30000);
     for (int row = 0; row < w->proxy()->rowCount(); ++row) {
         const QString message = w->proxy()->index(row, LogModel::MessageColumn).data().toString();
         QVERIFY2(message.contains(QLatin1StringView("KV cache"), Qt::CaseInsensitive) ||
@@ -231,10 +234,10 @@ void tst_DesktopWindow::filtersAndChannels()
                  qPrintable(message));
     }
     w->filterEdit()->clear();
-    QTRY_COMPARE(w->proxy()->isFiltering(), false);
+    QTRY_COMPARE_WITH_TIMEOUT(w->proxy()->isFiltering(), false, 30000);
 
     // Channel checkboxes: only logs:errors, resubscribing with ?channels=.
-    QTRY_VERIFY(w->knownChannels().contains(QStringLiteral("logs:errors")));
+    QTRY_VERIFY_WITH_TIMEOUT(w->knownChannels().contains(QStringLiteral("logs:errors")), 30000);
     QAction *errorsOnly = nullptr;
     for (QAction *action : w->channelMenu()->actions())
         if (action->data().toString() == QLatin1StringView("logs:errors"))
@@ -247,12 +250,12 @@ void tst_DesktopWindow::filtersAndChannels()
     QCOMPARE(w->channelSelection(),
              std::optional<QStringList>(QStringList{QStringLiteral("logs:errors")}));
     QCOMPARE(w->connection()->channels(), QStringList{QStringLiteral("logs:errors")});
-    QTRY_COMPARE(w->connection()->state(), State::Live);
+    QTRY_COMPARE_WITH_TIMEOUT(w->connection()->state(), State::Live, 30000);
     for (int row = 0; row < w->proxy()->rowCount(); ++row)
         QCOMPARE(w->proxy()->index(row, LogModel::ChannelColumn).data().toString(),
                  QStringLiteral("logs:errors"));
     const quint64 before = w->received();
-    QTRY_VERIFY_WITH_TIMEOUT(w->received() > before + 3, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->received() > before + 3, 30000);
     w->model()->flush();
     const int last = w->model()->rowCount() - 1;
     QCOMPARE(w->model()->record(last).channel(), QStringLiteral("logs:errors"));
@@ -271,12 +274,12 @@ void tst_DesktopWindow::shortcutsExportAndClear()
     QVERIFY(w);
     w->activateWindow();
     QVERIFY(QTest::qWaitForWindowActive(w.get()));
-    QTRY_VERIFY_WITH_TIMEOUT(w->model()->rowCount() >= 50, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->model()->rowCount() >= 50, 30000);
 
     // Ctrl+F: to the filter.
     w->logView()->setFocus();
     QTest::keyClick(w.get(), Qt::Key_F, Qt::ControlModifier);
-    QTRY_VERIFY(w->filterEdit()->hasFocus());
+    QTRY_VERIFY_WITH_TIMEOUT(w->filterEdit()->hasFocus(), 30000);
 
     // Export what is shown (filtered).
     w->levelCombo()->setCurrentIndex(w->levelCombo()->findData(int(LogLevel::Info)));
@@ -297,7 +300,7 @@ void tst_DesktopWindow::shortcutsExportAndClear()
     QVERIFY(w->logView()->isFollowing());
     QTest::keyClick(w.get(), Qt::Key_L, Qt::ControlModifier);
     QVERIFY(w->model()->rowCount() < 50);
-    QTRY_VERIFY(w->model()->rowCount() > 0); // and it goes on
+    QTRY_VERIFY_WITH_TIMEOUT(w->model()->rowCount() > 0, 30000); // and it goes on
 }
 
 void tst_DesktopWindow::gapAfterGatewayRestartIsAMarkerLine()
@@ -307,23 +310,23 @@ void tst_DesktopWindow::gapAfterGatewayRestartIsAMarkerLine()
     const quint16 port = m_gateway->port();
     auto w = openWindow(m_gateway->baseUrl());
     QVERIFY(w);
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     m_redis.publish("logs:a", "before");
-    QTRY_COMPARE(w->received(), quint64(1));
+    QTRY_COMPARE_WITH_TIMEOUT(w->received(), quint64(1), 30000);
 
     m_gateway.reset();
-    QTRY_COMPARE(w->connection()->state(), State::Reconnecting);
-    QTRY_VERIFY(w->isBannerVisible());
+    QTRY_COMPARE_WITH_TIMEOUT(w->connection()->state(), State::Reconnecting, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->isBannerVisible(), 30000);
     QVERIFY2(w->bannerText().startsWith(QLatin1StringView("Reconnecting in ")),
              qPrintable(w->bannerText()));
     QTest::qWait(5); // a new boot stamp (ms) for the new gateway's ids
     m_gateway = startGateway(port);
     QVERIFY(m_gateway);
     QTRY_COMPARE_WITH_TIMEOUT(w->connection()->state(), State::Live, 15000);
-    QTRY_VERIFY(!w->isBannerVisible());
-    QTRY_COMPARE(w->gapsSeen(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(!w->isBannerVisible(), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(w->gapsSeen(), 1, 30000);
     m_redis.publish("logs:a", "after");
-    QTRY_COMPARE(w->received(), quint64(2));
+    QTRY_COMPARE_WITH_TIMEOUT(w->received(), quint64(2), 30000);
     w->model()->flush();
     QCOMPARE(w->model()->rowCount(), 3);
     QCOMPARE(w->model()->record(1).kind, LogRecord::Kind::Gap);
@@ -333,7 +336,7 @@ void tst_DesktopWindow::gapAfterGatewayRestartIsAMarkerLine()
     QVERIFY(w->feedStatus()->stateText().contains(QLatin1StringView("gap: the gateway restarted")));
     // Gap lines pass every filter.
     w->filterEdit()->setText(QStringLiteral("no such text"));
-    QTRY_COMPARE(w->proxy()->rowCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(w->proxy()->rowCount(), 1, 30000);
 }
 
 void tst_DesktopWindow::badUrlInPlainWords()
@@ -353,8 +356,8 @@ void tst_DesktopWindow::refusedConnectionInPlainWords()
     const quint16 port = TestRedis::freePort();
     auto w = openWindow(QStringLiteral("127.0.0.1:%1").arg(port));
     QVERIFY(w);
-    QTRY_COMPARE(w->connection()->state(), State::Reconnecting);
-    QTRY_VERIFY(w->isBannerVisible());
+    QTRY_COMPARE_WITH_TIMEOUT(w->connection()->state(), State::Reconnecting, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->isBannerVisible(), 30000);
     QVERIFY2(w->bannerText().contains(
                  QStringLiteral("connection refused by 127.0.0.1:%1; is the gateway running there?")
                      .arg(port)),
@@ -376,7 +379,7 @@ void tst_DesktopWindow::unauthorizedInPlainWords()
     });
     auto w = openWindow(QString::fromLatin1(stub.baseUrl()));
     QVERIFY(w);
-    QTRY_COMPARE(w->connection()->state(), State::Failed);
+    QTRY_COMPARE_WITH_TIMEOUT(w->connection()->state(), State::Failed, 30000);
     QVERIFY(w->isBannerVisible());
     QCOMPARE(w->bannerText(),
              QStringLiteral("Not connected: the gateway needs an access token (HTTP 401): missing "
@@ -385,7 +388,7 @@ void tst_DesktopWindow::unauthorizedInPlainWords()
     DesktopSettings s = w->settings();
     s.token = QStringLiteral("t0k");
     w->applySettings(s, false);
-    QTRY_COMPARE(stub.requestCount(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(stub.requestCount(), 2, 30000);
     QCOMPARE(DesktopStubServer::header(stub.requests().at(1), "authorization"),
              QByteArray("Bearer t0k"));
 }
@@ -400,7 +403,7 @@ void tst_DesktopWindow::badRequestInPlainWords()
     MainWindow w(settings);
     w.show();
     w.start();
-    QTRY_COMPARE(w.connection()->state(), State::Failed);
+    QTRY_COMPARE_WITH_TIMEOUT(w.connection()->state(), State::Failed, 30000);
     QVERIFY2(w.bannerText().contains(QLatin1StringView(
                  "the gateway refused the request (HTTP 400): channel \"secret:*\" is outside "
                  "this gateway's allowlist (logs:*). Check the channels in Settings.")),
@@ -470,11 +473,12 @@ void tst_DesktopWindow::followsThePalette()
     dark.setColor(QPalette::Base, QColor(0x1e, 0x1f, 0x22));
     dark.setColor(QPalette::Text, QColor(0xdf, 0xe1, 0xe5));
     QApplication::setPalette(dark);
-    QTRY_VERIFY(errorColour() != onLight);
+    QTRY_VERIFY_WITH_TIMEOUT(errorColour() != onLight, 30000);
     QVERIFY(errorColour().lightness() > onLight.lightness());
-    QTRY_COMPARE(w.chart()->chart()->backgroundBrush().color(), QColor(0x1e, 0x1f, 0x22));
+    QTRY_COMPARE_WITH_TIMEOUT(w.chart()->chart()->backgroundBrush().color(),
+                              QColor(0x1e, 0x1f, 0x22), 30000);
     QApplication::setPalette(original);
-    QTRY_COMPARE(errorColour(), onLight);
+    QTRY_COMPARE_WITH_TIMEOUT(errorColour(), onLight, 30000);
 }
 
 QTEST_MAIN(tst_DesktopWindow)

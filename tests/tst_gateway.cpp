@@ -106,13 +106,13 @@ void tst_Gateway::messagesArriveInOrder()
     QVERIFY(m_gateway);
     SseTestClient client;
     client.open(m_gateway->port(), "/events");
-    QTRY_VERIFY(client.headComplete());
+    QTRY_VERIFY_WITH_TIMEOUT(client.headComplete(), 30000);
     QCOMPARE(client.status(), 200);
     QVERIFY(client.header("content-type").startsWith("text/event-stream"));
     QCOMPARE(client.header("cache-control"), QByteArray("no-cache"));
     QCOMPARE(client.header("x-accel-buffering"), QByteArray("no"));
     QVERIFY(client.header("content-length").isEmpty());
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
 
     const int n = 2000;
     for (int i = 0; i < n; ++i)
@@ -168,10 +168,10 @@ void tst_Gateway::hostilePayloads()
     QVERIFY(m_gateway);
     SseTestClient client;
     client.open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     m_redis.publish("logs:hostile", payload);
     m_redis.publish("logs:hostile", "after");
-    QTRY_COMPARE_WITH_TIMEOUT(client.count(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), 2, 30000);
     QCOMPARE(client.count("gap"), 0);
     const auto first = decode(client.events("message")[0]);
     QVERIFY(first);
@@ -186,12 +186,12 @@ void tst_Gateway::jsonPayloadStaysObject()
     QVERIFY(m_gateway);
     SseTestClient client;
     client.open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     m_redis.publish(
         "logs:generation",
         "{\"level\":\"INFO\",\"msg\":\"line1\\nline2 <b>\",\"gen_ai.usage.output_tokens\":42}");
     m_redis.publish("logs:generation", "{\n  \"pretty\": true\n}\n");
-    QTRY_COMPARE(client.count(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), 2, 30000);
     const auto a = decode(client.events("message")[0]);
     QVERIFY(a && a->payload.isObject());
     QCOMPARE(a->payload.toObject().value(QStringLiteral("msg")).toString(),
@@ -216,18 +216,18 @@ void tst_Gateway::resume()
     QVERIFY(m_gateway);
     auto first = std::make_unique<SseTestClient>();
     first->open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     for (int i = 0; i < 10; ++i)
         m_redis.publish("logs:r", QByteArray::number(i));
-    QTRY_COMPARE(first->count(), 10);
+    QTRY_COMPARE_WITH_TIMEOUT(first->count(), 10, 30000);
     const QByteArray lastId = first->events("message").last().lastEventId;
     first->close();
     first.reset();
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 0, 30000);
 
     for (int i = 10; i < 25; ++i)
         m_redis.publish("logs:r", QByteArray::number(i));
-    QTRY_COMPARE(m_gateway->hub()->channels().front().received, quint64(25));
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->channels().front().received, quint64(25), 30000);
 
     SseTestClient second;
     if (byHeader)
@@ -235,11 +235,11 @@ void tst_Gateway::resume()
     else
         second.open(m_gateway->port(),
                     "/events?last_event_id=" + QUrl::toPercentEncoding(QString::fromUtf8(lastId)));
-    QTRY_COMPARE(second.count(), 15);
+    QTRY_COMPARE_WITH_TIMEOUT(second.count(), 15, 30000);
     // Live messages after the replay follow on without a seam.
     for (int i = 25; i < 30; ++i)
         m_redis.publish("logs:r", QByteArray::number(i));
-    QTRY_COMPARE(second.count(), 20);
+    QTRY_COMPARE_WITH_TIMEOUT(second.count(), 20, 30000);
     QCOMPARE(second.count("gap"), 0);
     const QList<SseEvent> events = second.events("message");
     for (int i = 0; i < 20; ++i)
@@ -254,19 +254,19 @@ void tst_Gateway::gapWhenHistoryExceeded()
     QVERIFY(m_gateway);
     SseTestClient first;
     first.open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     m_redis.publish("logs:g", "0");
-    QTRY_COMPARE(first.count(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(first.count(), 1, 30000);
     const QByteArray lastId = first.events("message").last().lastEventId;
     first.close();
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 0, 30000);
     for (int i = 1; i <= 20; ++i)
         m_redis.publish("logs:g", QByteArray::number(i));
-    QTRY_COMPARE(m_gateway->hub()->channels().front().received, quint64(21));
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->channels().front().received, quint64(21), 30000);
 
     SseTestClient second;
     second.open(m_gateway->port(), "/events", {{"Last-Event-ID", lastId}});
-    QTRY_COMPARE(second.count(), 5);
+    QTRY_COMPARE_WITH_TIMEOUT(second.count(), 5, 30000);
     QCOMPARE(second.count("gap"), 1);
     // The gap comes first, then the 5 newest messages.
     QCOMPARE(second.events().first().type, QByteArray("gap"));
@@ -315,16 +315,16 @@ void tst_Gateway::tailOnFreshStream()
     QVERIFY(m_gateway);
     for (int i = 0; i < 10; ++i)
         m_redis.publish(i % 2 ? "logs:odd" : "logs:even", QByteArray::number(i));
-    QTRY_COMPARE(m_gateway->hub()->lastId().seq, qint64(10));
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->lastId().seq, qint64(10), 30000);
     SseTestClient client;
     client.open(m_gateway->port(), "/events" + query);
-    QTRY_VERIFY(client.headComplete());
+    QTRY_VERIFY_WITH_TIMEOUT(client.headComplete(), 30000);
     QCOMPARE(client.status(), status);
     if (status != 200)
         return;
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     m_redis.publish("logs:odd", "live");
-    QTRY_COMPARE(client.count(), expected.size() + 1);
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), expected.size() + 1, 30000);
     QStringList got;
     for (const SseEvent &e : client.events("message"))
         got << decode(e)->payload.toString();
@@ -361,20 +361,21 @@ void tst_Gateway::channelSelection()
     QVERIFY(m_gateway);
     SseTestClient client;
     client.open(m_gateway->port(), "/events" + query);
-    QTRY_VERIFY(client.headComplete());
+    QTRY_VERIFY_WITH_TIMEOUT(client.headComplete(), 30000);
     QCOMPARE(client.status(), status);
     if (status != 200) {
-        QTRY_VERIFY(!client.body().isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(!client.body().isEmpty(), 30000);
         QVERIFY2(client.body().contains("allowlist") || client.body().contains("empty"),
                  client.body().constData());
         return;
     }
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     for (const char *ch : {"logs:errors", "logs:metrics", "logs:generation"})
         m_redis.publish(ch, ch);
     m_redis.publish("logs:end", "end"); // a marker only the unfiltered stream sees
-    QTRY_COMPARE(m_gateway->hub()->channels().size(), size_t(4));
-    QTRY_COMPARE(client.count(), expectedChannels.size() + (query.isEmpty() ? 1 : 0));
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->channels().size(), size_t(4), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), expectedChannels.size() + (query.isEmpty() ? 1 : 0),
+                              30000);
     QStringList got;
     for (const SseEvent &e : client.events("message"))
         got << decode(e)->channel;
@@ -388,10 +389,10 @@ void tst_Gateway::notAllowlistedChannelNeverArrives()
     QVERIFY(m_gateway);
     SseTestClient client;
     client.open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     QCOMPARE(m_redis.publish("secret:keys", "hunter2"), 0); // nobody subscribed to it
     m_redis.publish("logs:ok", "visible");
-    QTRY_COMPARE(client.count(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), 1, 30000);
     QCOMPARE(decode(client.events("message")[0])->channel, QStringLiteral("logs:ok"));
 }
 
@@ -403,11 +404,11 @@ void tst_Gateway::overlappingGlobsDeliverOnce()
     QVERIFY(m_gateway);
     SseTestClient client;
     client.open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     QCOMPARE(m_redis.publish("logs:ab", "both"), 2); // Redis sends it to both patterns
     m_redis.publish("logs:xb", "second-glob");
     m_redis.publish("logs:exact", "name");
-    QTRY_COMPARE(client.count(), 3);
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), 3, 30000);
     QStringList payloads;
     for (const SseEvent &e : client.events("message"))
         payloads << decode(e)->payload.toString();
@@ -422,7 +423,7 @@ void tst_Gateway::redisRestartedTenTimes()
     QVERIFY(m_gateway);
     SseTestClient client;
     client.open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     QStringList published;
     for (int round = 0; round < 10; ++round) {
         for (int i = 0; i < 5; ++i) {
@@ -432,15 +433,15 @@ void tst_Gateway::redisRestartedTenTimes()
         }
         // A SIGKILLed Redis may die with messages it already acknowledged to the publisher
         // still unwritten to subscribers; that loss is Redis's, so kill it only once they are out.
-        QTRY_COMPARE(client.count(), published.size());
+        QTRY_COMPARE_WITH_TIMEOUT(client.count(), published.size(), 30000);
         m_redis.stop();
-        QTRY_VERIFY(!m_gateway->subscriber()->isSubscribed());
+        QTRY_VERIFY_WITH_TIMEOUT(!m_gateway->subscriber()->isSubscribed(), 30000);
         QVERIFY(m_redis.start());
-        QTRY_VERIFY_WITH_TIMEOUT(m_gateway->subscriber()->isSubscribed(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_gateway->subscriber()->isSubscribed(), 30000);
     }
     m_redis.publish("logs:r", "end");
     published << QStringLiteral("end");
-    QTRY_COMPARE(client.count(), published.size());
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), published.size(), 30000);
     QCOMPARE(client.count("gap"), 10); // one per outage
     QStringList got;
     for (const SseEvent &e : client.events("message"))
@@ -456,19 +457,19 @@ void tst_Gateway::redisRestart()
     QVERIFY(m_gateway);
     SseTestClient client;
     client.open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     m_redis.publish("logs:x", "before");
-    QTRY_COMPARE(client.count(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), 1, 30000);
 
     m_redis.stop();
-    QTRY_VERIFY(!m_gateway->subscriber()->isSubscribed());
+    QTRY_VERIFY_WITH_TIMEOUT(!m_gateway->subscriber()->isSubscribed(), 30000);
     QCOMPARE(SseTestClient::get(m_gateway->port(), "/readyz").status, 503);
     QVERIFY(client.isConnected()); // the stream survives the outage
     QVERIFY(m_redis.start());
-    QTRY_VERIFY_WITH_TIMEOUT(m_gateway->subscriber()->isSubscribed(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_gateway->subscriber()->isSubscribed(), 30000);
     QCOMPARE(SseTestClient::get(m_gateway->port(), "/readyz").status, 200);
     m_redis.publish("logs:x", "after");
-    QTRY_COMPARE(client.count(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), 2, 30000);
     QCOMPARE(client.count("gap"), 1);
     const QJsonObject gap = QJsonDocument::fromJson(client.events("gap")[0].data).object();
     QCOMPARE(gap.value(QStringLiteral("reason")).toString(), QStringLiteral("redis-disconnected"));
@@ -498,7 +499,7 @@ void tst_Gateway::slowClientIsDroppedOthersUntouched()
     slow.write("GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
     SseTestClient good;
     good.open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 2, 30000);
 
     const QByteArray chunk(64 * 1024, 'p');
     const int n = 400; // 25 MiB: more than the kernel buffers plus the cap
@@ -508,7 +509,7 @@ void tst_Gateway::slowClientIsDroppedOthersUntouched()
             QCoreApplication::processEvents();
     }
     QTRY_COMPARE_WITH_TIMEOUT(good.count(), n, 30000);
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     QCOMPARE(m_gateway->hub()->clientsDroppedSlow(), quint64(1));
     QCOMPARE(good.count("gap"), 0);
     const QList<SseEvent> events = good.events("message");
@@ -552,7 +553,7 @@ void tst_Gateway::endpoints()
     QVERIFY(m_gateway);
     const quint16 port = m_gateway->port();
     m_redis.publish("logs:metrics", "{\"gen_ai.usage.output_tokens\":7}");
-    QTRY_COMPARE(m_gateway->hub()->channels().size(), size_t(1));
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->channels().size(), size_t(1), 30000);
 
     auto health = SseTestClient::get(port, "/healthz");
     QCOMPARE(health.status, 200);
@@ -603,16 +604,16 @@ void tst_Gateway::maxClients()
     SseTestClient a, b, c;
     a.open(m_gateway->port(), "/events");
     b.open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 2, 30000);
     c.open(m_gateway->port(), "/events");
-    QTRY_VERIFY(c.headComplete());
+    QTRY_VERIFY_WITH_TIMEOUT(c.headComplete(), 30000);
     QCOMPARE(c.status(), 503);
     QCOMPARE(c.header("retry-after"), QByteArray("5"));
     a.close();
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     SseTestClient d;
     d.open(m_gateway->port(), "/events");
-    QTRY_VERIFY(d.headComplete());
+    QTRY_VERIFY_WITH_TIMEOUT(d.headComplete(), 30000);
     QCOMPARE(d.status(), 200);
 }
 
@@ -624,12 +625,12 @@ void tst_Gateway::statsAndHeartbeat()
     QVERIFY(m_gateway);
     SseTestClient client;
     client.open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     for (int i = 0; i < 30; ++i)
         m_redis.publish("logs:s", "x");
-    QTRY_VERIFY_WITH_TIMEOUT(client.count("stats") >= 2, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(client.count("stats") >= 2, 30000);
     // A comment on connect, then heartbeats.
-    QTRY_VERIFY_WITH_TIMEOUT(client.commentsSeen() >= 2, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(client.commentsSeen() >= 2, 30000);
     bool sawRate = false;
     for (const SseEvent &e : client.events("stats")) {
         const QJsonObject s = QJsonDocument::fromJson(e.data).object();
@@ -654,9 +655,9 @@ void tst_Gateway::idsGrowAcrossRestarts()
     QVERIFY(m_gateway);
     SseTestClient client;
     client.open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     m_redis.publish("logs:id", "one");
-    QTRY_COMPARE(client.count(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), 1, 30000);
     const QByteArray oldId = client.events("message")[0].lastEventId;
     client.close();
     m_gateway.reset();
@@ -666,9 +667,9 @@ void tst_Gateway::idsGrowAcrossRestarts()
     QVERIFY(m_gateway);
     SseTestClient resumed;
     resumed.open(m_gateway->port(), "/events", {{"Last-Event-ID", oldId}});
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     m_redis.publish("logs:id", "two");
-    QTRY_COMPARE(resumed.count(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(resumed.count(), 1, 30000);
     QVERIFY(*EventId::parse(resumed.events("message")[0].lastEventId) > *EventId::parse(oldId));
     QCOMPARE(resumed.count("gap"), 1);
     const QJsonObject gap = QJsonDocument::fromJson(resumed.events("gap")[0].data).object();
@@ -682,7 +683,7 @@ void tst_Gateway::readyzWithoutRedis()
     auto gateway = std::make_unique<Gateway>(config);
     QString error;
     QVERIFY(gateway->start(&error));
-    QTRY_VERIFY(!gateway->subscriber()->lastError().isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(!gateway->subscriber()->lastError().isEmpty(), 30000);
     const auto ready = SseTestClient::get(gateway->port(), "/readyz");
     QCOMPARE(ready.status, 503);
     QVERIFY2(ready.body.contains("not subscribed"), ready.body.constData());
@@ -690,7 +691,7 @@ void tst_Gateway::readyzWithoutRedis()
     // Streams are accepted anyway and go live when Redis appears.
     SseTestClient client;
     client.open(gateway->port(), "/events");
-    QTRY_VERIFY(client.headComplete());
+    QTRY_VERIFY_WITH_TIMEOUT(client.headComplete(), 30000);
     QCOMPARE(client.status(), 200);
 }
 

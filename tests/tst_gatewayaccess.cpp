@@ -163,16 +163,16 @@ void tst_GatewayAccess::routeMatrix()
     if (!authorization.isEmpty())
         headers.append({"Authorization", authorization});
     client.open(m_gateway->port(), target, headers);
-    QTRY_VERIFY(client.headComplete());
+    QTRY_VERIFY_WITH_TIMEOUT(client.headComplete(), 30000);
     QCOMPARE(client.status(), status);
     if (status == 401) {
         QCOMPARE(client.header("www-authenticate"), QByteArray("Bearer realm=\"llmstreamer\""));
         if (target == "/") { // browsers get the sign-in page
-            QTRY_VERIFY(client.body().contains("<form"));
+            QTRY_VERIFY_WITH_TIMEOUT(client.body().contains("<form"), 30000);
         }
     }
     if (status == 403)
-        QTRY_VERIFY(client.body().contains("may not read"));
+        QTRY_VERIFY_WITH_TIMEOUT(client.body().contains("may not read"), 30000);
 }
 
 void tst_GatewayAccess::tokenInUrlBecomesSessionCookie()
@@ -216,11 +216,11 @@ void tst_GatewayAccess::streamIsLimitedToTokenChannels()
     QVERIFY(m_gateway);
     SseTestClient bot;
     bot.open(m_gateway->port(), "/events", {{"Authorization", "Bearer " + botToken}});
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
     for (const char *ch : {"logs:generation", "logs:metrics", "logs:errors", "logs:secret"})
         m_redis.publish(ch, ch);
-    QTRY_COMPARE(m_gateway->hub()->channels().size(), size_t(4));
-    QTRY_COMPARE(bot.count(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->channels().size(), size_t(4), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(bot.count(), 2, 30000);
     QStringList got;
     for (const SseEvent &e : bot.events("message"))
         got << Envelope::decode(e.data)->channel;
@@ -256,7 +256,7 @@ void tst_GatewayAccess::corsOnlyForNamedOrigins()
     QVERIFY(headerOf(preflight, "Access-Control-Allow-Headers").contains("Last-Event-ID"));
     SseTestClient stream;
     stream.open(port, "/events", {{"Origin", "https://grafana.example"}});
-    QTRY_VERIFY(stream.headComplete());
+    QTRY_VERIFY_WITH_TIMEOUT(stream.headComplete(), 30000);
     QCOMPARE(stream.header("access-control-allow-origin"), QByteArray("https://grafana.example"));
 
     // Off by default.
@@ -279,17 +279,17 @@ void tst_GatewayAccess::perAddressLimit()
         clients.push_back(std::make_unique<SseTestClient>());
         clients.back()->open(m_gateway->port(), "/events");
     }
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 3);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 3, 30000);
     SseTestClient fourth;
     fourth.open(m_gateway->port(), "/events");
-    QTRY_VERIFY(fourth.headComplete());
+    QTRY_VERIFY_WITH_TIMEOUT(fourth.headComplete(), 30000);
     QCOMPARE(fourth.status(), 429);
     QCOMPARE(fourth.header("retry-after"), QByteArray("5"));
     clients.front()->close();
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 2, 30000);
     SseTestClient again;
     again.open(m_gateway->port(), "/events");
-    QTRY_VERIFY(again.headComplete());
+    QTRY_VERIFY_WITH_TIMEOUT(again.headComplete(), 30000);
     QCOMPARE(again.status(), 200);
     const QByteArray metrics = SseTestClient::get(m_gateway->port(), "/metrics").body;
     QVERIFY(metrics.contains("llmstreamer_limit_hits_total{limit=\"max_clients_per_address\"} 1"));
@@ -316,7 +316,7 @@ void tst_GatewayAccess::requestSizeLimits()
     const QByteArray flood = "GET / HTTP/1.1\r\nX-Flood: " + QByteArray(4 * 1024 * 1024, 'f');
     huge.write(flood);
     // Refused with 431 as soon as more than the limit arrived without the head's end.
-    QTRY_COMPARE_WITH_TIMEOUT(huge.state(), QAbstractSocket::UnconnectedState, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(huge.state(), QAbstractSocket::UnconnectedState, 30000);
     QVERIFY(huge.readAll().startsWith("HTTP/1.1 431 "));
     const QByteArray metricsBefore = SseTestClient::get(port, "/metrics").body;
     QVERIFY(metricsBefore.contains("llmstreamer_limit_hits_total{limit=\"max_request_bytes\"} 2"));
@@ -338,9 +338,9 @@ void tst_GatewayAccess::idleConnectionsAreClosed()
     slow.write("GET /metrics HTTP/1.1\r\nHost: x\r\n");
     SseTestClient stream; // an event stream is exempt
     stream.open(m_gateway->port(), "/events");
-    QTRY_COMPARE(m_gateway->hub()->clientCount(), 1);
-    QTRY_COMPARE_WITH_TIMEOUT(idle.state(), QAbstractSocket::UnconnectedState, 5000);
-    QTRY_COMPARE_WITH_TIMEOUT(slow.state(), QAbstractSocket::UnconnectedState, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(idle.state(), QAbstractSocket::UnconnectedState, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(slow.state(), QAbstractSocket::UnconnectedState, 30000);
     QTest::qWait(1500); // the stream outlives several idle periods
     QVERIFY(stream.isConnected());
     QCOMPARE(m_gateway->hub()->clientCount(), 1);
@@ -359,11 +359,12 @@ void tst_GatewayAccess::selectionLimits()
     many.open(m_gateway->port(), "/events?channels=logs:a,logs:b,logs:c");
     longGlob.open(m_gateway->port(), "/events?channels=logs:" + QByteArray(20, 'x'));
     fine.open(m_gateway->port(), "/events?channels=logs:a,logs:b");
-    QTRY_VERIFY(many.headComplete() && longGlob.headComplete() && fine.headComplete());
+    QTRY_VERIFY_WITH_TIMEOUT(many.headComplete() && longGlob.headComplete() && fine.headComplete(),
+                             30000);
     QCOMPARE(many.status(), 400);
-    QTRY_VERIFY(many.body().contains("at most 2"));
+    QTRY_VERIFY_WITH_TIMEOUT(many.body().contains("at most 2"), 30000);
     QCOMPARE(longGlob.status(), 400);
-    QTRY_VERIFY(longGlob.body().contains("longer than 16"));
+    QTRY_VERIFY_WITH_TIMEOUT(longGlob.body().contains("longer than 16"), 30000);
     QCOMPARE(fine.status(), 200);
 }
 
@@ -384,16 +385,16 @@ void tst_GatewayAccess::churnLeavesNoLeaks()
         for (int i = 0; i < n; ++i) {
             SseTestClient c;
             c.open(m_gateway->port(), "/events");
-            QTRY_VERIFY(c.headComplete());
+            QTRY_VERIFY_WITH_TIMEOUT(c.headComplete(), 30000);
             c.close();
         }
-        QTRY_COMPARE(m_gateway->hub()->clientCount(), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 0, 30000);
     };
     cycle(200); // warm-up: allocator pools, Qt's internal caches
     const auto fdsBefore = fds();
     const auto rssBefore = rssKb();
     cycle(1000);
-    QTRY_COMPARE(fds(), fdsBefore); // every socket closed on both sides
+    QTRY_COMPARE_WITH_TIMEOUT(fds(), fdsBefore, 30000); // every socket closed on both sides
     const auto rssAfter = rssKb();
     qInfo("1,000 connect/disconnect cycles: fds %lld -> %lld, RSS %lld -> %lld KiB",
           static_cast<long long>(fdsBefore), static_cast<long long>(fds()), rssBefore, rssAfter);

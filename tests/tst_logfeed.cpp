@@ -79,17 +79,17 @@ void tst_LogFeed::decodesLinesStatsAndChannels()
     QSignalSpy stats(&feed, &LogFeed::statsReceived);
     QSignalSpy states(&feed, &LogFeed::stateChanged);
     feed.start(baseUrl(*gateway), QString(), QStringList());
-    QTRY_COMPARE(feed.state(), State::Live);
+    QTRY_COMPARE_WITH_TIMEOUT(feed.state(), State::Live, 30000);
     QCOMPARE(states.first().at(0).value<State>(), State::Connecting);
     QCOMPARE(states.last().at(0).value<State>(), State::Live);
-    QTRY_COMPARE(gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
 
     m_redis.publish("logs:generation",
                     R"({"severity":"warning","message":"slow decode","service.name":"api",)"
                     R"("gen_ai.response.model":"m2","gen_ai.usage.input_tokens":3,)"
                     R"("duration_ms":40.5})");
     m_redis.publish("logs:raw", "level=error cache full");
-    QTRY_COMPARE(records.size(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(records.size(), 2, 30000);
     const LogRecord &json = records[0];
     QCOMPARE(json.kind, LogRecord::Kind::Message);
     QCOMPARE(json.message(), QStringLiteral("slow decode"));
@@ -112,11 +112,12 @@ void tst_LogFeed::decodesLinesStatsAndChannels()
 
     // The gateway's stats (once a second) go to statsReceived, not into the log, and name the
     // channels; /api/channels, asked when the stream went live, says the allowlist.
-    QTRY_VERIFY_WITH_TIMEOUT(!stats.isEmpty(), 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(!stats.isEmpty(), 30000);
     const QJsonObject last = stats.last().at(0).toJsonObject();
     QVERIFY(last.value(QLatin1StringView("channels")).isObject());
-    QTRY_VERIFY(feed.knownChannels().contains(QStringLiteral("logs:generation")));
-    QTRY_VERIFY(feed.knownChannels().contains(QStringLiteral("logs:raw")));
+    QTRY_VERIFY_WITH_TIMEOUT(feed.knownChannels().contains(QStringLiteral("logs:generation")),
+                             30000);
+    QTRY_VERIFY_WITH_TIMEOUT(feed.knownChannels().contains(QStringLiteral("logs:raw")), 30000);
     QCOMPARE(feed.allowlist(), QStringList{QStringLiteral("logs:*")});
     for (const QString &name : feed.knownChannels())
         QVERIFY2(!name.startsWith(u'('), qPrintable(name));
@@ -136,11 +137,11 @@ void tst_LogFeed::subscribesToTheChannelsGiven()
     const QList<LogRecord> &records = client.records;
     feed.start(baseUrl(*gateway), QString(), {QStringLiteral("logs:errors")});
     QCOMPARE(feed.connection()->channels(), QStringList{QStringLiteral("logs:errors")});
-    QTRY_COMPARE(gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
     m_redis.publish("logs:generation", "not for us");
     m_redis.publish("logs:errors", "ERROR for us");
     m_redis.publish("logs:errors", "ERROR for us too");
-    QTRY_COMPARE(feed.received(), quint64(2));
+    QTRY_COMPARE_WITH_TIMEOUT(feed.received(), quint64(2), 30000);
     QCOMPARE(records.size(), 2);
     for (const LogRecord &record : records)
         QCOMPARE(record.channel(), QStringLiteral("logs:errors"));
@@ -155,11 +156,11 @@ void tst_LogFeed::rateAddsUpToWhatWasReceived()
     double sampled = 0;
     connect(&feed, &LogFeed::countersUpdated, this, [&] { sampled += feed.rate(); });
     feed.start(baseUrl(*gateway), QString(), QStringList());
-    QTRY_COMPARE(gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
     for (int i = 0; i < 50; ++i)
         QCOMPARE(m_redis.publish("logs:rate", QByteArray::number(i)), 1);
-    QTRY_COMPARE(feed.received(), quint64(50));
-    QTRY_COMPARE(sampled, 50.0);
+    QTRY_COMPARE_WITH_TIMEOUT(feed.received(), quint64(50), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(sampled, 50.0, 30000);
     QCOMPARE(feed.gaps(), 0);
 }
 
@@ -175,18 +176,18 @@ void tst_LogFeed::gapAfterGatewayRestartIsCounted()
     QList<int> gapsWhenUpdated;
     connect(&feed, &LogFeed::countersUpdated, this, [&] { gapsWhenUpdated.append(feed.gaps()); });
     feed.start(baseUrl(*gateway), QString(), QStringList());
-    QTRY_COMPARE(gateway->hub()->clientCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
     m_redis.publish("logs:a", "before");
-    QTRY_COMPARE(feed.received(), quint64(1));
-    QTRY_VERIFY(feed.knownChannels().contains(QStringLiteral("logs:a")));
+    QTRY_COMPARE_WITH_TIMEOUT(feed.received(), quint64(1), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(feed.knownChannels().contains(QStringLiteral("logs:a")), 30000);
 
     gateway.reset();
-    QTRY_COMPARE(feed.state(), State::Reconnecting);
+    QTRY_COMPARE_WITH_TIMEOUT(feed.state(), State::Reconnecting, 30000);
     QTest::qWait(5); // a new boot stamp (ms) for the new gateway's ids
     gateway = startGateway(port);
     QVERIFY(gateway);
     QTRY_COMPARE_WITH_TIMEOUT(feed.state(), State::Live, 15000);
-    QTRY_COMPARE(feed.gaps(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(feed.gaps(), 1, 30000);
     QCOMPARE(records.size(), 2);
     QCOMPARE(records[1].kind, LogRecord::Kind::Gap);
     QVERIFY2(records[1].message().contains(QLatin1StringView("the gateway restarted")),
@@ -197,7 +198,7 @@ void tst_LogFeed::gapAfterGatewayRestartIsCounted()
     QCOMPARE(feed.received(), quint64(1)); // markers are not messages
 
     m_redis.publish("logs:a", "after");
-    QTRY_COMPARE(feed.received(), quint64(2));
+    QTRY_COMPARE_WITH_TIMEOUT(feed.received(), quint64(2), 30000);
     QCOMPARE(records.size(), 3);
     QCOMPARE(records[2].kind, LogRecord::Kind::Message);
     // The same gateway again: what it said about its channels still holds.
@@ -210,7 +211,7 @@ void tst_LogFeed::failingForgetsTheGatewaysChannels()
     QVERIFY(gateway);
     LogFeed feed;
     feed.start(baseUrl(*gateway), QString(), QStringList());
-    QTRY_COMPARE(feed.allowlist(), QStringList{QStringLiteral("logs:*")});
+    QTRY_COMPARE_WITH_TIMEOUT(feed.allowlist(), QStringList{QStringLiteral("logs:*")}, 30000);
 
     // Stopped and started again at the same gateway: kept.
     feed.stop();

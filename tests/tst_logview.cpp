@@ -80,7 +80,7 @@ void tst_LogView::init()
     m_view->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_view));
     m_model->append(lines(0, 100));
-    QTRY_VERIFY(atBottom());
+    QTRY_VERIFY_WITH_TIMEOUT(atBottom(), 30000);
     QVERIFY(m_view->isFollowing());
 }
 
@@ -119,7 +119,7 @@ void tst_LogView::followsNewLinesAtTheBottom()
         QVERIFY(atBottom());
     }
     QCOMPARE(m_model->rowCount(), 300);
-    QTRY_COMPARE(bottomLine(), QStringLiteral("line 499"));
+    QTRY_COMPARE_WITH_TIMEOUT(bottomLine(), QStringLiteral("line 499"), 30000);
     QVERIFY(m_view->isFollowing());
     QVERIFY(!pausedBarVisible());
 }
@@ -146,7 +146,7 @@ void tst_LogView::wheelUpPausesEndResumes()
     QVERIFY(atBottom());
     QVERIFY(!pausedBarVisible());
     QCOMPARE(m_view->newWhilePaused(), 0);
-    QTRY_COMPARE(bottomLine(), QStringLiteral("line 129"));
+    QTRY_COMPARE_WITH_TIMEOUT(bottomLine(), QStringLiteral("line 129"), 30000);
     // Wheel down at the bottom changes nothing.
     wheel(-120);
     QVERIFY(m_view->isFollowing());
@@ -168,7 +168,7 @@ void tst_LogView::scrollBarUpPausesReachingBottomResumes()
     QVERIFY(m_view->isFollowing());
     m_model->append(lines(110, 10));
     QVERIFY(atBottom());
-    QTRY_COMPARE(bottomLine(), QStringLiteral("line 119"));
+    QTRY_COMPARE_WITH_TIMEOUT(bottomLine(), QStringLiteral("line 119"), 30000);
 }
 
 void tst_LogView::keysPauseAndResume()
@@ -205,7 +205,7 @@ void tst_LogView::selectingPausesLiveButtonResumes()
     QTest::mouseClick(live, Qt::LeftButton);
     QVERIFY(m_view->isFollowing());
     QVERIFY(atBottom());
-    QTRY_COMPARE(bottomLine(), QStringLiteral("line 139"));
+    QTRY_COMPARE_WITH_TIMEOUT(bottomLine(), QStringLiteral("line 139"), 30000);
     m_model->append(lines(140, 5));
     QVERIFY(atBottom()); // keeps following although a line is still selected
 }
@@ -237,7 +237,7 @@ void tst_LogView::evictedCurrentLineDoesNotStopFollowing()
     m_model->append(lines(100, 250)); // evicts line 0 and the current index moves
     QVERIFY(m_view->isFollowing());
     QVERIFY(atBottom());
-    QTRY_COMPARE(bottomLine(), QStringLiteral("line 349"));
+    QTRY_COMPARE_WITH_TIMEOUT(bottomLine(), QStringLiteral("line 349"), 30000);
 }
 
 void tst_LogView::copiesSelectedLines()

@@ -277,7 +277,7 @@ void tst_Producer::simulatePublishesExactlyCount()
     QCOMPARE(app.publisher()->published(), 200u);
     QCOMPARE(app.publisher()->dropped(), 0u);
 
-    QTRY_COMPARE(subscriber.count(), 200);
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), 200, 30000);
     const QSet<QByteArray> channels{prefix + ":generation", prefix + ":errors",
                                     prefix + ":metrics"};
     for (const auto &[channel, payload] : subscriber.messages()) {
@@ -371,16 +371,16 @@ void tst_Producer::pipeLosesNothingAcrossRedisRestart()
 
     feeder.write(joinLines(lines, 0, 30'000));
     QTRY_COMPARE_WITH_TIMEOUT(before->count(), 30'000, deliveryTimeoutMs);
-    QTRY_COMPARE(publisher.published(), 30'000u);
+    QTRY_COMPARE_WITH_TIMEOUT(publisher.published(), 30'000u, 30000);
 
     // Hold Redis so the next lines are sent but not executed: they are in flight when it dies.
     QCOMPARE(m_redis.command({"CLIENT", "PAUSE", "60000", "WRITE"}), QByteArray("OK"));
     feeder.write(joinLines(lines, 30'000, 30'500));
-    QTRY_COMPARE(source.lines(), 30'500u);
+    QTRY_COMPARE_WITH_TIMEOUT(source.lines(), 30'500u, 30000);
     QCOMPARE(publisher.pending(), 500);
 
     m_redis.stop();
-    QTRY_VERIFY(!publisher.isConnected());
+    QTRY_VERIFY_WITH_TIMEOUT(!publisher.isConnected(), 30000);
     // Keep the publisher from reconnecting before the new subscriber listens (pub/sub keeps
     // nothing for absent subscribers); RedisConnection's own retry is covered below.
     publisher.connection()->stop();
@@ -389,7 +389,7 @@ void tst_Producer::pipeLosesNothingAcrossRedisRestart()
     feeder.write(joinLines(lines, 30'500, lines.size() - 1) + lines.last()); // last without \n
     QTRY_COMPARE_WITH_TIMEOUT(source.lines(), quint64(lines.size() - 1), deliveryTimeoutMs);
     feeder.closeWriteEnd();
-    QTRY_VERIFY(source.isFinished());
+    QTRY_VERIFY_WITH_TIMEOUT(source.isFinished(), 30000);
     QCOMPARE(source.lines(), quint64(lines.size()));
     QCOMPARE(publisher.pending(), 70'000);
     QCOMPARE(publisher.published(), 30'000u);
@@ -429,11 +429,11 @@ void tst_Producer::inFlightMessagesAreResentAfterConnectionLoss()
     // exactly the in-flight window, which must come back through the automatic reconnect.
     QCOMPARE(m_redis.command({"CLIENT", "PAUSE", "60000", "WRITE"}), QByteArray("OK"));
     feeder.write(joinLines(lines, 10'000, 12'000));
-    QTRY_COMPARE(source.lines(), 12'000u);
+    QTRY_COMPARE_WITH_TIMEOUT(source.lines(), 12'000u, 30000);
     const int inFlight = publisher.limits().maxInFlight;
     QCOMPARE(m_redis.command({"CLIENT", "KILL", "TYPE", "normal"}), QByteArray("1"));
     QCOMPARE(m_redis.command({"CLIENT", "UNPAUSE"}), QByteArray("OK"));
-    QTRY_COMPARE(publisher.reconnects(), 1u);
+    QTRY_COMPARE_WITH_TIMEOUT(publisher.reconnects(), 1u, 30000);
 
     feeder.write(joinLines(lines, 12'000, lines.size()));
     QTRY_COMPARE_WITH_TIMEOUT(publisher.published(), quint64(lines.size()), deliveryTimeoutMs);
@@ -464,16 +464,16 @@ void tst_Producer::followAppendsRotationTruncation()
     follower.start(); // joins at the end: the old lines are not published
 
     append(path, "a1\na2\n");
-    QTRY_COMPARE(subscriber.count(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), 2, 30000);
     append(path, "a3 part");
     append(path, "ial\n");
-    QTRY_COMPARE(subscriber.count(), 3);
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), 3, 30000);
 
     // Rotation: renamed, still written to for a moment, then a new file appears.
     QVERIFY(QFile::rename(path, path + QStringLiteral(".1")));
     append(path + QStringLiteral(".1"), "a4 after rename\n");
     append(path, "b1\nb2\n");
-    QTRY_COMPARE(subscriber.count(), 6);
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), 6, 30000);
     QCOMPARE(follower.rotations(), 1u);
 
     // Truncation (copytruncate): shorter than what was read, then written again.
@@ -482,10 +482,10 @@ void tst_Producer::followAppendsRotationTruncation()
         QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
         QCOMPARE(f.write("c1\n"), 3);
     }
-    QTRY_COMPARE(subscriber.count(), 7);
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), 7, 30000);
     QCOMPARE(follower.truncations(), 1u);
     append(path, "c2\n");
-    QTRY_COMPARE(subscriber.count(), 8);
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), 8, 30000);
 
     QCOMPARE(payloads(subscriber.messages()),
              (QByteArrayList{"a1", "a2", "a3 partial", "a4 after rename", "b1", "b2", "c1", "c2"}));
@@ -513,14 +513,14 @@ void tst_Producer::followWaitsForFileAndReadsFromStart()
     publisher.start();
     later.start();
     whole.start();
-    QTRY_COMPARE(subscriber.count(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), 2, 30000);
 
     {
         QFile f(missing);
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write("l1\nl2\n"); // a file that appears after start is read from its start
     }
-    QTRY_COMPARE(subscriber.count(), 4);
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), 4, 30000);
     QCOMPARE(subscriber.messages().mid(2),
              (QList<QPair<QByteArray, QByteArray>>{{"wait:later", "l1"}, {"wait:later", "l2"}}));
 }
@@ -808,8 +808,9 @@ void tst_Producer::unreachableRedisIsReportedAndRetried()
         QVERIFY2(message.contains(QLatin1String(part)), qPrintable(message));
     QCOMPARE(publisher.lastError(), message);
 
-    QTRY_VERIFY(attempts.size() >= 3); // keeps retrying (100, 200, 400 ms backoff)...
-    QCOMPARE(errors.size(), 1);        // ...but tells the user once per outage
+    QTRY_VERIFY_WITH_TIMEOUT(attempts.size() >= 3,
+                             30000); // keeps retrying (100, 200, 400 ms backoff)...
+    QCOMPARE(errors.size(), 1);      // ...but tells the user once per outage
     QCOMPARE(publisher.pending(), 1);
     QVERIFY(!publisher.isConnected());
 }
