@@ -240,6 +240,9 @@ void ConnectionGuard::markStreaming(QTcpSocket *socket)
     if (auto it = m_connections.find(socket); it != m_connections.end()) {
         it->streaming = true;
         uncount(*it);
+        // A stream reads no further request: nothing to resume, and a stream's writes are the
+        // gateway's hottest path (one bytesWritten per write).
+        QObject::disconnect(socket, &QIODevice::bytesWritten, this, nullptr);
     }
 }
 
