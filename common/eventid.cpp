@@ -38,3 +38,37 @@ std::optional<EventId> EventId::parse(QByteArrayView text)
         return std::nullopt;
     return EventId{*boot, *seq};
 }
+
+std::optional<StreamId> StreamId::parseEntryId(QByteArrayView text)
+{
+    // Redis's ids are two unsigned 64-bit numbers; ours stay below 2^63 (EventId::parse caps
+    // each at 18 digits), which holds for every id Redis generates with a real clock.
+    const auto id = EventId::parse(text);
+    if (!id)
+        return std::nullopt;
+    return StreamId{id->boot, id->seq};
+}
+
+QByteArray StreamId::toEntryId() const
+{
+    return EventId{ms, seq}.toByteArray();
+}
+
+std::optional<StreamId> StreamId::parseEventId(QByteArrayView text)
+{
+    if (!text.startsWith('s'))
+        return std::nullopt;
+    return parseEntryId(text.sliced(1));
+}
+
+int StreamId::writeEventId(char *out) const
+{
+    out[0] = 's';
+    return 1 + EventId{ms, seq}.write(out + 1);
+}
+
+QByteArray StreamId::toEventId() const
+{
+    char buf[maxEventIdLength];
+    return QByteArray(buf, writeEventId(buf));
+}

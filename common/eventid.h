@@ -22,3 +22,23 @@ struct EventId
 
     friend auto operator<=>(const EventId &, const EventId &) = default;
 };
+
+// A Redis Stream entry id, "<ms>-<seq>", and the SSE id made of it in the streams transport:
+// "s<ms>-<seq>". The same entry has the same SSE id on every gateway; the "s" keeps it from
+// being taken for a pub/sub id of the form above, which looks exactly like an entry id.
+struct StreamId
+{
+    qint64 ms = 0;
+    qint64 seq = 0;
+
+    // Redis's form, "<ms>-<seq>" (what XADD returns and XREAD reports).
+    static std::optional<StreamId> parseEntryId(QByteArrayView text);
+    QByteArray toEntryId() const;
+    // The SSE form, "s<ms>-<seq>".
+    static std::optional<StreamId> parseEventId(QByteArrayView text);
+    static constexpr int maxEventIdLength = EventId::maxLength + 1;
+    int writeEventId(char *out) const;
+    QByteArray toEventId() const;
+
+    friend auto operator<=>(const StreamId &, const StreamId &) = default;
+};

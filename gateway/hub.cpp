@@ -39,7 +39,8 @@ struct Hub::Subscriber
     std::unique_ptr<EventSink> sink;
     bool live = false;
     bool dead = false;
-    qint64 cursor = 0;              // last sequence number handled while replaying
+    qint64 cursor = 0; // last sequence number handled while replaying
+    StreamId after;    // streams: a client resumed ahead of this gateway skips what it has seen
     std::vector<qint8> acceptCache; // per channel index: -1 unknown, 0 no, 1 yes
 
     // Whether events of channel `name` (row `channelIndex` of the channel table, or -1 when
@@ -84,10 +85,40 @@ Hub::~Hub() = default;
 
 void Hub::publish(QByteArrayView channel, QByteArrayView payload)
 {
+    char idBuf[EventId::maxLength];
+    const QByteArrayView id(idBuf, EventId{m_boot, m_seq + 1}.write(idBuf));
+    publishAs(id, channel, payload, {});
+}
+
+void Hub::publishEntry(QByteArrayView entryId, QByteArrayView channel, QByteArrayView payload)
+{
+    const auto position = StreamId::parseEntryId(entryId);
+    if (!position || *position <= m_position) {
+        ++m_entriesIgnored;
+        return;
+    }
+    m_position = *position;
+    char idBuf[StreamId::maxEventIdLength];
+    const QByteArrayView id(idBuf, position->writeEventId(idBuf));
+    publishAs(id, channel, payload, *position);
+}
+
+void Hub::setStreamStart(const StreamId &after)
+{
+    m_streamStart = after;
+    m_position = std::max(m_position, after);
+}
+
+QByteArray Hub::lastEventId() const
+{
+    return m_options.streams ? m_position.toEventId() : lastId().toByteArray();
+}
+
+void Hub::publishAs(QByteArrayView id, QByteArrayView channel, QByteArrayView payload,
+                    const StreamId &position)
+{
     const qint64 ts = QDateTime::currentMSecsSinceEpoch();
     const qint64 seq = ++m_seq;
-    char idBuf[EventId::maxLength];
-    const QByteArrayView id(idBuf, EventId{m_boot, seq}.write(idBuf));
 
     // A payload over the cap is cut on a UTF-8 boundary and says so, in its text and in the
     // envelope: one event must not grow past what a client may have unsent.
@@ -126,6 +157,7 @@ void Hub::publish(QByteArrayView channel, QByteArrayView payload)
 
     ReplayRing::Entry entry;
     entry.seq = seq;
+    entry.position = position;
     entry.channel = index;
     // Shares the table's copy, except for channels counted under "(other)".
     entry.name = stats.name == channel ? stats.name : channel.toByteArray();
@@ -140,6 +172,8 @@ void Hub::deliver(const ReplayRing::Entry &entry)
     for (const auto &client : m_clients) {
         Subscriber *s = client.get();
         if (!s->live || s->dead)
+            continue;
+        if (m_options.streams && entry.channel >= 0 && entry.position <= s->after)
             continue;
         if (stats && !s->accepts(entry.name == stats->name ? entry.channel : -1, entry.name))
             continue;
@@ -165,8 +199,7 @@ bool Hub::writeOrDrop(Subscriber *s, const QByteArray &frame)
                   qUtf8Printable(s->sink->peerAddress().toString()), reason.constData());
         QJsonObject o{{QStringLiteral("reason"), QStringLiteral("slow-client")},
                       {QStringLiteral("message"), QString::fromUtf8(reason)}};
-        s->sink->close(
-            SseEncoder::event(lastId().toByteArray(), Vocabulary::droppedEvent, json(o)));
+        s->sink->close(SseEncoder::event(lastEventId(), Vocabulary::droppedEvent, json(o)));
         markDead(s);
         return false;
     }
@@ -229,6 +262,15 @@ void Hub::addClient(std::unique_ptr<EventSink> sink, const QByteArray &lastEvent
             pump(c);
         return;
     }
+    if (m_options.streams) {
+        QJsonObject gap;
+        const qint64 from = resumeStream(c, lastEventId, &gap);
+        if (!gap.isEmpty())
+            sendGap(c, from, gap);
+        c->cursor = from - 1;
+        pump(c);
+        return;
+    }
     // Resume: find the first event the client has not seen.
     const auto last = EventId::parse(lastEventId);
     qint64 from = m_seq + 1;
@@ -265,16 +307,59 @@ void Hub::addClient(std::unique_ptr<EventSink> sink, const QByteArray &lastEvent
                 QStringLiteral("the gateway restarted; events published meanwhile may be lost"));
         else
             o.insert(QStringLiteral("message"), QStringLiteral("unrecognised Last-Event-ID"));
-        sendGap(c, from, json(o));
+        sendGap(c, from, o);
     }
     c->cursor = from - 1;
     pump(c);
 }
 
-void Hub::sendGap(Subscriber *s, qint64 resumeFromSeq, const QByteArray &body)
+qint64 Hub::resumeStream(Subscriber *s, const QByteArray &lastEventId, QJsonObject *gap)
 {
-    s->sink->write(SseEncoder::event(EventId{m_boot, resumeFromSeq - 1}.toByteArray(),
-                                     Vocabulary::gapEvent, body));
+    const qint64 live = m_seq + 1;
+    const auto last = StreamId::parseEventId(lastEventId);
+    if (!last) {
+        // An id of another transport, or none at all: nothing to resume from; the live stream.
+        ++m_gapsHistory;
+        *gap = {{Vocabulary::reasonMember, Vocabulary::unknownIdGap},
+                {QStringLiteral("last_event_id"), QString::fromUtf8(lastEventId)},
+                {QStringLiteral("missed"), QJsonValue()},
+                {QStringLiteral("message"), QStringLiteral("unrecognised Last-Event-ID")}};
+        return live;
+    }
+    if (*last >= m_position) {
+        // Up to date, or ahead of this gateway (it came from one that read further): what it
+        // has seen is skipped as this gateway catches up.
+        s->after = *last;
+        return live;
+    }
+    if (*last >= coveredAfter())
+        return m_ring.isEmpty() ? live : m_ring.firstAfter(*last);
+    // Older than what this gateway holds.
+    ++m_gapsHistory;
+    const qint64 from = m_ring.isEmpty() ? live : m_ring.firstSeq();
+    *gap = {{Vocabulary::reasonMember, Vocabulary::historyExceededGap},
+            {QStringLiteral("last_event_id"), QString::fromUtf8(lastEventId)},
+            {QStringLiteral("resume_id"), QString::fromUtf8(idBefore(from))},
+            {QStringLiteral("missed"), QJsonValue()},
+            {QStringLiteral("message"),
+             QStringLiteral("events after %1 are older than the gateway's history")
+                 .arg(QString::fromUtf8(lastEventId))}};
+    return from;
+}
+
+QByteArray Hub::idBefore(qint64 seq) const
+{
+    if (!m_options.streams)
+        return EventId{m_boot, seq - 1}.toByteArray();
+    if (const ReplayRing::Entry *e = m_ring.find(seq - 1))
+        return e->position.toEventId();
+    // The ring's first entry: resuming after what the ring no longer holds lands there.
+    return (m_ring.find(seq) ? coveredAfter() : m_position).toEventId();
+}
+
+void Hub::sendGap(Subscriber *s, qint64 resumeFromSeq, const QJsonObject &body)
+{
+    s->sink->write(SseEncoder::event(idBefore(resumeFromSeq), Vocabulary::gapEvent, json(body)));
 }
 
 void Hub::pump(Subscriber *c)
@@ -298,7 +383,7 @@ void Hub::pump(Subscriber *c)
                            QStringLiteral("%1 events left the history before this client read "
                                           "them")
                                .arg(from - next)}};
-            sendGap(c, from, json(o));
+            sendGap(c, from, o);
             c->cursor = from - 1;
             continue;
         }
@@ -330,10 +415,12 @@ void Hub::setRedisSubscribed(bool subscribed, const QString &reason)
         m_wasEverUp = true;
         return;
     }
+    // A stream reader reads on after its last entry: an outage alone loses nothing.
+    if (m_options.streams)
+        return;
     // Back after an outage: whatever was published meanwhile never reached us. Say so in the
     // stream itself (and in the ring, so resuming clients see it too).
     ++m_gapsRedis;
-    const qint64 seq = ++m_seq;
     QJsonObject o{{Vocabulary::reasonMember, Vocabulary::redisDisconnectedGap},
                   {QStringLiteral("down_ms"), now - m_downSinceMs},
                   {QStringLiteral("since"), m_downSinceMs},
@@ -345,10 +432,28 @@ void Hub::setRedisSubscribed(bool subscribed, const QString &reason)
                                   "meanwhile are lost")
                        .arg(now - m_downSinceMs)
                        .arg(m_downReason)}};
+    appendGap(o);
+}
+
+void Hub::announceMissing(const QString &reason, const QString &message)
+{
+    ++m_gapsRedis;
+    appendGap({{Vocabulary::reasonMember, reason},
+               {QStringLiteral("missed"), QJsonValue()},
+               {QStringLiteral("message"), message}});
+}
+
+void Hub::appendGap(const QJsonObject &body)
+{
+    const qint64 seq = ++m_seq;
     ReplayRing::Entry entry;
     entry.seq = seq;
-    entry.frame =
-        SseEncoder::event(EventId{m_boot, seq}.toByteArray(), Vocabulary::gapEvent, json(o));
+    // In the streams transport a gap sits at the position of the entry before it: resuming
+    // after it goes on with the next entry.
+    entry.position = m_position;
+    entry.frame = SseEncoder::event(m_options.streams ? m_position.toEventId()
+                                                      : EventId{m_boot, seq}.toByteArray(),
+                                    Vocabulary::gapEvent, json(body));
     m_ring.append(entry);
     for (const auto &client : m_clients)
         if (client->live && !client->dead)
@@ -439,7 +544,7 @@ void Hub::tick()
     // One frame per distinct selection, shared by the clients that made it; its id is the
     // newest event's, so it never moves a client's Last-Event-ID past something it has not been
     // sent.
-    const QByteArray id = lastId().toByteArray();
+    const QByteArray id = lastEventId();
     QHash<QByteArray, QByteArray> statsBySelection;
     const bool heartbeat = ++m_ticks % m_options.heartbeatSeconds == 0;
     const QByteArray beat =
@@ -466,8 +571,7 @@ int Hub::closeClientsWhere(const std::function<bool(const EventSink &)> &revoked
                            const QByteArray &reason)
 {
     QJsonObject o{{QStringLiteral("reason"), QString::fromUtf8(reason)}};
-    const QByteArray frame =
-        SseEncoder::event(lastId().toByteArray(), Vocabulary::shutdownEvent, json(o));
+    const QByteArray frame = SseEncoder::event(lastEventId(), Vocabulary::shutdownEvent, json(o));
     int closed = 0;
     for (const auto &client : m_clients) {
         if (!client->dead && revoked(*client->sink)) {

@@ -43,6 +43,10 @@ public:
         qint64 maxPayloadBytes = 4LL * 1024 * 1024;
         // The stats and heartbeat timer; 0: none (tests call tick() themselves).
         int tickMilliseconds = 1000;
+        // The streams transport: events come with their Redis entry ids (publishEntry) and
+        // carry them as SSE ids, the same on every gateway; a Redis outage loses nothing, so it
+        // is no gap; only announceMissing() is.
+        bool streams = false;
     };
 
     // Per-channel counters and their limits: see ChannelTable.
@@ -59,6 +63,12 @@ public:
 
     // A message from Redis (the hot path).
     void publish(QByteArrayView channel, QByteArrayView payload);
+    // An entry of the Redis Stream (streams transport), `entryId` as Redis wrote it. Entries at
+    // or before the last one taken are ignored: a reader that reconnects may see them again.
+    void publishEntry(QByteArrayView entryId, QByteArrayView channel, QByteArrayView payload);
+    // Streams transport: entries after the last one taken are gone for good (Redis restarted
+    // without its data, or trimming overtook the reader). Announced as a gap with `reason`.
+    void announceMissing(const QString &reason, const QString &message);
     // Redis subscription state; a gap event is announced when it comes back after a loss.
     void setRedisSubscribed(bool subscribed, const QString &reason = {});
 
@@ -76,6 +86,15 @@ public:
 
     qint64 boot() const { return m_boot; }
     EventId lastId() const { return {m_boot, m_seq}; }
+    // The SSE id of the newest event, in the transport's form.
+    QByteArray lastEventId() const;
+    // Streams transport: the entry id of the newest entry taken.
+    StreamId lastPosition() const { return m_position; }
+    // Streams transport: the reader starts after entry `after`; every later entry will be
+    // published. Resuming from before it is a gap.
+    void setStreamStart(const StreamId &after);
+    // Streams transport: a client that has seen up to here can resume without a gap.
+    StreamId coveredAfter() const { return std::max(m_streamStart, m_ring.evictedUpTo()); }
     const ReplayRing &ring() const { return m_ring; }
     const std::vector<ChannelStats> &channels() const { return m_channels.rows(); }
     bool redisSubscribed() const { return m_redisUp; }
@@ -98,9 +117,18 @@ Q_SIGNALS:
 private:
     struct Subscriber; // a client and where it stands: live, or replaying from the ring
 
+    void publishAs(QByteArrayView id, QByteArrayView channel, QByteArrayView payload,
+                   const StreamId &position);
+    // Puts a gap event made by the gateway into the ring and sends it to every live client.
+    void appendGap(const QJsonObject &body);
+    // Streams transport: where a client resuming after `lastEventId` starts, and why not
+    // where it asked, if so.
+    qint64 resumeStream(Subscriber *s, const QByteArray &lastEventId, QJsonObject *gap);
+    // The SSE id that resumes at sequence number `seq`: that of the event before it.
+    QByteArray idBefore(qint64 seq) const;
     void deliver(const ReplayRing::Entry &entry);
     void pump(Subscriber *s);
-    void sendGap(Subscriber *s, qint64 resumeFromSeq, const QByteArray &json);
+    void sendGap(Subscriber *s, qint64 resumeFromSeq, const QJsonObject &body);
     // Writes `frame` unless that would exceed the client's buffer cap; then cuts it loose. A
     // client with nothing unsent is never cut, however large the frame.
     bool writeOrDrop(Subscriber *s, const QByteArray &frame);
@@ -116,6 +144,8 @@ private:
     Options m_options;
     qint64 m_boot;
     qint64 m_seq = 0;
+    StreamId m_position;    // streams transport: the newest entry taken
+    StreamId m_streamStart; // streams transport: where the reader started
     ReplayRing m_ring;
     std::vector<std::unique_ptr<Subscriber>> m_clients;
     QHash<QHostAddress, int> m_perAddress;
@@ -137,4 +167,5 @@ private:
     quint64 m_clientsDroppedSlow = 0;
     quint64 m_gapsRedis = 0;
     quint64 m_gapsHistory = 0;
+    quint64 m_entriesIgnored = 0; // streams: already taken, or an id that is not one
 };

@@ -6,18 +6,21 @@ void ReplayRing::append(Entry entry)
 {
     if (m_cache.capacity() == 0)
         return;
-    if (m_cache.isFull()) {
-        m_bytes -= m_cache.first().frame.size();
-        ++m_evicted;
-    }
+    if (m_cache.isFull())
+        evictFirst();
     m_bytes += entry.frame.size();
     m_cache.append(std::move(entry));
     // The newest event always stays, even if it alone is larger than the byte cap.
-    while (m_bytes > m_maxBytes && m_cache.size() > 1) {
-        m_bytes -= m_cache.first().frame.size();
-        m_cache.removeFirst();
-        ++m_evicted;
-    }
+    while (m_bytes > m_maxBytes && m_cache.size() > 1)
+        evictFirst();
+}
+
+void ReplayRing::evictFirst()
+{
+    m_bytes -= m_cache.first().frame.size();
+    m_evictedUpTo = m_cache.first().position;
+    m_cache.removeFirst();
+    ++m_evicted;
 }
 
 const ReplayRing::Entry *ReplayRing::find(qint64 seq) const
@@ -25,4 +28,18 @@ const ReplayRing::Entry *ReplayRing::find(qint64 seq) const
     if (m_cache.isEmpty() || seq < firstSeq() || seq > lastSeq())
         return nullptr;
     return &m_cache.at(m_cache.firstIndex() + (seq - firstSeq()));
+}
+
+qint64 ReplayRing::firstAfter(const StreamId &position) const
+{
+    qsizetype lo = 0;
+    qsizetype hi = m_cache.size();
+    while (lo < hi) {
+        const qsizetype mid = lo + (hi - lo) / 2;
+        if (m_cache.at(m_cache.firstIndex() + mid).position <= position)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return m_cache.isEmpty() ? 1 : firstSeq() + lo;
 }

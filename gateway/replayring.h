@@ -1,10 +1,13 @@
 #pragma once
 
+#include "eventid.h"
+
 #include <QByteArray>
 #include <QContiguousCache>
 
 // The last N encoded events, for replay after Last-Event-ID, bounded by count and by bytes.
-// Sequence numbers are consecutive, so an event is found by arithmetic, not search.
+// Sequence numbers are consecutive, so an event is found by arithmetic, not search; in the
+// streams transport, by its stream position with a binary search.
 class ReplayRing final
 {
 public:
@@ -14,6 +17,9 @@ public:
         int channel = -1; // index into the hub's channel table; -1 for gateway events (gaps)
         QByteArray name;  // the channel's name (shared with the table's copy)
         QByteArray frame; // the SSE bytes, shared with every client that gets them
+        // Streams transport: the Redis entry id the event came from (a gap: that of the entry
+        // before it). Never decreases along the ring, so resuming finds its place by search.
+        StreamId position;
     };
 
     ReplayRing(int capacity, qint64 maxBytes);
@@ -21,6 +27,9 @@ public:
     void append(Entry entry);
     // The entry with sequence number `seq`, or null if it is not (or no longer) held.
     const Entry *find(qint64 seq) const;
+    // The sequence number of the first entry whose stream position is after `position`, or
+    // lastSeq() + 1 when there is none (streams transport; not for an empty ring).
+    qint64 firstAfter(const StreamId &position) const;
 
     bool isEmpty() const { return m_cache.isEmpty(); }
     qsizetype size() const { return m_cache.size(); }
@@ -30,10 +39,15 @@ public:
     qint64 firstSeq() const { return m_cache.isEmpty() ? 0 : m_cache.first().seq; }
     qint64 lastSeq() const { return m_cache.isEmpty() ? 0 : m_cache.last().seq; }
     quint64 evicted() const { return m_evicted; }
+    // Streams transport: the position of the newest entry evicted so far ({} before any).
+    StreamId evictedUpTo() const { return m_evictedUpTo; }
 
 private:
     QContiguousCache<Entry> m_cache;
     qint64 m_maxBytes;
     qint64 m_bytes = 0;
     quint64 m_evicted = 0;
+    StreamId m_evictedUpTo;
+
+    void evictFirst();
 };

@@ -18,6 +18,26 @@ void printError(const QString &message)
     std::fflush(stderr);
 }
 
+// "Redis stream llmstreamer:stream at redis://h:6379 (channel logs:app; trimmed to about 1000000
+// entries)", or "Redis pub/sub channel logs:app at redis://h:6379".
+QString destination(const ProducerOptions &options)
+{
+    const QString channels =
+        options.mode == ProducerOptions::Mode::Simulate
+            ? QStringLiteral("channels %1:generation, %1:metrics and %1:errors")
+                  .arg(QString::fromUtf8(options.channelPrefix))
+            : QStringLiteral("channel ") + QString::fromUtf8(options.channel);
+    const QString url = options.redis.toDisplayString();
+    if (!options.transport.isStreams())
+        return QStringLiteral("Redis pub/sub %1 at %2").arg(channels, url);
+    const QString trimming =
+        options.streamMaxEntries > 0
+            ? QStringLiteral("trimmed to about %1 entries").arg(options.streamMaxEntries)
+            : QStringLiteral("never trimmed");
+    return QStringLiteral("Redis stream %1 at %2 (%3; %4)")
+        .arg(QString::fromUtf8(options.transport.streamKey), url, channels, trimming);
+}
+
 } // namespace
 
 ProducerApp::ProducerApp(const ProducerOptions &options, int inputFd, QObject *parent)
@@ -29,6 +49,8 @@ ProducerApp::ProducerApp(const ProducerOptions &options, int inputFd, QObject *p
     limits.maxBytes = options.bufferBytes;
     limits.maxInFlight = int(std::min<qsizetype>(limits.maxInFlight, options.bufferMessages));
     m_publisher->setLimits(limits);
+    if (options.transport.isStreams())
+        m_publisher->setStream(options.transport.streamKey, options.streamMaxEntries);
     // A simulation at a set rate keeps the newest records when Redis cannot keep up; real input
     // (and simulate --rate 0) is never dropped: reading pauses instead.
     m_publisher->setOverflow(options.mode == ProducerOptions::Mode::Simulate && options.rate > 0
@@ -48,6 +70,7 @@ ProducerApp::~ProducerApp() = default;
 void ProducerApp::start()
 {
     m_elapsed.start();
+    qCInfo(lcProducer, "publishing to %s", qUtf8Printable(destination(m_options)));
     m_publisher->start();
     switch (m_options.mode) {
     case ProducerOptions::Mode::Simulate: {
@@ -167,8 +190,9 @@ void ProducerApp::finish()
     stopSource();
     printError(summary());
     const bool inputFailed = m_pipe && !m_pipe->errorString().isEmpty();
-    // Losing buffered messages is a failure, except for a simulation, whose records are made up.
-    const bool lost =
-        m_publisher->pending() > 0 && m_options.mode != ProducerOptions::Mode::Simulate;
+    // Losing messages (still buffered, or refused by Redis) is a failure, except for a
+    // simulation, whose records are made up.
+    const bool lost = (m_publisher->pending() > 0 || m_publisher->rejected() > 0) &&
+                      m_options.mode != ProducerOptions::Mode::Simulate;
     Q_EMIT finished(inputFailed || lost ? 1 : 0);
 }

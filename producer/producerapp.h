@@ -39,7 +39,8 @@ public:
     QString summary() const;
 
 Q_SIGNALS:
-    // 0: done, everything acknowledged; 1: input error or messages left unacknowledged.
+    // 0: done, everything acknowledged; 1: input error, or messages left unacknowledged or
+    // refused by Redis.
     void finished(int exitCode);
 
 private:

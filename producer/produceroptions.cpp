@@ -16,13 +16,15 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
     using Row = ConfigOptions::Row;
     using Kind = ConfigOptions::Kind;
     const QString programName = QStringLiteral("llmstreamer-producer");
-    ConfigOptions options(QStringLiteral("Publishes LLM backend logs to Redis pub/sub."));
+    ConfigOptions options(QStringLiteral("Publishes LLM backend logs to Redis: to pub/sub "
+                                         "channels, or to one Redis stream (--transport "
+                                         "streams)."));
     options.setProgram(programName);
     options.setNotes(QStringLiteral(
         "Delivery is at least once: a message stays buffered until Redis acknowledges it, and "
         "those in flight when the connection drops are sent again after the reconnect, so a few "
         "may be published twice. Redis pub/sub itself keeps nothing for subscribers that are not "
-        "connected."));
+        "connected; a stream keeps its last --stream-max-entries entries."));
 
     options.add(RedisUrl::optionRow(&o.redis, QStringLiteral("publish to")));
     options.add(Row{QStringLiteral("buffer"), QStringLiteral("messages"),
@@ -36,6 +38,25 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
                     QStringLiteral("64M"),
                     ConfigOptions::size(&o.bufferBytes, 1, std::numeric_limits<qint64>::max(),
                                         QStringLiteral("a size like 64M"))});
+    options.add(Transport::kindRow(
+        &o.transport, QStringLiteral("pubsub: PUBLISH each message to its channel; streams: XADD "
+                                     "it to one Redis stream (--stream-key), which keeps it for "
+                                     "readers that come later")));
+    // The stream rows are accepted (and ignored) with pubsub: one environment file may serve
+    // producers and gateways of either transport.
+    options.add(Transport::streamKeyRow(
+        &o.transport, QStringLiteral("With --transport streams, the stream to XADD to; each entry "
+                                     "has the fields channel and data (the payload)")));
+    options.add(Row{QStringLiteral("stream-max-entries"), QStringLiteral("n"),
+                    QStringLiteral("With --transport streams, the entries the stream keeps: each "
+                                   "XADD trims it with MAXLEN ~ n (Redis removes only whole "
+                                   "nodes, of 100 entries by default, so up to that many more "
+                                   "may stay). A 300-byte JSON entry takes "
+                                   "~317 B of Redis memory: 1000000 entries \u2248 320 MB. 0 = "
+                                   "no trimming"),
+                    "LLMSTREAMER_STREAM_MAX_ENTRIES", QStringLiteral("1000000"),
+                    ConfigOptions::integer(&o.streamMaxEntries, 0, 1'000'000'000'000,
+                                           QStringLiteral("a number of entries"))});
 
     ConfigOptions &simulate = options.add(ConfigOptions::Command{
         QStringLiteral("simulate"), QString(),

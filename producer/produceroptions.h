@@ -2,6 +2,7 @@
 
 #include "linebuffer.h"
 #include "redisurl.h"
+#include "transport.h"
 
 #include <QByteArray>
 #include <QString>
@@ -10,7 +11,7 @@
 #include <optional>
 
 // Everything llmstreamer-producer can be told: a global part and one subcommand (simulate, pipe,
-// follow). Flags win over environment variables (REDIS_URL, LLMSTREAMER_MAX_LINE_BYTES), which win
+// follow). Flags win over environment variables (REDIS_URL, LLMSTREAMER_TRANSPORT, ...), which win
 // over the defaults below.
 struct ProducerOptions
 {
@@ -18,6 +19,9 @@ struct ProducerOptions
 
     Mode mode = Mode::Simulate;
     RedisUrl redis;
+    Transport transport; // LLMSTREAMER_TRANSPORT, LLMSTREAMER_STREAM_KEY
+    // streams only
+    qint64 streamMaxEntries = 1'000'000; // LLMSTREAMER_STREAM_MAX_ENTRIES; 0: no trimming
     qsizetype bufferMessages = 100'000;
     qint64 bufferBytes = 64LL * 1024 * 1024;
 

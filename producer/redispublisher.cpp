@@ -6,6 +6,8 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <array>
+
 RedisPublisher::RedisPublisher(const RedisUrl &url, QObject *parent)
     : QObject(parent), m_connection(new RedisConnection(url, this))
 {
@@ -23,6 +25,12 @@ RedisPublisher::~RedisPublisher()
 {
     // Pending callbacks run now, with a null reply, while our members still exist.
     m_connection->stop();
+}
+
+void RedisPublisher::setStream(const QByteArray &key, qint64 maxEntries)
+{
+    m_streamKey = key;
+    m_streamMaxLen = maxEntries > 0 ? QByteArray::number(maxEntries) : QByteArray();
 }
 
 void RedisPublisher::start()
@@ -70,15 +78,49 @@ void RedisPublisher::sendQueued()
     requeueStaleInFlight();
     m_inFlightGeneration = m_connection->generation();
     while (!m_queue.empty() && qsizetype(m_inFlight.size()) < m_limits.maxInFlight) {
-        const Message &m = m_queue.front();
-        const char *argv[] = {"PUBLISH", m.channel.constData(), m.payload.constData()};
-        const size_t lengths[] = {7, size_t(m.channel.size()), size_t(m.payload.size())};
-        // Only formats into hiredis's output buffer; the socket is written from the event loop.
-        if (redisAsyncCommandArgv(ac, &RedisPublisher::onReply, this, 3, argv, lengths) != REDIS_OK)
+        if (!send(ac, m_queue.front()))
             return; // the context is going away; the connection signals will follow
         m_inFlight.push_back(std::move(m_queue.front()));
         m_queue.pop_front();
     }
+}
+
+bool RedisPublisher::send(redisAsyncContext *ac, const Message &message)
+{
+    // Arguments with their lengths: channels and payloads are bytes (NUL, invalid UTF-8), and
+    // hiredis's format strings would stop at a NUL.
+    std::array<const char *, 10> argv{};
+    std::array<size_t, 10> lengths{};
+    int argc = 0;
+    const auto add = [&](const char *data, qsizetype size) {
+        argv[size_t(argc)] = data;
+        lengths[size_t(argc)] = size_t(size);
+        ++argc;
+    };
+    const auto addBytes = [&](const QByteArray &bytes) { add(bytes.constData(), bytes.size()); };
+    if (m_streamKey.isEmpty()) {
+        add("PUBLISH", 7);
+        addBytes(message.channel);
+        addBytes(message.payload);
+    } else {
+        add("XADD", 4);
+        addBytes(m_streamKey);
+        if (!m_streamMaxLen.isEmpty()) {
+            // "~": Redis trims only whole nodes, which costs next to nothing; "=" would cut
+            // inside a node on every XADD.
+            add("MAXLEN", 6);
+            add("~", 1);
+            addBytes(m_streamMaxLen);
+        }
+        add("*", 1);
+        add("channel", 7);
+        addBytes(message.channel);
+        add("data", 4);
+        addBytes(message.payload);
+    }
+    // Only formats into hiredis's output buffer; the socket is written from the event loop.
+    return redisAsyncCommandArgv(ac, &RedisPublisher::onReply, this, argc, argv.data(),
+                                 lengths.data()) == REDIS_OK;
 }
 
 void RedisPublisher::onReply(redisAsyncContext *, void *r, void *privdata)
@@ -89,10 +131,18 @@ void RedisPublisher::onReply(redisAsyncContext *, void *r, void *privdata)
     if (!reply)
         return;
     auto *self = static_cast<RedisPublisher *>(privdata);
-    if (reply->type == REDIS_REPLY_ERROR)
-        self->handleReply(false, QString::fromUtf8(reply->str, qsizetype(reply->len)));
-    else
+    switch (reply->type) {
+    case REDIS_REPLY_INTEGER: // PUBLISH: how many subscribers got it
+    case REDIS_REPLY_STRING:  // XADD: the new entry's id
         self->handleReply(true, {});
+        break;
+    case REDIS_REPLY_ERROR:
+        self->handleReply(false, QString::fromUtf8(reply->str, qsizetype(reply->len)));
+        break;
+    default: // e.g. nil: XADD added nothing
+        self->handleReply(false, QStringLiteral("unexpected reply (type %1)").arg(reply->type));
+        break;
+    }
 }
 
 void RedisPublisher::handleReply(bool ok, const QString &error)
@@ -104,16 +154,30 @@ void RedisPublisher::handleReply(bool ok, const QString &error)
     if (ok) {
         ++m_published;
     } else {
-        // Resending would fail the same way (OOM, READONLY, NOPERM...): count it and move on.
+        // Resending would fail the same way (OOM, READONLY, NOPERM, WRONGTYPE...): count it and
+        // move on.
         ++m_rejected;
-        if (error != m_lastRejection) {
-            m_lastRejection = error;
-            qCWarning(lcProducer, "Redis refused a PUBLISH: %s", qUtf8Printable(error));
-        }
+        reportRejection(error);
     }
     sendQueued();
     if (!m_notifyTimer.isActive())
         m_notifyTimer.start();
+}
+
+void RedisPublisher::reportRejection(const QString &error)
+{
+    m_lastError = isStream() ? QStringLiteral("Redis refused an XADD to the stream %1: %2")
+                                   .arg(QString::fromUtf8(m_streamKey), error)
+                             : QStringLiteral("Redis refused a PUBLISH: %1").arg(error);
+    if (isStream() && error.startsWith(QLatin1StringView("WRONGTYPE")))
+        m_lastError += QStringLiteral("; the key %1 is not a stream: delete it or choose another "
+                                      "--stream-key")
+                           .arg(QString::fromUtf8(m_streamKey));
+    // Once per kind of refusal: when every message is refused, the summary has the count.
+    if (error == m_lastRejection)
+        return;
+    m_lastRejection = error;
+    qCWarning(lcProducer, "%s", qUtf8Printable(m_lastError));
 }
 
 void RedisPublisher::notify()

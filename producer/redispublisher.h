@@ -12,11 +12,12 @@
 class RedisConnection;
 struct redisAsyncContext;
 
-// PUBLISHes messages over one RedisConnection with at-least-once delivery: every message stays
-// buffered until Redis acknowledged it; a bounded number are pipelined at a time, and those in
-// flight when the connection drops go back to the front of the queue, in order, and are sent
-// again after the reconnect (a message Redis executed just before the drop is then published
-// twice). The buffer is bounded in messages and bytes; what happens when it is full is the
+// PUBLISHes messages, or XADDs them to one Redis stream, over one RedisConnection with
+// at-least-once delivery: every message stays buffered until Redis acknowledged it; a bounded
+// number are pipelined at a time, and those in flight when the connection drops go back to the
+// front of the queue, in order, and are sent again after the reconnect (a message Redis executed
+// just before the drop is then published twice). A message Redis refuses is counted and not sent
+// again. The buffer is bounded in messages and bytes; what happens when it is full is the
 // overflow policy.
 class RedisPublisher final : public QObject
 {
@@ -41,6 +42,11 @@ public:
     void setLimits(const Limits &limits) { m_limits = limits; }
     Limits limits() const { return m_limits; }
     void setOverflow(Overflow overflow) { m_overflow = overflow; }
+    // Appends messages to the stream `key` as entries with the fields channel and data instead of
+    // PUBLISHing them, trimming it to about `maxEntries` (XADD key MAXLEN ~ maxEntries * ...;
+    // 0: never trimmed). Call before the first publish().
+    void setStream(const QByteArray &key, qint64 maxEntries);
+    bool isStream() const { return !m_streamKey.isEmpty(); }
 
     // Starts connecting (and reconnecting, forever); messages queue meanwhile.
     void start();
@@ -57,6 +63,7 @@ public:
     quint64 resent() const { return m_resent; }
     quint64 reconnects() const;
     bool isConnected() const;
+    // The connection's last failure, or the last command Redis refused; cleared on connecting.
     QString lastError() const { return m_lastError; }
     // For tests that need to hold the reconnect back; the publisher owns it.
     RedisConnection *connection() const { return m_connection; }
@@ -80,7 +87,9 @@ private:
     void handleReady();
     void handleConnectionLost(const QString &reason);
     void handleConnectFailed(const QString &reason);
+    bool send(redisAsyncContext *ac, const Message &message);
     void handleReply(bool ok, const QString &error);
+    void reportRejection(const QString &error);
     void requeueInFlight();
     void requeueStaleInFlight();
     void sendQueued();
@@ -92,6 +101,8 @@ private:
     RedisConnection *m_connection;
     Limits m_limits;
     Overflow m_overflow = Overflow::Block;
+    QByteArray m_streamKey;           // empty: PUBLISH
+    QByteArray m_streamMaxLen;        // XADD's MAXLEN ~ argument; empty: no trimming
     std::deque<Message> m_queue;      // not sent yet
     std::deque<Message> m_inFlight;   // sent, in the order Redis will acknowledge them
     quint64 m_inFlightGeneration = 0; // RedisConnection::generation() they were sent on

@@ -7,3 +7,5 @@ llmstreamer_add_test(producer LIBS llmstreamer_producer LABELS integration TIMEO
 target_compile_definitions(tst_producer PRIVATE
     LLMSTREAMER_PRODUCER_EXECUTABLE="$<TARGET_FILE:llmstreamer-producer>")
 add_dependencies(tst_producer llmstreamer-producer)
+# Its streams cases read the stream back with a hiredis context of their own.
+target_link_libraries(tst_producer PRIVATE PkgConfig::HIREDIS)

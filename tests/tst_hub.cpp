@@ -263,6 +263,13 @@ private Q_SLOTS:
     void closeAllClients();
     void goneClientsAreSwept();
     void clientGoneBeforeStart();
+    void streamIdsAreEntryIds();
+    void streamResume_data();
+    void streamResume();
+    void streamResumeAheadSkipsSeen();
+    void streamResumeBeforeStart();
+    void streamOutageIsNoGap();
+    void streamMissingIsAGap();
 };
 
 void tst_Hub::beginWritesRetryAndConnected()
@@ -951,6 +958,177 @@ void tst_Hub::clientGoneBeforeStart()
     QCOMPARE(hub.clientsFrom(QHostAddress::LocalHost), 0);
     QCOMPARE(hub.clientsAccepted(), quint64(1));
     QCOMPARE(countChanged.size(), 0);
+}
+
+namespace {
+
+Hub::Options streamOptions(int history = 100)
+{
+    Hub::Options o = options(history);
+    o.streams = true;
+    return o;
+}
+
+// Entries "1000-0", "1000-1", "1001-0", ...: two per millisecond, payload "<n>" for the n-th
+// (from 1), so ids and payloads can be told apart.
+QByteArray entryId(int n)
+{
+    return QByteArray::number(1000 + (n - 1) / 2) + '-' + QByteArray::number((n - 1) % 2);
+}
+
+void publishEntries(Hub &hub, int from, int to)
+{
+    for (int n = from; n <= to; ++n)
+        hub.publishEntry(entryId(n), "logs:a", QByteArray::number(n));
+}
+
+QByteArrayList ids(const SinkLog &log, const QByteArray &type = "message")
+{
+    QByteArrayList out;
+    for (const SseEvent &e : events(log, type))
+        out.append(e.lastEventId);
+    return out;
+}
+
+} // namespace
+
+void tst_Hub::streamIdsAreEntryIds()
+{
+    Hub hub(streamOptions());
+    const Log log = addClient(hub);
+    publishEntries(hub, 1, 4);
+    // Seen again after a reconnect of the reader, or out of order: ignored.
+    hub.publishEntry(entryId(3), "logs:a", "again");
+    hub.publishEntry("not-an-id", "logs:a", "bad");
+    settle();
+    QCOMPARE(ids(*log), (QByteArrayList{"s1000-0", "s1000-1", "s1001-0", "s1001-1"}));
+    QCOMPARE(payloads(*log), numbers(1, 4));
+    QCOMPARE(hub.lastEventId(), QByteArray("s1001-1"));
+    // The envelope carries the same id.
+    const auto envelope = Envelope::decode(events(*log, "message").constLast().data);
+    QVERIFY(envelope);
+    QCOMPARE(envelope->id, QStringLiteral("s1001-1"));
+}
+
+void tst_Hub::streamResume_data()
+{
+    QTest::addColumn<QByteArray>("lastEventId");
+    QTest::addColumn<QByteArray>("gapReason"); // empty: none
+    QTest::addColumn<QStringList>("payloads");
+
+    // The ring holds entries 11-20 of 20 (history 10).
+    QTest::newRow("inside the ring") << entryId(14).prepend('s') << QByteArray() << numbers(15, 20);
+    QTest::newRow("at the oldest held")
+        << entryId(11).prepend('s') << QByteArray() << numbers(12, 20);
+    QTest::newRow("between two entries")
+        << QByteArray("s1005-5") << QByteArray() << numbers(13, 20);
+    QTest::newRow("up to date") << entryId(20).prepend('s') << QByteArray() << QStringList();
+    QTest::newRow("older than the ring")
+        << entryId(5).prepend('s') << QByteArray("history-exceeded") << numbers(11, 20);
+    QTest::newRow("a pub/sub id") << QByteArray("1700000000000-5") << QByteArray("unknown-id")
+                                  << QStringList();
+    QTest::newRow("garbage") << QByteArray("s12") << QByteArray("unknown-id") << QStringList();
+}
+
+void tst_Hub::streamResume()
+{
+    QFETCH(QByteArray, lastEventId);
+    QFETCH(QByteArray, gapReason);
+    QFETCH(QStringList, payloads);
+
+    Hub hub(streamOptions(10));
+    publishEntries(hub, 1, 20);
+    const Log log = addClient(hub, {}, lastEventId);
+    drainUntilLive(log);
+    settle();
+    const QList<SseEvent> gaps = events(*log, "gap");
+    if (gapReason.isEmpty()) {
+        QVERIFY(gaps.isEmpty());
+    } else {
+        QCOMPARE(gaps.size(), 1);
+        QCOMPARE(body(gaps.first()).value(u"reason").toString().toUtf8(), gapReason);
+    }
+    QCOMPARE(::payloads(*log), payloads);
+    // A gap before the ring carries an id that resumes exactly at the ring's first entry.
+    if (gapReason == "history-exceeded") {
+        const Log again = addClient(hub, {}, gaps.first().lastEventId);
+        drainUntilLive(again);
+        QVERIFY(events(*again, "gap").isEmpty());
+        QCOMPARE(::payloads(*again), numbers(11, 20));
+    }
+    // Then live, with nothing repeated.
+    publishEntries(hub, 21, 21);
+    settle();
+    QCOMPARE(::payloads(*log), payloads << QStringLiteral("21"));
+}
+
+void tst_Hub::streamResumeAheadSkipsSeen()
+{
+    // A client of another gateway that read further: this one has entries 1-5 so far.
+    Hub hub(streamOptions());
+    publishEntries(hub, 1, 5);
+    const Log log = addClient(hub, {}, entryId(8).prepend('s'));
+    publishEntries(hub, 6, 10);
+    settle();
+    QVERIFY(events(*log, "gap").isEmpty());
+    QCOMPARE(payloads(*log), numbers(9, 10));
+}
+
+void tst_Hub::streamResumeBeforeStart()
+{
+    // The reader started after entry 10: entries up to it never reached this gateway.
+    Hub hub(streamOptions());
+    hub.setStreamStart(StreamId::parseEntryId(entryId(10)).value());
+    publishEntries(hub, 9, 15); // 9 and 10 are not after the start: ignored
+    const Log old = addClient(hub, {}, entryId(5).prepend('s'));
+    drainUntilLive(old);
+    QCOMPARE(types(*old).constFirst(), QByteArray("gap"));
+    QCOMPARE(payloads(*old), numbers(11, 15));
+    const QByteArray resumeAt = events(*old, "gap").constFirst().lastEventId;
+    QCOMPARE(resumeAt, entryId(10).prepend('s'));
+    const Log exact = addClient(hub, {}, resumeAt);
+    drainUntilLive(exact);
+    QVERIFY(events(*exact, "gap").isEmpty());
+    QCOMPARE(payloads(*exact), numbers(11, 15));
+}
+
+void tst_Hub::streamOutageIsNoGap()
+{
+    Hub hub(streamOptions());
+    hub.setRedisSubscribed(true);
+    const Log log = addClient(hub);
+    publishEntries(hub, 1, 2);
+    hub.setRedisSubscribed(false, QStringLiteral("connection refused"));
+    QVERIFY(!hub.redisSubscribed());
+    hub.setRedisSubscribed(true);
+    publishEntries(hub, 3, 4);
+    settle();
+    QCOMPARE(types(*log), (QByteArrayList{"message", "message", "message", "message"}));
+    QCOMPARE(hub.gapsRedis(), 0u);
+}
+
+void tst_Hub::streamMissingIsAGap()
+{
+    Hub hub(streamOptions());
+    const Log live = addClient(hub);
+    publishEntries(hub, 1, 3);
+    hub.announceMissing(QStringLiteral("redis-data-lost"), QStringLiteral("Redis came back empty"));
+    publishEntries(hub, 4, 5);
+    settle();
+    QCOMPARE(types(*live),
+             (QByteArrayList{"message", "message", "message", "gap", "message", "message"}));
+    const SseEvent gap = events(*live, "gap").constFirst();
+    QCOMPARE(body(gap).value(u"reason").toString(), QStringLiteral("redis-data-lost"));
+    QCOMPARE(gap.lastEventId, entryId(3).prepend('s'));
+    QCOMPARE(hub.gapsRedis(), 1u);
+
+    // Resuming from before the gap replays it in its place; from the gap's id, not again.
+    const Log before = addClient(hub, {}, entryId(2).prepend('s'));
+    drainUntilLive(before);
+    QCOMPARE(types(*before), (QByteArrayList{"message", "gap", "message", "message"}));
+    const Log after = addClient(hub, {}, gap.lastEventId);
+    drainUntilLive(after);
+    QCOMPARE(types(*after), (QByteArrayList{"message", "message"}));
 }
 
 QTEST_GUILESS_MAIN(tst_Hub)

@@ -12,12 +12,16 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <hiredis/hiredis.h>
+
 #include <csignal>
 #include <fcntl.h>
+#include <memory>
 #include <thread>
 #include <unistd.h>
 
@@ -121,6 +125,46 @@ RedisUrl urlOf(const TestRedis &redis)
     return *RedisUrl::parse(redis.url());
 }
 
+// A stream's entries as (channel, data), read back with XRANGE. An entry whose fields are not
+// exactly channel and data comes back as ("unexpected fields", its fields joined), so that
+// comparisons show it.
+QList<QPair<QByteArray, QByteArray>> streamMessages(const TestRedis &redis, const QByteArray &key)
+{
+    QList<QPair<QByteArray, QByteArray>> out;
+    const std::unique_ptr<redisContext, decltype(&redisFree)> c(
+        redisConnectWithTimeout("127.0.0.1", redis.port(), timeval{10, 0}), &redisFree);
+    if (!c || c->err)
+        return out;
+    const char *argv[] = {"XRANGE", key.constData(), "-", "+"};
+    const size_t lengths[] = {6, size_t(key.size()), 1, 1};
+    const std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(
+        static_cast<redisReply *>(redisCommandArgv(c.get(), 4, argv, lengths)), &freeReplyObject);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY)
+        return out;
+    const auto text = [](const redisReply *r) { return QByteArray(r->str, qsizetype(r->len)); };
+    for (size_t i = 0; i < reply->elements; ++i) {
+        const redisReply *entry = reply->element[i]; // [id, [field, value, ...]]
+        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) {
+            out.append({"unexpected entry", QByteArray()});
+            continue;
+        }
+        const redisReply *fields = entry->element[1];
+        QByteArrayList flat;
+        for (size_t j = 0; j < fields->elements; ++j)
+            flat.append(text(fields->element[j]));
+        if (flat.size() == 4 && flat.at(0) == "channel" && flat.at(2) == "data")
+            out.append({flat.at(1), flat.at(3)});
+        else
+            out.append({"unexpected fields", flat.join(' ')});
+    }
+    return out;
+}
+
+qint64 streamLength(TestRedis &redis, const QByteArray &key)
+{
+    return redis.command({"XLEN", key}).toLongLong();
+}
+
 bool appendTo(const QString &path, const QByteArray &bytes)
 {
     QFile file(path);
@@ -155,11 +199,15 @@ qint64 peakResidentKiB(qint64 pid)
     return -1;
 }
 
-// llmstreamer-producer itself, with the options under test taken from the arguments alone.
+// llmstreamer-producer itself, with the options under test taken from the arguments alone, and
+// its messages as a user sees them (ctest turns our info messages off).
 void startProgram(QProcess &process, const QStringList &arguments)
 {
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.remove(QStringLiteral("LLMSTREAMER_MAX_LINE_BYTES"));
+    for (const char *name :
+         {"LLMSTREAMER_MAX_LINE_BYTES", "LLMSTREAMER_TRANSPORT", "LLMSTREAMER_STREAM_KEY",
+          "LLMSTREAMER_STREAM_MAX_ENTRIES", "QT_LOGGING_RULES"})
+        environment.remove(QString::fromLatin1(name));
     process.setProcessEnvironment(environment);
     process.start(QStringLiteral(LLMSTREAMER_PRODUCER_EXECUTABLE), arguments);
 }
@@ -216,7 +264,11 @@ private Q_SLOTS:
     void simulatePublishesExactlyCount();
     void pipeDeliversEveryLineOnceInOrder();
     void pipeLosesNothingAcrossRedisRestart();
+    void inFlightMessagesAreResentAfterConnectionLoss_data();
     void inFlightMessagesAreResentAfterConnectionLoss();
+    void streamReceivesEveryMessageInOrderBinarySafe();
+    void streamProgramTrimsToMaxEntries();
+    void streamKeyOfAnotherTypeIsReported();
     void followAppendsRotationTruncation();
     void followWaitsForFileAndReadsFromStart();
     void pipeCutsLongLinesWithoutHoldingThem();
@@ -410,13 +462,30 @@ void tst_Producer::pipeLosesNothingAcrossRedisRestart()
              why.constData());
 }
 
+void tst_Producer::inFlightMessagesAreResentAfterConnectionLoss_data()
+{
+    QTest::addColumn<bool>("stream");
+    QTest::newRow("pubsub") << false;
+    QTest::newRow("streams") << true;
+}
+
 void tst_Producer::inFlightMessagesAreResentAfterConnectionLoss()
 {
+    QFETCH(bool, stream);
+    const QByteArray key = "killed:stream";
     const QByteArrayList lines = numberedLines(20'000);
     TestSubscriber subscriber(m_redis.port(), "killed:*");
     QVERIFY(subscriber.waitSubscribed());
     PipeFeeder feeder;
     RedisPublisher publisher(urlOf(m_redis));
+    if (stream) {
+        m_redis.command({"DEL", key});
+        publisher.setStream(key, 0);
+    }
+    // What arrived, wherever this row publishes to.
+    const auto delivered = [&] {
+        return stream ? streamMessages(m_redis, key) : subscriber.messages();
+    };
     PipeSource source(feeder.readFd(), "killed:lines", &publisher);
     QSignalSpy errors(&publisher, &RedisPublisher::errorOccurred);
     publisher.start();
@@ -425,8 +494,8 @@ void tst_Producer::inFlightMessagesAreResentAfterConnectionLoss()
     feeder.write(joinLines(lines, 0, 10'000));
     QTRY_COMPARE_WITH_TIMEOUT(publisher.published(), 10'000u, deliveryTimeoutMs);
 
-    // Paused, Redis holds the next PUBLISHes unexecuted; killing our connection then loses
-    // exactly the in-flight window, which must come back through the automatic reconnect.
+    // Paused, Redis holds the next PUBLISHes (or XADDs) unexecuted; killing our connection then
+    // loses exactly the in-flight window, which must come back through the automatic reconnect.
     QCOMPARE(m_redis.command({"CLIENT", "PAUSE", "60000", "WRITE"}), QByteArray("OK"));
     feeder.write(joinLines(lines, 10'000, 12'000));
     QTRY_COMPARE_WITH_TIMEOUT(source.lines(), 12'000u, 30000);
@@ -438,12 +507,146 @@ void tst_Producer::inFlightMessagesAreResentAfterConnectionLoss()
     feeder.write(joinLines(lines, 12'000, lines.size()));
     QTRY_COMPARE_WITH_TIMEOUT(publisher.published(), quint64(lines.size()), deliveryTimeoutMs);
     QCOMPARE(publisher.resent(), quint64(inFlight));
-    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), lines.size(), deliveryTimeoutMs);
+    if (stream)
+        QCOMPARE(streamLength(m_redis, key), qint64(lines.size())); // acknowledged: stored
+    else
+        QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), lines.size(), deliveryTimeoutMs);
     QByteArray why;
-    QVERIFY2(sameLines(payloads(subscriber.messages()), lines, &why), why.constData());
+    QVERIFY2(sameLines(payloads(delivered()), lines, &why), why.constData());
+    if (stream) {
+        QCOMPARE(subscriber.count(), 0); // nothing went to pub/sub
+        QCOMPARE(delivered().constFirst().first, QByteArray("killed:lines"));
+    }
     QCOMPARE(errors.size(), 1);
     QVERIFY2(errors.first().first().toString().contains(QLatin1StringView("lost connection")),
              qPrintable(errors.first().first().toString()));
+}
+
+void tst_Producer::streamReceivesEveryMessageInOrderBinarySafe()
+{
+    // What text handling gets wrong, in payloads and channels, a payload of 1 MiB holding every
+    // byte value, and enough messages to fill the pipelined window twice over.
+    QByteArray everyByte;
+    for (int i = 0; i < 1024 * 1024; ++i)
+        everyByte.append(char(i % 256));
+    QList<QPair<QByteArray, QByteArray>> messages{
+        {"bin:a", "plain"},
+        {"bin:a", QByteArray("nul\0byte\0", 10)},
+        {"bin:b", "two\nlines\r\n"},
+        {"bin:b", "bad utf-8 \xff\xfe\xc3"},
+        {"bin:b", QByteArray()},
+        {QByteArray("bin:\0nul", 8), "a channel with a NUL"},
+        {"bin:a", QStringLiteral("ünïcödé ✓").toUtf8()},
+        {"bin:big", everyByte},
+    };
+    for (int i = 0; i < 2500; ++i)
+        messages.append({"bin:n", QByteArray::number(i)});
+
+    const QByteArray key = "binary:stream";
+    m_redis.command({"DEL", key});
+    RedisPublisher publisher(urlOf(m_redis));
+    publisher.setStream(key, 0);
+    QVERIFY(publisher.isStream());
+    QSignalSpy drained(&publisher, &RedisPublisher::drained);
+    for (const auto &[channel, payload] : messages)
+        publisher.publish(channel, payload);
+    publisher.start();
+    QVERIFY(drained.wait(deliveryTimeoutMs));
+    QCOMPARE(publisher.published(), quint64(messages.size()));
+    QCOMPARE(publisher.rejected(), 0u);
+    QCOMPARE(publisher.pending(), 0);
+
+    const auto got = streamMessages(m_redis, key);
+    QCOMPARE(got.size(), messages.size());
+    for (qsizetype i = 0; i < got.size(); ++i) {
+        QVERIFY2(got.at(i).first == messages.at(i).first,
+                 qPrintable(
+                     QStringLiteral("entry %1: channel %2")
+                         .arg(i)
+                         .arg(QString::fromLatin1(got.at(i).first.left(60).toPercentEncoding()))));
+        QVERIFY2(got.at(i).second == messages.at(i).second,
+                 qPrintable(QStringLiteral("entry %1: data of %2 bytes, expected %3")
+                                .arg(i)
+                                .arg(got.at(i).second.size())
+                                .arg(messages.at(i).second.size())));
+    }
+}
+
+void tst_Producer::streamProgramTrimsToMaxEntries()
+{
+    // The program itself: --transport streams reaches the publisher, the start says where it
+    // publishes, and MAXLEN ~ keeps the stream near --stream-max-entries.
+    const QByteArray key = "trim:stream";
+    m_redis.command({"DEL", key});
+    const QByteArrayList lines = numberedLines(5000);
+    QProcess producer;
+    startProgram(producer,
+                 {QStringLiteral("--redis-url"), m_redis.url(), QStringLiteral("--transport"),
+                  QStringLiteral("streams"), QStringLiteral("--stream-key"), QString::fromUtf8(key),
+                  QStringLiteral("--stream-max-entries"), QStringLiteral("1000"),
+                  QStringLiteral("pipe"), QStringLiteral("--channel"),
+                  QStringLiteral("trim:lines")});
+    QVERIFY2(producer.waitForStarted(), qPrintable(producer.errorString()));
+    producer.write(joinLines(lines, 0, lines.size()));
+    producer.closeWriteChannel();
+    QVERIFY(producer.waitForFinished(deliveryTimeoutMs));
+    const QByteArray stderrText = producer.readAllStandardError();
+    QCOMPARE(producer.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(producer.exitCode() == 0, stderrText.constData());
+    const QByteArray announced = "publishing to Redis stream trim:stream at " +
+                                 m_redis.url().toUtf8() +
+                                 " (channel trim:lines; trimmed to about 1000 entries)";
+    QVERIFY2(stderrText.contains(announced), stderrText.constData());
+    QVERIFY2(stderrText.contains("published 5000, dropped 0, pending 0"), stderrText.constData());
+
+    // "~" lets Redis remove whole nodes only (100 entries each by default): never fewer than
+    // asked for, at most about a node more.
+    const qint64 length = streamLength(m_redis, key);
+    QVERIFY2(length >= 1000 && length <= 1200, QByteArray::number(length).constData());
+    const auto got = streamMessages(m_redis, key);
+    QCOMPARE(qint64(got.size()), length);
+    QCOMPARE(got.constFirst().first, QByteArray("trim:lines"));
+    QByteArray why;
+    QVERIFY2(sameLines(payloads(got), lines.mid(lines.size() - length), &why), why.constData());
+}
+
+void tst_Producer::streamKeyOfAnotherTypeIsReported()
+{
+    // Redis refuses every XADD (WRONGTYPE): each message is refused once, not retried, the user
+    // is told once what to do, and `pipe` ends with exit code 1.
+    const QByteArray key = "taken:key";
+    QCOMPARE(m_redis.command({"SET", key, "a string"}), QByteArray("OK"));
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("input.txt"));
+    QVERIFY(appendTo(path, "a\nb\nc\n"));
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    QVERIFY(fd >= 0);
+
+    ProducerOptions options;
+    options.mode = ProducerOptions::Mode::Pipe;
+    options.redis = urlOf(m_redis);
+    options.channel = "taken:lines";
+    options.transport.kind = Transport::Kind::Streams;
+    options.transport.streamKey = key;
+    ProducerApp app(options, fd);
+    QSignalSpy finished(&app, &ProducerApp::finished);
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(QStringLiteral("^Redis refused an XADD to the stream "
+                                                           "taken:key: WRONGTYPE .*")));
+    app.start();
+    QVERIFY(finished.wait(deliveryTimeoutMs));
+    ::close(fd);
+    QCOMPARE(finished.first().first().toInt(), 1);
+    QCOMPARE(app.publisher()->rejected(), 3u);
+    QCOMPARE(app.publisher()->published(), 0u);
+    QCOMPARE(app.publisher()->pending(), 0);
+    const QString message = app.publisher()->lastError();
+    for (const char *part : {"Redis refused an XADD to the stream taken:key: WRONGTYPE",
+                             "the key taken:key is not a stream", "--stream-key"})
+        QVERIFY2(message.contains(QLatin1String(part)), qPrintable(message));
+    QVERIFY2(app.summary().startsWith(QLatin1StringView("published 0, dropped 3, pending 0")),
+             qPrintable(app.summary()));
+    QCOMPARE(m_redis.command({"GET", key}), QByteArray("a string"));
 }
 
 void tst_Producer::followAppendsRotationTruncation()
@@ -579,6 +782,8 @@ void tst_Producer::pipeCutsLongLinesWithoutHoldingThem()
              stderrText.constData());
     QCOMPARE(stderrText.count("longer than --max-line-bytes"), 1);
     QVERIFY2(stderrText.contains("reconnects 0, truncated 2, elapsed"), stderrText.constData());
+    QVERIFY2(stderrText.contains("publishing to Redis pub/sub channel long:lines at"),
+             stderrText.constData());
 
     if (underAddressSanitizer)
         return;

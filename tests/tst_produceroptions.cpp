@@ -89,6 +89,40 @@ void tst_ProducerOptions::parses_data()
         << split("follow app.log --channel c --trust-path --max-line-bytes 64M") << QStringList{}
         << int(ProducerOptions::Mode::Follow) << QStringLiteral("redis://127.0.0.1:6379")
         << QStringLiteral("channel=c file=app.log start=0 line=67108864 trust=1");
+    QTest::newRow("streams transport")
+        << split("--transport streams pipe --channel c") << QStringList{}
+        << int(ProducerOptions::Mode::Pipe) << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("channel=c streams");
+    QTest::newRow("pubsub transport given")
+        << split("--transport pubsub pipe --channel c") << QStringList{}
+        << int(ProducerOptions::Mode::Pipe) << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("channel=c");
+    QTest::newRow("stream options")
+        << split("--transport streams --stream-key app:log --stream-max-entries 5000 simulate")
+        << QStringList{} << int(ProducerOptions::Mode::Simulate)
+        << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("rate=20 count=0 ms=0 prefix=logs seed=- streams key=app:log max=5000");
+    QTest::newRow("env stream options")
+        << split("pipe --channel c")
+        << QStringList{QStringLiteral("LLMSTREAMER_TRANSPORT=streams"),
+                       QStringLiteral("LLMSTREAMER_STREAM_KEY=env:stream"),
+                       QStringLiteral("LLMSTREAMER_STREAM_MAX_ENTRIES=0")}
+        << int(ProducerOptions::Mode::Pipe) << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("channel=c streams key=env:stream max=0");
+    QTest::newRow("stream flags after the command beat env")
+        << split("follow f --channel c --transport pubsub --stream-key flag "
+                 "--stream-max-entries 1000000000000")
+        << QStringList{QStringLiteral("LLMSTREAMER_TRANSPORT=streams"),
+                       QStringLiteral("LLMSTREAMER_STREAM_KEY=env"),
+                       QStringLiteral("LLMSTREAMER_STREAM_MAX_ENTRIES=junk")}
+        << int(ProducerOptions::Mode::Follow) << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("channel=c file=f start=0 key=flag max=1000000000000");
+    QTest::newRow("empty stream env is not set")
+        << split("pipe --channel c")
+        << QStringList{QStringLiteral("LLMSTREAMER_TRANSPORT="),
+                       QStringLiteral("LLMSTREAMER_STREAM_KEY=")}
+        << int(ProducerOptions::Mode::Pipe) << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("channel=c");
 }
 
 void tst_ProducerOptions::parses()
@@ -133,6 +167,12 @@ void tst_ProducerOptions::parses()
         got += QStringLiteral(" line=%1").arg(options->maxLineBytes);
     if (options->trustPath)
         got += QStringLiteral(" trust=1");
+    if (options->transport.isStreams())
+        got += QStringLiteral(" streams");
+    if (options->transport.streamKey != "llmstreamer:stream")
+        got += QStringLiteral(" key=") + QString::fromUtf8(options->transport.streamKey);
+    if (options->streamMaxEntries != 1'000'000)
+        got += QStringLiteral(" max=%1").arg(options->streamMaxEntries);
     QCOMPARE(got, detail);
 }
 
@@ -188,6 +228,28 @@ void tst_ProducerOptions::refuses_data()
     QTest::newRow("trust path is for follow only")
         << split("pipe --channel c --trust-path") << QStringList{}
         << QStringLiteral("Unknown option 'trust-path'");
+    QTest::newRow("unknown transport")
+        << split("--transport kafka simulate") << QStringList{}
+        << QStringLiteral("--transport: \"kafka\" is not a transport; use pubsub or streams");
+    QTest::newRow("bad transport env")
+        << split("pipe --channel c") << QStringList{QStringLiteral("LLMSTREAMER_TRANSPORT=stream")}
+        << QStringLiteral(
+               "LLMSTREAMER_TRANSPORT: \"stream\" is not a transport; use pubsub or streams");
+    QTest::newRow("transport names are lower case")
+        << split("pipe --channel c --transport Streams") << QStringList{}
+        << QStringLiteral("--transport: \"Streams\" is not a transport");
+    QTest::newRow("empty stream key") << split("--stream-key= simulate") << QStringList{}
+                                      << QStringLiteral("--stream-key: the key is empty");
+    QTest::newRow("negative max entries")
+        << split("--stream-max-entries -1 simulate") << QStringList{}
+        << QStringLiteral("--stream-max-entries: \"-1\" is not a number of entries "
+                          "(0-1000000000000)");
+    QTest::newRow("max entries above 1e12")
+        << split("--stream-max-entries 1000000000001 simulate") << QStringList{}
+        << QStringLiteral("--stream-max-entries: \"1000000000001\" is not a number of entries");
+    QTest::newRow("bad max entries env")
+        << split("simulate") << QStringList{QStringLiteral("LLMSTREAMER_STREAM_MAX_ENTRIES=1M")}
+        << QStringLiteral("LLMSTREAMER_STREAM_MAX_ENTRIES: \"1M\" is not a number of entries");
 }
 
 void tst_ProducerOptions::refuses()
@@ -222,6 +284,11 @@ void tst_ProducerOptions::helpAndVersion_data()
         << split("follow --help") << QStringLiteral("keeps running without publishing");
     QTest::newRow("follow help: trust path")
         << split("follow --help") << QStringLiteral("--trust-path");
+    QTest::newRow("help: transport")
+        << split("--help") << QStringLiteral("[LLMSTREAMER_TRANSPORT, default pubsub]");
+    QTest::newRow("help: stream memory") << split("--help") << QStringLiteral("320 MB");
+    QTest::newRow("command help: stream options")
+        << split("pipe --help") << QStringLiteral("--stream-max-entries <n>");
     QTest::newRow("version") << split("--version")
                              << QStringLiteral("llmstreamer-producer " LLMSTREAMER_VERSION);
 }

@@ -29,6 +29,7 @@ private Q_SLOTS:
     void oversizedNewestIsKept();
     void findAcrossWrapAround();
     void capacityZero();
+    void findByStreamPosition();
 };
 
 void tst_ReplayRing::empty()
@@ -158,6 +159,29 @@ void tst_ReplayRing::capacityZero()
     QCOMPARE(ring.lastSeq(), 0);
     QVERIFY(!ring.find(1));
     QVERIFY(!ring.find(2));
+}
+
+void tst_ReplayRing::findByStreamPosition()
+{
+    // Positions 10-0, 10-1, 11-0, ... (two per millisecond), a gap at the position of the
+    // entry before it; 6 held of 9.
+    ReplayRing ring(6, 1 << 20);
+    const QList<StreamId> positions{{10, 0}, {10, 1}, {11, 0}, {11, 1}, {11, 1} /* gap */,
+                                    {12, 0}, {12, 1}, {13, 0}, {13, 1}};
+    for (qsizetype i = 0; i < positions.size(); ++i) {
+        ReplayRing::Entry e = entry(i + 1, 10);
+        e.position = positions[i];
+        ring.append(e);
+    }
+    QCOMPARE(ring.firstSeq(), 4);
+    QCOMPARE(ring.evictedUpTo(), (StreamId{11, 0}));
+    QCOMPARE(ring.firstAfter({11, 0}), 4);
+    QCOMPARE(ring.firstAfter({11, 1}), 6); // after the entry and the gap at its position
+    QCOMPARE(ring.firstAfter({11, 7}), 6);
+    QCOMPARE(ring.firstAfter({12, 1}), 8);
+    QCOMPARE(ring.firstAfter({13, 1}), 10); // none: lastSeq() + 1
+    QCOMPARE(ring.firstAfter({99, 0}), 10);
+    QCOMPARE(ring.firstAfter({0, 0}), 4);
 }
 
 QTEST_GUILESS_MAIN(tst_ReplayRing)
