@@ -178,6 +178,28 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
             "LLMSTREAMER_SESSIONS_PER_TOKEN", QStringLiteral("100"),
             ConfigOptions::integer(&c.sessionsPerToken, 1, 10000, QStringLiteral("a number"))});
 
+    options.add(Transport::kindRow(
+        &c.transport,
+        QStringLiteral("pubsub: SUBSCRIBE to the channels of --channels (nothing is kept for a "
+                       "gateway that was away); streams: read one Redis stream (--stream-key), "
+                       "with ids that are the same on every gateway and resume after restarts")));
+    options.add(Transport::streamKeyRow(
+        &c.transport, QStringLiteral("With --transport streams, the stream to read; entries have "
+                                     "the fields channel and data")));
+    options.add(Row{QStringLiteral("stream-max-entries"), QStringLiteral("n"),
+                    QStringLiteral("With --transport streams, trim the stream to about this many "
+                                   "entries (~317 B of Redis memory per 300-B entry: 1000000 "
+                                   "\u2248 320 MB); 0 = no limit"),
+                    "LLMSTREAMER_STREAM_MAX_ENTRIES", QStringLiteral("1000000"),
+                    ConfigOptions::integer(&c.streamMaxEntries, 0, 1'000'000'000'000,
+                                           QStringLiteral("a number of entries"))});
+    options.add(
+        Row{QStringLiteral("stream-max-age"), QStringLiteral("seconds"),
+            QStringLiteral("With --transport streams, trim entries older than this; 0 = "
+                           "no limit"),
+            "LLMSTREAMER_STREAM_MAX_AGE", QStringLiteral("86400"),
+            ConfigOptions::integer(&c.streamMaxAgeSeconds, 0, 10LL * 365 * 86400, seconds)});
+
     switch (options.parse(arguments, environment, output)) {
     case ConfigOptions::Outcome::Parsed:
         *exitCode = 0;

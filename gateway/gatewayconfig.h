@@ -2,6 +2,7 @@
 
 #include "accesspolicy.h"
 #include "redisurl.h"
+#include "transport.h"
 
 #include <QByteArrayList>
 #include <QHostAddress>
@@ -37,6 +38,11 @@ struct GatewayConfig
     int sessionsPerToken = 100;                 // a new one evicts that token's oldest
     int maxSelection = 64;                      // entries in ?channels=
     int maxGlobLength = 256;                    // bytes per entry
+    Transport transport;                        // pub/sub channels or one Redis Stream
+    // Streams: the gateway trims the stream to about this many entries and this age (0: no
+    // limit), so producers that never trim cannot fill Redis.
+    qint64 streamMaxEntries = 1'000'000;
+    qint64 streamMaxAgeSeconds = 86400;
 
     // Parses the command line (arguments()[0] is the program) and `env`. On --help/--version
     // it prints and sets `exitCode` to 0; on a bad value it sets `error` naming the option and

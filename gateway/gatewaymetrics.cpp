@@ -10,6 +10,9 @@ QByteArray GatewayMetrics::text(const Sources &in)
     PrometheusText m;
     m.family("llmstreamer_build_info", "gauge", "Version of the gateway.");
     m.sample("llmstreamer_build_info", {{"version", LLMSTREAMER_VERSION}}, 1);
+    m.family("llmstreamer_transport_info", "gauge",
+             "How the gateway reads Redis: pubsub or streams.");
+    m.sample("llmstreamer_transport_info", {{"transport", in.hub.transportName()}}, 1);
 
     struct Counter
     {

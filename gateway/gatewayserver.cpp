@@ -474,7 +474,9 @@ QByteArray GatewayServer::channelsJson(const AccessPolicy::Grant *grant) const
     QJsonArray allow;
     for (const QByteArray &a : m_config.channels)
         allow.append(QString::fromUtf8(a));
-    QJsonObject o{{QStringLiteral("allowlist"), allow}, {QStringLiteral("channels"), channels}};
+    QJsonObject o{{QStringLiteral("allowlist"), allow},
+                  {QStringLiteral("channels"), channels},
+                  {QStringLiteral("transport"), QLatin1StringView(m_hub->transportName())}};
     if (grant) {
         QJsonArray permitted;
         for (const QByteArray &c : grant->channels)

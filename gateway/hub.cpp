@@ -525,6 +525,7 @@ QJsonObject Hub::statsJson(Subscriber *s) const
                        {QStringLiteral("uptime_s"), m_uptime.elapsed() / 1000},
                        {QStringLiteral("redis"),
                         m_redisUp ? QStringLiteral("connected") : QStringLiteral("disconnected")},
+                       {QStringLiteral("transport"), QLatin1StringView(transportName())},
                        {QStringLiteral("clients"), clientCount()},
                        {QStringLiteral("rate"), rounded(rate)},
                        {QStringLiteral("tokens_rate"), rounded(tokenRate)},

@@ -98,6 +98,8 @@ public:
     const ReplayRing &ring() const { return m_ring; }
     const std::vector<ChannelStats> &channels() const { return m_channels.rows(); }
     bool redisSubscribed() const { return m_redisUp; }
+    // "streams" or "pubsub", as stats, /api/channels and /metrics say.
+    const char *transportName() const { return m_options.streams ? "streams" : "pubsub"; }
 
     quint64 invalidUtf8Payloads() const { return m_invalidUtf8; }
     quint64 truncatedPayloads() const { return m_truncatedPayloads; }

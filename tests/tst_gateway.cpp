@@ -568,6 +568,7 @@ void tst_Gateway::endpoints()
     for (const char *line : {"llmstreamer_messages_received_total{channel=\"logs:metrics\"} 1",
                              "llmstreamer_output_tokens_received_total{channel=\"logs:metrics\"} 7",
                              "llmstreamer_redis_connected 1", "llmstreamer_clients 0",
+                             "llmstreamer_transport_info{transport=\"pubsub\"} 1",
                              "# TYPE llmstreamer_messages_delivered_total counter"})
         QVERIFY2(metrics.body.contains(line), line);
 
@@ -576,6 +577,7 @@ void tst_Gateway::endpoints()
     const QJsonObject o = QJsonDocument::fromJson(channels.body).object();
     QCOMPARE(o.value(QStringLiteral("allowlist")).toArray().first().toString(),
              QStringLiteral("logs:*"));
+    QCOMPARE(o.value(QStringLiteral("transport")).toString(), QStringLiteral("pubsub"));
     const QJsonObject ch = o.value(QStringLiteral("channels")).toArray().first().toObject();
     QCOMPARE(ch.value(QStringLiteral("name")).toString(), QStringLiteral("logs:metrics"));
     QCOMPARE(ch.value(QStringLiteral("received")).toInteger(), 1);
@@ -636,6 +638,7 @@ void tst_Gateway::statsAndHeartbeat()
         const QJsonObject s = QJsonDocument::fromJson(e.data).object();
         QCOMPARE(s.value(QStringLiteral("redis")).toString(), QStringLiteral("connected"));
         QCOMPARE(s.value(QStringLiteral("clients")).toInt(), 1);
+        QCOMPARE(s.value(QStringLiteral("transport")).toString(), QStringLiteral("pubsub"));
         // The stats id is the newest event's, never ahead of what the client has.
         QCOMPARE(e.lastEventId, m_gateway->hub()->lastId().toByteArray());
         const QJsonObject ch = s.value(QStringLiteral("channels"))

@@ -57,6 +57,14 @@ QString setting(const GatewayConfig &c, const QString &name)
         return QString::number(c.maxSelection);
     if (name == QLatin1String("maxGlobLength"))
         return QString::number(c.maxGlobLength);
+    if (name == QLatin1String("transport"))
+        return QString::fromUtf8(c.transport.name());
+    if (name == QLatin1String("streamKey"))
+        return QString::fromUtf8(c.transport.streamKey);
+    if (name == QLatin1String("streamMaxEntries"))
+        return QString::number(c.streamMaxEntries);
+    if (name == QLatin1String("streamMaxAge"))
+        return QString::number(c.streamMaxAgeSeconds);
     return QStringLiteral("<unknown setting %1>").arg(name);
 }
 
@@ -184,6 +192,19 @@ void tst_GatewayConfig::settings_data()
         "channels", "x");
     row("env for one, flag for another", args({"--port", "1"}), env({"LLMSTREAMER_HISTORY=2"}),
         "history", "2");
+    // The transport.
+    row("transport default", args({}), {}, "transport", "pubsub");
+    row("--transport streams", args({"--transport", "streams"}), {}, "transport", "streams");
+    row("LLMSTREAMER_TRANSPORT", args({}), env({"LLMSTREAMER_TRANSPORT=streams"}), "transport",
+        "streams");
+    row("stream key default", args({}), {}, "streamKey", "llmstreamer:stream");
+    row("--stream-key", args({"--stream-key", "team:logs"}), {}, "streamKey", "team:logs");
+    row("LLMSTREAMER_STREAM_KEY", args({}), env({"LLMSTREAMER_STREAM_KEY=k"}), "streamKey", "k");
+    row("stream max entries default", args({}), {}, "streamMaxEntries", "1000000");
+    row("--stream-max-entries 0", args({"--stream-max-entries", "0"}), {}, "streamMaxEntries", "0");
+    row("stream max age default", args({}), {}, "streamMaxAge", "86400");
+    row("LLMSTREAMER_STREAM_MAX_AGE", args({}), env({"LLMSTREAMER_STREAM_MAX_AGE=600"}),
+        "streamMaxAge", "600");
 }
 
 void tst_GatewayConfig::settings()
@@ -271,6 +292,12 @@ void tst_GatewayConfig::refuses_data()
     row("idle-timeout 0", args({"--idle-timeout", "0"}), {}, "--idle-timeout: \"0\"");
     row("max-selection 0", args({"--max-selection", "0"}), {}, "--max-selection: \"0\"");
     row("max-glob-length 0", args({"--max-glob-length", "0"}), {}, "--max-glob-length: \"0\"");
+    row("unknown transport", args({"--transport", "kafka"}), {},
+        "--transport: \"kafka\" is not a transport; use pubsub or streams");
+    row("bad transport env", args({}), env({"LLMSTREAMER_TRANSPORT=Streams"}),
+        "LLMSTREAMER_TRANSPORT: \"Streams\" is not a transport");
+    row("empty stream key", args({"--stream-key="}), {}, "--stream-key: the key is empty");
+    row("stream max age negative", args({"--stream-max-age", "-1"}), {}, "--stream-max-age");
     row("unknown option", args({"--nope"}), {}, "Unknown option 'nope'");
     row("missing value", args({"--port"}), {}, "Missing value after '--port'");
     row("positional argument", args({"extra"}), {}, "unexpected argument: extra");
