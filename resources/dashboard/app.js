@@ -1,10 +1,10 @@
 // LLM Streamer dashboard: wires the stream, the log view, the charts and the toolbar together.
 // URL parameters: channels (comma-separated names/globs), q (text or /regex/flags), level
 // (debug|info|warn|error: that level and above), max (lines rendered, default 5000).
-import { Stream, parseId } from './stream.js';
+import { Stream } from './stream.js';
 import { StackedChart } from './chart.js';
 import { LogView } from './logview.js';
-import { GAP_REASON, parseRecord, markerRecord, compileMatcher, toNdjson, toText } from './records.js';
+import { GAP_REASON, parseRecord, markerRecord, compileMatcher, toNdjson, toText, parseId, idAfter } from './records.js';
 import { count, formatRate } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -260,7 +260,7 @@ async function learnRedisReason() {
 
 // ---- the stream -------------------------------------------------------------------------------
 
-let lastSeen = null; // newest message id rendered: {boot, seq}
+let lastSeen = null; // newest message id rendered (parseId)
 let wasLive = false;
 
 function firstEvent(isGap) {
@@ -298,7 +298,7 @@ const stream = new Stream({
     const pid = parseId(id);
     if (pid) {
       // Never show an event twice, whatever the reconnect path.
-      if (lastSeen && pid.boot === lastSeen.boot && pid.seq <= lastSeen.seq) return;
+      if (lastSeen && pid.epoch === lastSeen.epoch && !idAfter(pid, lastSeen)) return;
       lastSeen = pid;
     }
     view.add(parseRecord(data, id));

@@ -15,6 +15,21 @@ import { count, millis } from './format.js';
 // ---- the vocabulary (common/vocabulary.h) ------------------------------------------------------
 
 // SSE event types; envelopes come as the default, "message".
+// Event ids: "<boot>-<seq>" with pub/sub (the gateway's start time in ms and a sequence number:
+// ids of one gateway run), "s<ms>-<seq>" with Redis Streams (the entry id: the same on every
+// gateway). Returns { epoch, ms, seq }: two ids are ordered when their epochs are equal.
+export function parseId(id) {
+  const m = /^(s?)(\d+)-(\d+)$/.exec(id || '');
+  if (!m) return null;
+  return m[1] ? { epoch: 'stream', ms: Number(m[2]), seq: Number(m[3]) }
+    : { epoch: Number(m[2]), ms: 0, seq: Number(m[3]) };
+}
+
+// Whether id `a` comes after id `b` (both from parseId, of the same epoch).
+export function idAfter(a, b) {
+  return a.ms !== b.ms ? a.ms > b.ms : a.seq > b.seq;
+}
+
 export const EVENT = Object.freeze({
   message: 'message', gap: 'gap', stats: 'stats', dropped: 'dropped', shutdown: 'shutdown',
 });

@@ -13,12 +13,6 @@ const STORAGE_KEY = 'llmstreamer.lastEventId';
 const STALL_MS = 10000; // stats arrive every second: this much silence means a stalled stream
 const FRESH_TAIL = 500; // events of history a fresh page starts with
 
-// Ids are "<boot>-<seq>": the gateway's start time in ms and a sequence number.
-export function parseId(id) {
-  const m = /^(\d+)-(\d+)$/.exec(id || '');
-  return m ? { boot: Number(m[1]), seq: Number(m[2]) } : null;
-}
-
 function loadLastId() {
   try { return sessionStorage.getItem(STORAGE_KEY) || ''; } catch { return ''; }
 }

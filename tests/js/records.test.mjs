@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   EVENT, FIELDS, GAP_REASON, LEVELS, LEVEL_ALIASES, compactJson, compileMatcher, guessLevel,
-  markerRecord, normLevel, parseRecord, toNdjson, toText,
+  idAfter, markerRecord, normLevel, parseId, parseRecord, toNdjson, toText,
 } from '../../resources/dashboard/records.js';
 
 const rows = JSON.parse(readFileSync(new URL('../fixtures/records.json', import.meta.url), 'utf8'));
@@ -189,5 +189,23 @@ describe('compileMatcher', () => {
   it('says why a regex is not used', () => {
     assert.match(compileMatcher({ channels: '', q: '/(a+)+/', level: '' }).error, /./);
     assert.match(compileMatcher({ channels: '', q: '/[/', level: '' }).error, /./);
+  });
+});
+
+describe('event ids', () => {
+  it('reads pub/sub ids and stream ids, and nothing else', () => {
+    assert.deepEqual(parseId('1795564825851-7'), { epoch: 1795564825851, ms: 0, seq: 7 });
+    assert.deepEqual(parseId('s1795564825851-0'), { epoch: 'stream', ms: 1795564825851, seq: 0 });
+    for (const bad of ['', null, undefined, '12', 's12', 'x1-2', '1-2-3', ' 1-2', 's-1-2', '1-'])
+      assert.equal(parseId(bad), null, String(bad));
+  });
+  it('orders ids of one epoch', () => {
+    const id = (s) => parseId(s);
+    assert.equal(idAfter(id('s1001-0'), id('s1000-5')), true);
+    assert.equal(idAfter(id('s1000-5'), id('s1000-4')), true);
+    assert.equal(idAfter(id('s1000-4'), id('s1000-4')), false);
+    assert.equal(idAfter(id('s999-9'), id('s1000-0')), false);
+    assert.equal(idAfter(id('7-3'), id('7-2')), true);
+    assert.equal(idAfter(id('7-2'), id('7-2')), false);
   });
 });
