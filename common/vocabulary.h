@@ -49,6 +49,9 @@ inline constexpr QLatin1StringView historyExceededGap("history-exceeded");
 inline constexpr QLatin1StringView gatewayRestartedGap("gateway-restarted");
 inline constexpr QLatin1StringView unknownIdGap("unknown-id");
 inline constexpr QLatin1StringView redisDisconnectedGap("redis-disconnected");
+// Streams transport: entries really gone (Redis came back without them; trimmed unread).
+inline constexpr QLatin1StringView streamLostGap("redis-restarted-empty");
+inline constexpr QLatin1StringView streamTrimmedGap("trimmed");
 
 // ---- Payload fields, aliases in priority order. ----
 

@@ -1,40 +1,185 @@
 #include "gateway.h"
 
+#include "channelglob.h"
 #include "gatewayserver.h"
 #include "hub.h"
 #include "redissubscriber.h"
+#include "streamreader.h"
+
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcGateway, "llmstreamer.gateway")
+
+namespace {
+
+Hub::Options hubOptions(const GatewayConfig &config)
+{
+    Hub::Options o;
+    o.history = config.history;
+    o.historyBytes = config.historyBytes;
+    o.maxClientBuffer = config.maxClientBuffer;
+    o.heartbeatSeconds = config.heartbeatSeconds;
+    o.retryMilliseconds = config.retryMilliseconds;
+    o.maxPayloadBytes = config.maxPayloadBytes;
+    o.streams = config.transport.isStreams();
+    return o;
+}
+
+// How often the gateway trims the stream (streams transport): often enough that a producer
+// that never trims cannot add much in between, rarely enough to cost Redis nothing.
+constexpr int trimIntervalMs = 10'000;
+// How soon a failed read of the stream's newest entries is tried again at start.
+constexpr int startRetryMs = 1000;
+// The largest sequence number of a stream id we read and write (18 digits, see EventId::parse):
+// "<ms>-<largestSeq>" is just before "<ms + 1>-0".
+constexpr qint64 largestSeq = 999'999'999'999'999'999;
+constexpr qsizetype maxCachedChannels = 10'000;
+
+} // namespace
 
 Gateway::Gateway(const GatewayConfig &config, QObject *parent)
-    : QObject(parent), m_config(config),
-      m_hub(new Hub({config.history, config.historyBytes, config.maxClientBuffer,
-                     config.heartbeatSeconds, config.retryMilliseconds, config.maxPayloadBytes},
-                    this)),
-      m_subscriber(new RedisSubscriber(config.redis, config.channels, this)),
-      m_server(new GatewayServer(config, m_hub, m_subscriber, this))
+    : QObject(parent), m_config(config), m_hub(new Hub(hubOptions(config), this))
 {
-    m_subscriber->setMessageHandler([hub = m_hub](QByteArrayView channel, QByteArrayView payload) {
-        hub->publish(channel, payload);
-    });
-    // The clients get what one read from Redis brought at once, without waiting for the queued
-    // flush: that would cost another event-loop pass (a poll() over every client socket).
-    connect(m_subscriber, &RedisSubscriber::batchEnded, m_hub, &Hub::flushClients);
-    connect(m_subscriber, &RedisSubscriber::subscribed, m_hub,
-            [this] { m_hub->setRedisSubscribed(true); });
-    connect(m_subscriber, &RedisSubscriber::unsubscribed, m_hub,
-            [this](const QString &reason) { m_hub->setRedisSubscribed(false, reason); });
+    if (config.transport.isStreams()) {
+        m_streamReader = new StreamReader(config.redis, config.transport.streamKey, this);
+        m_streamReader->setEntryHandler(
+            [this](QByteArrayView id, QByteArrayView channel, QByteArrayView data) {
+                if (allowed(channel))
+                    m_hub->publishEntry(id, channel, data);
+            });
+        connect(m_streamReader, &StreamReader::batchEnded, m_hub, &Hub::flushClients);
+        connect(m_streamReader, &StreamReader::ready, m_hub,
+                [this] { m_hub->setRedisSubscribed(true); });
+        connect(m_streamReader, &StreamReader::lost, m_hub,
+                [this](const QString &reason) { m_hub->setRedisSubscribed(false, reason); });
+        connect(m_streamReader, &StreamReader::entriesMissing, m_hub,
+                [this](const QByteArray &lastId, const QByteArray &, const QString &reason) {
+                    const QString after = QString::fromUtf8(lastId);
+                    m_hub->announceMissing(
+                        reason, reason == StreamReader::trimmedReason
+                                    ? QStringLiteral("entries after %1 were trimmed from the "
+                                                     "stream before this gateway read them")
+                                          .arg(after)
+                                    : QStringLiteral("Redis lost the stream's entries after %1 "
+                                                     "(restarted without its data, or the key "
+                                                     "was deleted)")
+                                          .arg(after));
+                });
+        m_trimTimer.setInterval(trimIntervalMs);
+        connect(&m_trimTimer, &QTimer::timeout, this, &Gateway::trimStream);
+    } else {
+        m_subscriber = new RedisSubscriber(config.redis, config.channels, this);
+        m_subscriber->setMessageHandler(
+            [hub = m_hub](QByteArrayView channel, QByteArrayView payload) {
+                hub->publish(channel, payload);
+            });
+        // The clients get what one read from Redis brought at once, without waiting for the
+        // queued flush: that would cost another event-loop pass (a poll() over every client
+        // socket).
+        connect(m_subscriber, &RedisSubscriber::batchEnded, m_hub, &Hub::flushClients);
+        connect(m_subscriber, &RedisSubscriber::subscribed, m_hub,
+                [this] { m_hub->setRedisSubscribed(true); });
+        connect(m_subscriber, &RedisSubscriber::unsubscribed, m_hub,
+                [this](const QString &reason) { m_hub->setRedisSubscribed(false, reason); });
+    }
+    m_server = new GatewayServer(config, m_hub, feed(), this);
 }
 
 Gateway::~Gateway()
 {
-    m_subscriber->stop();
+    m_stopped = true;
+    if (m_subscriber)
+        m_subscriber->stop();
+    if (m_streamReader)
+        m_streamReader->stop();
+}
+
+bool Gateway::allowed(QByteArrayView channel)
+{
+    // Redis only sends a subscriber the channels it subscribed to; a stream holds every
+    // channel, so the allowlist is applied here, once per channel name (the answer is cached).
+    const QByteArray name = QByteArray::fromRawData(channel.data(), channel.size()); // no copy
+    if (const auto it = m_allowedCache.constFind(name); it != m_allowedCache.constEnd())
+        return *it;
+    bool ok = false;
+    for (const QByteArray &pattern : std::as_const(m_config.channels))
+        if (ChannelGlob::matches(pattern, channel)) {
+            ok = true;
+            break;
+        }
+    // Bounded: a stream with endless channel names costs a glob match per entry, not memory.
+    if (m_allowedCache.size() < maxCachedChannels)
+        m_allowedCache.insert(channel.toByteArray(), ok);
+    return ok;
+}
+
+RedisFeed *Gateway::feed() const
+{
+    if (m_subscriber)
+        return m_subscriber;
+    return m_streamReader;
 }
 
 bool Gateway::start(QString *error)
 {
     if (!m_server->start(error))
         return false;
-    m_subscriber->start();
+    if (m_subscriber) {
+        m_subscriber->start();
+    } else {
+        fetchStreamStart();
+        trimStream();
+        m_trimTimer.start();
+    }
     return true;
+}
+
+void Gateway::fetchStreamStart()
+{
+    m_streamReader->fetchNewest(m_config.history + 1,
+                                [this](const StreamPage &page) { beginStream(page); });
+}
+
+void Gateway::beginStream(const StreamPage &newest)
+{
+    if (m_stopped)
+        return;
+    if (!newest.error.isEmpty()) {
+        m_hub->setRedisSubscribed(false, newest.error);
+        QTimer::singleShot(startRetryMs, this, [this] {
+            if (!m_stopped)
+                fetchStreamStart();
+        });
+        return;
+    }
+    QList<StreamEntry> entries = newest.entries;
+    StreamId start;
+    if (entries.size() > m_config.history) {
+        // One more than the history: the oldest of them is where the ring's coverage begins.
+        start = StreamId::parseEntryId(entries.constFirst().id).value_or(StreamId{});
+        entries.removeFirst();
+    } else if (!entries.isEmpty()) {
+        // The whole stream fits: the ring covers it from its first entry on. (A client that
+        // read up to an entry trimmed just before it gets a gap it could have done without.)
+        const StreamId first = StreamId::parseEntryId(entries.constFirst().id).value_or(StreamId{});
+        start =
+            first.seq > 0 ? StreamId{first.ms, first.seq - 1} : StreamId{first.ms - 1, largestSeq};
+    }
+    m_hub->setStreamStart(start);
+    for (const StreamEntry &e : std::as_const(entries))
+        m_hub->publishEntry(e.id, e.channel, e.data);
+    // Reading on after the newest entry read here; from the very beginning of an empty stream,
+    // so nothing added since this page was read is skipped.
+    const QByteArray after = entries.isEmpty() ? start.toEntryId() : entries.constLast().id;
+    if (!m_streamReader->start(after))
+        qCWarning(lcGateway, "cannot read the stream: %s",
+                  qUtf8Printable(m_streamReader->lastError()));
+}
+
+void Gateway::trimStream()
+{
+    if (m_config.streamMaxEntries > 0 || m_config.streamMaxAgeSeconds > 0)
+        m_streamReader->trim(m_config.streamMaxEntries, m_config.streamMaxAgeSeconds * 1000);
 }
 
 bool Gateway::reloadTokens(QString *message)
@@ -59,9 +204,14 @@ bool Gateway::reloadTokens(QString *message)
 
 void Gateway::shutdown()
 {
+    m_stopped = true;
+    m_trimTimer.stop();
     m_server->stopListening();
     m_hub->closeAllClients("gateway shutting down");
-    m_subscriber->stop();
+    if (m_subscriber)
+        m_subscriber->stop();
+    if (m_streamReader)
+        m_streamReader->stop();
 }
 
 quint16 Gateway::port() const

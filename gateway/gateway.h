@@ -2,15 +2,21 @@
 
 #include "gatewayconfig.h"
 
+#include <QHash>
 #include <QObject>
 #include <QString>
+#include <QTimer>
 
 class GatewayServer;
 class Hub;
+class RedisFeed;
 class RedisSubscriber;
+class StreamReader;
+struct StreamPage;
 
-// The whole gateway as one object: the Redis subscription feeding the hub, and the HTTP server
-// in front of it. main() and the integration tests both run exactly this.
+// The whole gateway as one object: the Redis reader feeding the hub (a subscription, or with
+// the streams transport a stream reader), and the HTTP server in front of it. main() and the
+// integration tests both run exactly this.
 class Gateway final : public QObject
 {
     Q_OBJECT
@@ -31,12 +37,29 @@ public:
     quint16 port() const;
     QString baseUrl() const;
     Hub *hub() const { return m_hub; }
+    // The pub/sub subscription; null with the streams transport.
     RedisSubscriber *subscriber() const { return m_subscriber; }
+    // The stream reader; null with the pub/sub transport.
+    StreamReader *streamReader() const { return m_streamReader; }
+    // Whichever of the two is in use.
+    RedisFeed *feed() const;
     const GatewayConfig &config() const { return m_config; }
 
 private:
+    // Streams transport: the ring starts with the newest `history` entries, so clients resume
+    // across a gateway restart; then the reader reads on after them.
+    void fetchStreamStart();
+    void beginStream(const StreamPage &newest);
+    void trimStream();
+    // Streams transport: whether entries of `channel` are within the allowlist (--channels).
+    bool allowed(QByteArrayView channel);
+
     GatewayConfig m_config;
     Hub *m_hub;
-    RedisSubscriber *m_subscriber;
+    RedisSubscriber *m_subscriber = nullptr;
+    StreamReader *m_streamReader = nullptr;
     GatewayServer *m_server;
+    QTimer m_trimTimer;
+    QHash<QByteArray, bool> m_allowedCache;
+    bool m_stopped = false;
 };

@@ -3,7 +3,7 @@
 #include "connectionguard.h"
 #include "hub.h"
 #include "prometheustext.h"
-#include "redissubscriber.h"
+#include "redisfeed.h"
 
 QByteArray GatewayMetrics::text(const Sources &in)
 {
@@ -63,10 +63,10 @@ QByteArray GatewayMetrics::text(const Sources &in)
     m.family("llmstreamer_replay_bytes", "gauge", "Bytes of events held for replay.");
     m.sample("llmstreamer_replay_bytes", double(in.hub.ring().bytes()));
     m.family("llmstreamer_redis_connected", "gauge", "1 while subscribed to Redis.");
-    m.sample("llmstreamer_redis_connected", in.subscriber.isSubscribed() ? 1 : 0);
+    m.sample("llmstreamer_redis_connected", in.redis.isReady() ? 1 : 0);
     m.family("llmstreamer_redis_reconnects_total", "counter",
              "Connections to Redis re-established after a loss.");
-    m.sample("llmstreamer_redis_reconnects_total", double(in.subscriber.reconnects()));
+    m.sample("llmstreamer_redis_reconnects_total", double(in.redis.reconnects()));
 
     m.family("llmstreamer_truncated_payloads_total", "counter",
              "Payloads cut to --max-payload-bytes.");

@@ -6,7 +6,7 @@
 
 class ConnectionGuard;
 class Hub;
-class RedisSubscriber;
+class RedisFeed;
 
 // The body of /metrics: the Prometheus text exposition of the hub's per-channel and client
 // counters, the Redis subscription, and the HTTP side's limits, auth failures and sessions.
@@ -16,7 +16,7 @@ public:
     struct Sources
     {
         const Hub &hub;
-        const RedisSubscriber &subscriber;
+        const RedisFeed &redis;
         const ConnectionGuard *tcp; // null before the gateway listens
         const std::map<QByteArray, quint64> &limitHits;
         const std::map<QByteArray, quint64> &authFailures;

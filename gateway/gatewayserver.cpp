@@ -4,7 +4,7 @@
 #include "connectionguard.h"
 #include "gatewaymetrics.h"
 #include "hub.h"
-#include "redissubscriber.h"
+#include "redisfeed.h"
 #include "sseclient.h"
 
 #include <QDateTime>
@@ -78,9 +78,9 @@ QByteArray bearerToken(const QByteArray &authorization)
 
 } // namespace
 
-GatewayServer::GatewayServer(const GatewayConfig &config, Hub *hub, RedisSubscriber *subscriber,
+GatewayServer::GatewayServer(const GatewayConfig &config, Hub *hub, RedisFeed *feed,
                              QObject *parent)
-    : QAbstractHttpServer(parent), m_config(config), m_hub(hub), m_subscriber(subscriber),
+    : QAbstractHttpServer(parent), m_config(config), m_hub(hub), m_feed(feed),
       m_sessions(config.sessionsPerToken, maxSessions, qint64(config.sessionLifetimeSeconds) * 1000)
 {}
 
@@ -244,14 +244,14 @@ void GatewayServer::route(const QHttpServerRequest &request, QHttpServerResponde
     if (path == QLatin1String("/events")) {
         serveEvents(request, std::move(r), grant);
     } else if (path == QLatin1String("/readyz")) {
-        const bool ready = m_subscriber->isSubscribed();
+        const bool ready = m_feed->isReady();
         QJsonObject o{{QStringLiteral("ready"), ready},
                       {QStringLiteral("redis"), m_config.redis.toDisplayString()}};
         if (!ready)
             o.insert(QStringLiteral("reason"),
-                     m_subscriber->lastError().isEmpty()
+                     m_feed->lastError().isEmpty()
                          ? QStringLiteral("not subscribed to Redis yet")
-                         : QStringLiteral("not subscribed to Redis: ") + m_subscriber->lastError());
+                         : QStringLiteral("not subscribed to Redis: ") + m_feed->lastError());
         respond(r, ready ? 200 : 503, "application/json",
                 QJsonDocument(o).toJson(QJsonDocument::Compact));
     } else if (path == QLatin1String("/metrics")) {
@@ -264,8 +264,8 @@ void GatewayServer::route(const QHttpServerRequest &request, QHttpServerResponde
             return;
         }
         respond(r, 200, "text/plain; version=0.0.4; charset=utf-8",
-                GatewayMetrics::text({*m_hub, *m_subscriber, m_tcp, m_limitHits, m_authFailures,
-                                      m_sessions.size()}));
+                GatewayMetrics::text(
+                    {*m_hub, *m_feed, m_tcp, m_limitHits, m_authFailures, m_sessions.size()}));
     } else if (path == QLatin1String("/api/channels")) {
         respond(r, 200, "application/json", channelsJson(grant));
     } else {

@@ -12,7 +12,7 @@
 class ConnectionGuard;
 class Hub;
 class QHttpServerResponder;
-class RedisSubscriber;
+class RedisFeed;
 
 // The HTTP face of the gateway: routes requests to the dashboard, the SSE stream and the JSON
 // and Prometheus endpoints, and enforces what Qt HttpServer 6.4 does not: access tokens (Bearer
@@ -24,7 +24,7 @@ class GatewayServer final : public QAbstractHttpServer
     Q_DISABLE_COPY_MOVE(GatewayServer)
 
 public:
-    GatewayServer(const GatewayConfig &config, Hub *hub, RedisSubscriber *subscriber,
+    GatewayServer(const GatewayConfig &config, Hub *hub, RedisFeed *feed,
                   QObject *parent = nullptr);
     ~GatewayServer() override;
 
@@ -73,7 +73,7 @@ private:
 
     GatewayConfig m_config;
     Hub *m_hub;
-    RedisSubscriber *m_subscriber;
+    RedisFeed *m_feed;
     ConnectionGuard *m_tcp = nullptr;
     Headers m_responseHeaders; // added to every response of the request being handled (CORS)
     SessionStore m_sessions;

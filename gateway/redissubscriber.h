@@ -1,5 +1,6 @@
 #pragma once
 
+#include "redisfeed.h"
 #include "redisurl.h"
 
 #include <QByteArrayList>
@@ -17,7 +18,7 @@ class RedisConnection;
 // path); state changes are signals. Following hiredis 0.14's pub/sub pitfalls, it sends no other
 // command on this connection, never unsubscribes, and dispatches on the reply's own kind and
 // channel rather than on callback privdata.
-class RedisSubscriber final : public QObject
+class RedisSubscriber final : public QObject, public RedisFeed
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(RedisSubscriber)
@@ -33,8 +34,9 @@ public:
     void stop();
 
     bool isSubscribed() const { return m_subscribed; }
-    QString lastError() const;
-    quint64 reconnects() const;
+    bool isReady() const override { return m_subscribed; }
+    QString lastError() const override;
+    quint64 reconnects() const override;
     const QByteArrayList &channels() const { return m_channels; }
     RedisConnection *connection() const { return m_connection; }
 

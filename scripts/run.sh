@@ -6,6 +6,7 @@
 #   LLMSTREAMER_PORT   dashboard/gateway port (default 8000)
 #   REDIS_URL          use this Redis instead of starting one
 #   PRODUCER_RATE      simulated messages per second (default 20)
+#   LLMSTREAMER_TRANSPORT  pubsub (default) or streams: gateway and producer read it alike
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build}

@@ -38,6 +38,7 @@ export const EVENT = Object.freeze({
 export const GAP_REASON = Object.freeze({
   historyExceeded: 'history-exceeded', gatewayRestarted: 'gateway-restarted',
   unknownId: 'unknown-id', redisDisconnected: 'redis-disconnected',
+  streamLost: 'redis-restarted-empty', streamTrimmed: 'trimmed',
 });
 
 // Payload fields, aliases in priority order.
