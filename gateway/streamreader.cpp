@@ -115,6 +115,19 @@ std::optional<EntryView> readEntry(const redisReply *entry)
     return out;
 }
 
+// The entry list of an XREAD reply for one stream, [[key, [entry, ...]]]; null if it has another
+// shape.
+const redisReply *xreadEntries(const redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1)
+        return nullptr;
+    const redisReply *stream = reply->element[0];
+    if (stream->type == REDIS_REPLY_ARRAY && stream->elements == 2 &&
+        stream->element[1]->type == REDIS_REPLY_ARRAY)
+        return stream->element[1];
+    return nullptr;
+}
+
 QString errorText(const redisReply *reply)
 {
     return QString::fromUtf8(reply->str, qsizetype(reply->len));
@@ -169,6 +182,31 @@ std::optional<StreamReader::StreamInfo> StreamReader::StreamInfo::parse(const re
     if (!haveLength || !haveLast || (info.length > 0 && !info.firstEntry))
         return std::nullopt;
     return info;
+}
+
+StreamReader::ReplySummary StreamReader::inspectReply(const redisReply *reply,
+                                                      const EntryHandler &handler)
+{
+    ReplySummary summary;
+    auto walk = [&](const redisReply *entries) {
+        for (size_t i = 0; i < entries->elements; ++i) {
+            const auto entry = readEntry(entries->element[i]);
+            if (!entry)
+                continue;
+            ++summary.entries;
+            if (entry->complete) {
+                ++summary.complete;
+                if (handler)
+                    handler(entry->id, entry->channel, entry->data);
+            }
+        }
+    };
+    if (const redisReply *entries = xreadEntries(reply))
+        walk(entries); // XREAD
+    else if (reply->type == REDIS_REPLY_ARRAY)
+        walk(reply); // XRANGE, XREVRANGE
+    summary.info = StreamInfo::parse(reply).has_value();
+    return summary;
 }
 
 // The hiredis privdata of one XRANGE, freed by its callback, which hiredis also calls (with a
@@ -489,14 +527,7 @@ void StreamReader::handleReadReply(const redisReply *reply)
         sendRead(false);
         return;
     }
-    // [[key, [entry, ...]]]
-    const redisReply *entries = nullptr;
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1) {
-        const redisReply *stream = reply->element[0];
-        if (stream->type == REDIS_REPLY_ARRAY && stream->elements == 2 &&
-            stream->element[1]->type == REDIS_REPLY_ARRAY)
-            entries = stream->element[1];
-    }
+    const redisReply *entries = xreadEntries(reply);
     if (!entries) {
         failRound(QStringLiteral("unexpected XREAD reply"));
         return;

@@ -101,6 +101,17 @@ public:
     // ago (XTRIM MAXLEN ~, MINID ~; 0: no such limit). Refusals are logged, once each.
     void trim(qint64 maxEntries, qint64 maxAgeMs);
 
+    // Reads a reply the way the reader reads Redis's: an XREAD reply's entries, or an XRANGE
+    // reply's (complete ones to `handler`), and an XINFO STREAM reply. The door of the fuzz
+    // target (fuzz/fuzz_streamreply.cpp) to the code that walks what Redis sent.
+    struct ReplySummary
+    {
+        int entries = 0;   // entry-shaped elements
+        int complete = 0;  // of those, with both `channel` and `data`
+        bool info = false; // read as an XINFO STREAM reply
+    };
+    static ReplySummary inspectReply(const redisReply *reply, const EntryHandler &handler);
+
 Q_SIGNALS:
     // Reading is under way on a new connection; an entriesMissing() it found came before it.
     void ready();
