@@ -36,3 +36,15 @@ ConfigOptions::Row Transport::streamKeyRow(Transport *target, const QString &hel
                 return v.isEmpty() ? QStringLiteral("the key is empty") : QString();
             }};
 }
+
+ConfigOptions::Row Transport::maxEntriesRow(Transport *target, const QString &help)
+{
+    return {QStringLiteral("stream-max-entries"),
+            QStringLiteral("n"),
+            help + QStringLiteral(" (~317 B of Redis memory per 300-byte entry: 1000000 entries "
+                                  "\u2248 320 MB); 0 = no limit"),
+            "LLMSTREAMER_STREAM_MAX_ENTRIES",
+            QStringLiteral("1000000"),
+            ConfigOptions::integer(&target->streamMaxEntries, 0, 1'000'000'000'000,
+                                   QStringLiteral("a number of entries"))};
+}

@@ -15,6 +15,8 @@ struct Transport
 
     Kind kind = Kind::PubSub;
     QByteArray streamKey = "llmstreamer:stream";
+    // Streams: about how many entries the stream keeps (trimmed with MAXLEN ~); 0: no limit.
+    qint64 streamMaxEntries = 1'000'000;
 
     bool isStreams() const { return kind == Kind::Streams; }
     // "pubsub" or "streams", as the option takes it and /metrics and stats report it.
@@ -24,4 +26,6 @@ struct Transport
     // `help` saying what each choice means for the program.
     static ConfigOptions::Row kindRow(Transport *target, const QString &help);
     static ConfigOptions::Row streamKeyRow(Transport *target, const QString &help);
+    // --stream-max-entries (LLMSTREAMER_STREAM_MAX_ENTRIES); `help` says who trims, and how.
+    static ConfigOptions::Row maxEntriesRow(Transport *target, const QString &help);
 };

@@ -178,8 +178,9 @@ void Gateway::beginStream(const StreamPage &newest)
 
 void Gateway::trimStream()
 {
-    if (m_config.streamMaxEntries > 0 || m_config.streamMaxAgeSeconds > 0)
-        m_streamReader->trim(m_config.streamMaxEntries, m_config.streamMaxAgeSeconds * 1000);
+    if (m_config.transport.streamMaxEntries > 0 || m_config.streamMaxAgeSeconds > 0)
+        m_streamReader->trim(m_config.transport.streamMaxEntries,
+                             m_config.streamMaxAgeSeconds * 1000);
 }
 
 bool Gateway::reloadTokens(QString *message)

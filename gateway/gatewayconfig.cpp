@@ -186,13 +186,9 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
     options.add(Transport::streamKeyRow(
         &c.transport, QStringLiteral("With --transport streams, the stream to read; entries have "
                                      "the fields channel and data")));
-    options.add(Row{QStringLiteral("stream-max-entries"), QStringLiteral("n"),
-                    QStringLiteral("With --transport streams, trim the stream to about this many "
-                                   "entries (~317 B of Redis memory per 300-B entry: 1000000 "
-                                   "\u2248 320 MB); 0 = no limit"),
-                    "LLMSTREAMER_STREAM_MAX_ENTRIES", QStringLiteral("1000000"),
-                    ConfigOptions::integer(&c.streamMaxEntries, 0, 1'000'000'000'000,
-                                           QStringLiteral("a number of entries"))});
+    options.add(Transport::maxEntriesRow(
+        &c.transport, QStringLiteral("With --transport streams, the gateway trims the stream "
+                                     "every 10 s to about this many entries")));
     options.add(
         Row{QStringLiteral("stream-max-age"), QStringLiteral("seconds"),
             QStringLiteral("With --transport streams, trim entries older than this; 0 = "

@@ -39,9 +39,8 @@ struct GatewayConfig
     int maxSelection = 64;                      // entries in ?channels=
     int maxGlobLength = 256;                    // bytes per entry
     Transport transport;                        // pub/sub channels or one Redis Stream
-    // Streams: the gateway trims the stream to about this many entries and this age (0: no
-    // limit), so producers that never trim cannot fill Redis.
-    qint64 streamMaxEntries = 1'000'000;
+    // Streams: the gateway trims the stream to about transport.streamMaxEntries entries and this
+    // age (0: no limit), so producers that never trim cannot fill Redis.
     qint64 streamMaxAgeSeconds = 86400;
 
     // Parses the command line (arguments()[0] is the program) and `env`. On --help/--version

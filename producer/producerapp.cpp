@@ -31,8 +31,8 @@ QString destination(const ProducerOptions &options)
     if (!options.transport.isStreams())
         return QStringLiteral("Redis pub/sub %1 at %2").arg(channels, url);
     const QString trimming =
-        options.streamMaxEntries > 0
-            ? QStringLiteral("trimmed to about %1 entries").arg(options.streamMaxEntries)
+        options.transport.streamMaxEntries > 0
+            ? QStringLiteral("trimmed to about %1 entries").arg(options.transport.streamMaxEntries)
             : QStringLiteral("never trimmed");
     return QStringLiteral("Redis stream %1 at %2 (%3; %4)")
         .arg(QString::fromUtf8(options.transport.streamKey), url, channels, trimming);
@@ -50,7 +50,7 @@ ProducerApp::ProducerApp(const ProducerOptions &options, int inputFd, QObject *p
     limits.maxInFlight = int(std::min<qsizetype>(limits.maxInFlight, options.bufferMessages));
     m_publisher->setLimits(limits);
     if (options.transport.isStreams())
-        m_publisher->setStream(options.transport.streamKey, options.streamMaxEntries);
+        m_publisher->setStream(options.transport.streamKey, options.transport.streamMaxEntries);
     // A simulation at a set rate keeps the newest records when Redis cannot keep up; real input
     // (and simulate --rate 0) is never dropped: reading pauses instead.
     m_publisher->setOverflow(options.mode == ProducerOptions::Mode::Simulate && options.rate > 0

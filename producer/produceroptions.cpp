@@ -47,16 +47,11 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
     options.add(Transport::streamKeyRow(
         &o.transport, QStringLiteral("With --transport streams, the stream to XADD to; each entry "
                                      "has the fields channel and data (the payload)")));
-    options.add(Row{QStringLiteral("stream-max-entries"), QStringLiteral("n"),
-                    QStringLiteral("With --transport streams, the entries the stream keeps: each "
-                                   "XADD trims it with MAXLEN ~ n (Redis removes only whole "
-                                   "nodes, of 100 entries by default, so up to that many more "
-                                   "may stay). A 300-byte JSON entry takes "
-                                   "~317 B of Redis memory: 1000000 entries \u2248 320 MB. 0 = "
-                                   "no trimming"),
-                    "LLMSTREAMER_STREAM_MAX_ENTRIES", QStringLiteral("1000000"),
-                    ConfigOptions::integer(&o.streamMaxEntries, 0, 1'000'000'000'000,
-                                           QStringLiteral("a number of entries"))});
+    options.add(Transport::maxEntriesRow(
+        &o.transport, QStringLiteral("With --transport streams, the entries the stream keeps: "
+                                     "each XADD trims it with MAXLEN ~ n (Redis removes only "
+                                     "whole nodes, of 100 entries by default, so up to that many "
+                                     "more may stay)")));
 
     ConfigOptions &simulate = options.add(ConfigOptions::Command{
         QStringLiteral("simulate"), QString(),

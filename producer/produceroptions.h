@@ -21,7 +21,6 @@ struct ProducerOptions
     RedisUrl redis;
     Transport transport; // LLMSTREAMER_TRANSPORT, LLMSTREAMER_STREAM_KEY
     // streams only
-    qint64 streamMaxEntries = 1'000'000; // LLMSTREAMER_STREAM_MAX_ENTRIES; 0: no trimming
     qsizetype bufferMessages = 100'000;
     qint64 bufferBytes = 64LL * 1024 * 1024;
 

@@ -62,7 +62,7 @@ QString setting(const GatewayConfig &c, const QString &name)
     if (name == QLatin1String("streamKey"))
         return QString::fromUtf8(c.transport.streamKey);
     if (name == QLatin1String("streamMaxEntries"))
-        return QString::number(c.streamMaxEntries);
+        return QString::number(c.transport.streamMaxEntries);
     if (name == QLatin1String("streamMaxAge"))
         return QString::number(c.streamMaxAgeSeconds);
     return QStringLiteral("<unknown setting %1>").arg(name);

@@ -44,6 +44,14 @@ std::unique_ptr<Gateway> startStreams(const GatewayConfig &c)
     return g;
 }
 
+// Opens a live stream on `gateway`; false if the gateway did not take it within the hang bound.
+bool openLive(Gateway &gateway, SseTestClient &client)
+{
+    const int before = gateway.hub()->clientCount();
+    client.open(gateway.port(), "/events");
+    return QTest::qWaitFor([&] { return gateway.hub()->clientCount() > before; }, hang);
+}
+
 QByteArray xadd(TestRedis &redis, const QByteArray &channel, const QByteArray &data)
 {
     return redis.command({"XADD", key, "*", "channel", channel, "data", data});
@@ -132,8 +140,7 @@ void tst_GatewayStreams::liveEntriesCarryTheirIds()
     auto gateway = startStreams(streamsConfig(redis));
     QVERIFY(gateway);
     SseTestClient client;
-    client.open(gateway->port(), "/events");
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, hang);
+    QVERIFY(openLive(*gateway, client));
 
     const QByteArrayList ids = xaddMany(redis, 3, "line ");
     QTRY_COMPARE_WITH_TIMEOUT(client.count(), 3, hang);
@@ -161,8 +168,7 @@ void tst_GatewayStreams::resumeOnASecondGateway()
     QVERIFY(a && b);
 
     SseTestClient onA;
-    onA.open(a->port(), "/events");
-    QTRY_COMPARE_WITH_TIMEOUT(a->hub()->clientCount(), 1, hang);
+    QVERIFY(openLive(*a, onA));
     const QByteArrayList first = xaddMany(redis, 5, "first ");
     QTRY_COMPARE_WITH_TIMEOUT(onA.count(), 5, hang);
     onA.close();
@@ -192,8 +198,7 @@ void tst_GatewayStreams::resumeAfterEveryGatewayWasDown()
         auto gateway = startStreams(config);
         QVERIFY(gateway);
         SseTestClient client;
-        client.open(gateway->port(), "/events");
-        QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, hang);
+        QVERIFY(openLive(*gateway, client));
         xaddMany(redis, 3, "before ");
         QTRY_COMPARE_WITH_TIMEOUT(client.count(), 3, hang);
         lastSeen = messageIds(client).last();
@@ -221,8 +226,7 @@ void tst_GatewayStreams::redisRestartWithItsDataIsNoGap()
     auto gateway = startStreams(streamsConfig(redis));
     QVERIFY(gateway);
     SseTestClient client;
-    client.open(gateway->port(), "/events");
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, hang);
+    QVERIFY(openLive(*gateway, client));
     QByteArrayList ids = xaddMany(redis, 2, "before ");
     QTRY_COMPARE_WITH_TIMEOUT(client.count(), 2, hang);
 
@@ -246,8 +250,7 @@ void tst_GatewayStreams::redisRestartWithoutItsDataIsAGap()
     auto gateway = startStreams(streamsConfig(redis));
     QVERIFY(gateway);
     SseTestClient client;
-    client.open(gateway->port(), "/events");
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, hang);
+    QVERIFY(openLive(*gateway, client));
     xaddMany(redis, 2, "before ");
     QTRY_COMPARE_WITH_TIMEOUT(client.count(), 2, hang);
 
@@ -291,8 +294,7 @@ void tst_GatewayStreams::hostilePayloadsIntact()
     auto gateway = startStreams(streamsConfig(redis));
     QVERIFY(gateway);
     SseTestClient client;
-    client.open(gateway->port(), "/events");
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, hang);
+    QVERIFY(openLive(*gateway, client));
     const QByteArrayList hostile{
         "two\nlines\r\nand CR\r",      "x\n\nid: 1\nevent: gap\ndata: injected",
         QByteArray("nul\0inside", 10), "<script>alert(1)</script>",
@@ -320,8 +322,7 @@ void tst_GatewayStreams::allowlistApplies()
     auto gateway = startStreams(config);
     QVERIFY(gateway);
     SseTestClient client;
-    client.open(gateway->port(), "/events");
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, hang);
+    QVERIFY(openLive(*gateway, client));
     xadd(redis, "secret:keys", "not for the gateway");
     xadd(redis, "audit", "exact name");
     xadd(redis, "auditx", "not the name");
