@@ -167,7 +167,8 @@ void Gateway::beginStream(const StreamPage &newest)
     }
     m_hub->setStreamStart(start);
     for (const StreamEntry &e : std::as_const(entries))
-        m_hub->publishEntry(e.id, e.channel, e.data);
+        if (allowed(e.channel))
+            m_hub->publishEntry(e.id, e.channel, e.data);
     // Reading on after the newest entry read here; from the very beginning of an empty stream,
     // so nothing added since this page was read is skipped.
     const QByteArray after = entries.isEmpty() ? start.toEntryId() : entries.constLast().id;

@@ -131,6 +131,7 @@ private Q_SLOTS:
     void trimmedResumePointIsAGap();
     void hostilePayloadsIntact();
     void allowlistApplies();
+    void allowlistAppliesToTheHistory();
 };
 
 void tst_GatewayStreams::liveEntriesCarryTheirIds()
@@ -329,6 +330,22 @@ void tst_GatewayStreams::allowlistApplies()
     const QByteArray last = xadd(redis, "logs:a", "glob");
     QTRY_COMPARE_WITH_TIMEOUT(messageIds(client).value(client.count() - 1), 's' + last, hang);
     QCOMPARE(payloads(client), (QByteArrayList{"exact name", "glob"}));
+}
+
+void tst_GatewayStreams::allowlistAppliesToTheHistory()
+{
+    // Written before the gateway starts: they reach it as its history, not live.
+    TestRedis redis;
+    QVERIFY2(redis.start(), qPrintable(redis.errorString()));
+    xadd(redis, "secret:keys", "not for the gateway");
+    const QByteArray early = xadd(redis, "logs:a", "early");
+    auto gateway = startStreams(streamsConfig(redis));
+    QVERIFY(gateway);
+    SseTestClient client;
+    client.open(gateway->port(), "/events?tail=10");
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), 1, hang);
+    QCOMPARE(messageIds(client), QByteArrayList{'s' + early});
+    QCOMPARE(payloads(client), QByteArrayList{"early"});
 }
 
 QTEST_GUILESS_MAIN(tst_GatewayStreams)
