@@ -215,6 +215,7 @@ void tst_GatewayStreams::resumeAfterEveryGatewayWasDown()
     QCOMPARE(messageIds(client), eventIds(meanwhile));
 }
 
+// Ten restarts in a row, each with entries written after it.
 void tst_GatewayStreams::redisRestartWithItsDataIsNoGap()
 {
     QTemporaryDir dir;
@@ -231,11 +232,11 @@ void tst_GatewayStreams::redisRestartWithItsDataIsNoGap()
     QByteArrayList ids = xaddMany(redis, 2, "before ");
     QTRY_COMPARE_WITH_TIMEOUT(client.count(), 2, hang);
 
-    for (int round = 0; round < 3; ++round) {
+    for (int round = 0; round < 10; ++round) {
         QVERIFY2(redis.restart(), qPrintable(redis.errorString()));
-        QTRY_VERIFY_WITH_TIMEOUT(!gateway->streamReader()->isReady() ||
-                                     gateway->streamReader()->reconnects() > quint64(round),
-                                 hang);
+        // Redis answers PING while it loads the AOF but refuses writes (-LOADING) until done.
+        QTRY_COMPARE_WITH_TIMEOUT(redis.command({"XLEN", key}), QByteArray::number(ids.size()),
+                                  hang);
         ids += xaddMany(redis, 2, "after " + QByteArray::number(round) + ' ');
         QTRY_COMPARE_WITH_TIMEOUT(client.count(), ids.size(), hang);
     }
