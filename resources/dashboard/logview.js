@@ -214,15 +214,15 @@ export class LogView {
   }
 
   // Lines in a chunk, built or not.
-  static count(view, chunk) {
-    return view.lazy.get(chunk)?.length ?? chunk.childElementCount;
+  linesIn(chunk) {
+    return this.lazy.get(chunk)?.length ?? chunk.childElementCount;
   }
 
   removeOldest(n) {
     while (n > 0) {
       const first = this.el.firstElementChild;
       const waiting = this.lazy.get(first);
-      const count = waiting ? waiting.length : first.childElementCount;
+      const count = this.linesIn(first);
       if (count <= n) {
         if (waiting) this.forget(first);
         first.remove();
@@ -364,7 +364,7 @@ export class LogView {
   recordOf(line) {
     let i = 0;
     for (let chunk = line.parentElement.previousElementSibling; chunk; chunk = chunk.previousElementSibling)
-      i += LogView.count(this, chunk);
+      i += this.linesIn(chunk);
     for (let prev = line.previousElementSibling; prev; prev = prev.previousElementSibling) i++;
     return this.shown[i];
   }
