@@ -2,6 +2,7 @@
 
 #include "channelglob.h"
 #include "gatewayserver.h"
+#include "history.h"
 #include "hub.h"
 #include "redissubscriber.h"
 #include "streamreader.h"
@@ -91,6 +92,18 @@ Gateway::Gateway(const GatewayConfig &config, QObject *parent)
                 [this](const QString &reason) { m_hub->setRedisSubscribed(false, reason); });
     }
     m_server = new GatewayServer(config, m_hub, feed(), this);
+    if (m_streamReader) {
+        m_server->setHistorySearch([this](const HistoryQuery &query, auto done) {
+            auto *search = new StreamHistorySearch(
+                m_streamReader, query, [this](QByteArrayView channel) { return allowed(channel); },
+                m_config.maxPayloadBytes, std::move(done), this);
+            search->start();
+        });
+    } else {
+        m_server->setHistorySearch([this](const HistoryQuery &query, auto done) {
+            done(History::fromRing(m_hub->ring(), m_hub->boot(), query));
+        });
+    }
 }
 
 Gateway::~Gateway()
