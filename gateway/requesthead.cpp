@@ -143,6 +143,10 @@ RequestHead RequestHead::parse(QByteArrayView buffer, qsizetype maxBytes)
                              [](char c) { return c >= '0' && c <= '9'; }))
                 return refused(400, "malformed Content-Length");
             body = body || value.toLongLong() > 0;
+        } else if (equalsIgnoringCase(name, "forwarded")) {
+            head.forwarded.append(value.toByteArray());
+        } else if (equalsIgnoringCase(name, "x-forwarded-for")) {
+            head.forwardedFor.append(value.toByteArray());
         } else if (equalsIgnoringCase(name, "transfer-encoding")) {
             transferEncoding = true;
         } else if (equalsIgnoringCase(name, "connection")) {
