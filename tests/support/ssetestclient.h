@@ -3,14 +3,16 @@
 #include "sseparser.h"
 
 #include <QByteArray>
+#include <QHostAddress>
 #include <QList>
 #include <QMap>
 #include <QObject>
 #include <QTcpSocket>
 
 // A minimal HTTP/1.1 client for tests: sends one GET over a real socket, parses the response
-// head, and (for text/event-stream) feeds the body to SseParser, recording every event. Also
-// usable for plain requests via get().
+// head, and (for text/event-stream) feeds the body to SseParser, recording every event; a
+// chunked body (from a proxy such as nginx) is decoded first. Also usable for plain requests via
+// get().
 class SseTestClient final : public QObject
 {
     Q_OBJECT
@@ -18,8 +20,11 @@ class SseTestClient final : public QObject
 public:
     explicit SseTestClient(QObject *parent = nullptr);
 
+    // Connects to 127.0.0.1:`port`, from `from` (another loopback address, e.g. 127.0.0.2, for
+    // a client with an address of its own).
     void open(quint16 port, const QByteArray &target,
-              const QList<QPair<QByteArray, QByteArray>> &headers = {});
+              const QList<QPair<QByteArray, QByteArray>> &headers = {},
+              const QHostAddress &from = QHostAddress::LocalHost);
     void close() { m_socket.abort(); }
 
     // One-shot request; returns false on timeout.
@@ -46,6 +51,8 @@ public:
 
 private:
     void handleReadyRead();
+    void consumeBody(const QByteArray &bytes);
+    void deliver(const QByteArray &bytes);
 
     QTcpSocket m_socket;
     QByteArray m_buffer;
@@ -53,6 +60,11 @@ private:
     bool m_headDone = false;
     int m_status = 0;
     QMap<QByteArray, QByteArray> m_headers;
+    bool m_chunked = false;
+    QByteArray m_chunkBuffer; // chunked body bytes not decoded yet
+    qint64 m_chunkLeft = 0;   // data bytes of the current chunk still to come
+    bool m_chunkEnd = false;  // the CRLF after a chunk's data is due
+    bool m_bodyDone = false;  // the last chunk arrived
     QList<SseEvent> m_events;
     SseParser m_parser;
 };
