@@ -48,6 +48,8 @@ public:
     bool isConnected() const { return m_socket.state() == QAbstractSocket::ConnectedState; }
     QTcpSocket *socket() { return &m_socket; }
     bool headComplete() const { return m_headDone; }
+    // The response ended: its last chunk arrived, or the connection closed.
+    bool ended() const { return m_bodyDone || !isConnected(); }
 
 private:
     void handleReadyRead();
