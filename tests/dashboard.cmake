@@ -46,6 +46,11 @@ set(dashboard_e2e_files dashboard.test.mjs filters.test.mjs restart.test.mjs aut
 if(NOT LLMSTREAMER_SANITIZE)
     list(APPEND dashboard_e2e_files burst.test.mjs)
 endif()
+# Several gateways behind nginx (tests/CMakeLists.txt finds it, or stops the configuration
+# where the e2e tests are required).
+if(NGINX_EXECUTABLE)
+    list(APPEND dashboard_e2e_files loadbalancer.test.mjs)
+endif()
 list(TRANSFORM dashboard_e2e_files PREPEND ${dashboard_e2e_dir}/)
 add_test(NAME dashboard_e2e
     COMMAND ${NODE_EXECUTABLE} --test --test-concurrency=1 --test-reporter=spec
@@ -56,4 +61,4 @@ set_tests_properties(dashboard_e2e PROPERTIES
     LABELS e2e
     TIMEOUT 240
     RUN_SERIAL TRUE
-    ENVIRONMENT "LLMSTREAMER_GATEWAY=$<TARGET_FILE:llmstreamer-gateway>;LLMSTREAMER_PRODUCER=$<TARGET_FILE:llmstreamer-producer>;REDIS_SERVER=${REDIS_SERVER_EXECUTABLE};REDIS_CLI=${REDIS_CLI_EXECUTABLE};CHROMIUM=${CHROMIUM_EXECUTABLE}")
+    ENVIRONMENT "LLMSTREAMER_GATEWAY=$<TARGET_FILE:llmstreamer-gateway>;LLMSTREAMER_PRODUCER=$<TARGET_FILE:llmstreamer-producer>;REDIS_SERVER=${REDIS_SERVER_EXECUTABLE};REDIS_CLI=${REDIS_CLI_EXECUTABLE};CHROMIUM=${CHROMIUM_EXECUTABLE};NGINX=${NGINX_EXECUTABLE}")
