@@ -75,9 +75,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const auto forwardedHops = TrustedProxies::forwardedHops(forwarded);
     const auto forwardedForHops = TrustedProxies::forwardedForHops(forwardedFor);
 
-    for (const QHostAddress peer : {QHostAddress(QStringLiteral("10.1.2.3")),
-                                    QHostAddress(QStringLiteral("::ffff:127.0.0.1")),
-                                    QHostAddress(QStringLiteral("203.0.113.9"))}) {
+    for (const QHostAddress &peer : {QHostAddress(QStringLiteral("10.1.2.3")),
+                                     QHostAddress(QStringLiteral("::ffff:127.0.0.1")),
+                                     QHostAddress(QStringLiteral("203.0.113.9"))}) {
         const QHostAddress client = trusted().clientAddress(peer, forwarded, forwardedFor);
         FUZZ_CHECK(!client.isNull());
         if (!trusted().contains(peer)) {
