@@ -1,41 +1,21 @@
 #include "trustedproxies.h"
 
+#include "httpsyntax.h"
+
 #include <QStringList>
 
 #include <algorithm>
 
 namespace {
 
-// RFC 9110 5.6.2.
-bool isTokenChar(char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
-}
+using HttpSyntax::equalsIgnoringCase;
+using HttpSyntax::isOws;
+using HttpSyntax::isTokenChar;
+using HttpSyntax::trimmedOws;
 
 bool isDigit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-bool isOws(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-QByteArrayView trimmedOws(QByteArrayView s)
-{
-    while (!s.isEmpty() && isOws(s.front()))
-        s = s.sliced(1);
-    while (!s.isEmpty() && isOws(s.back()))
-        s.chop(1);
-    return s;
-}
-
-bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b)
-{
-    return a.compare(b, Qt::CaseInsensitive) == 0;
 }
 
 // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; compare them as IPv4.
