@@ -83,20 +83,12 @@ QByteArrayList eventIds(const QByteArrayList &ids)
 
 QByteArrayList messageIds(const SseTestClient &client)
 {
-    QByteArrayList out;
-    for (const SseEvent &e : client.events("message"))
-        out.append(e.lastEventId);
-    return out;
+    return client.ids();
 }
 
 QByteArrayList payloads(const SseTestClient &client)
 {
-    QByteArrayList out;
-    for (const SseEvent &e : client.events("message")) {
-        const auto envelope = Envelope::decode(e.data);
-        out.append(envelope ? envelope->payload.toString().toUtf8() : QByteArray("<bad>"));
-    }
-    return out;
+    return client.payloads();
 }
 
 QByteArrayList eventTypes(const SseTestClient &client)

@@ -4,7 +4,6 @@
 // mid-stream reconnects through nginx with its Last-Event-ID and gets every entry exactly once,
 // in order, without a gap; and with --trusted-proxies naming nginx, the gateways count streams
 // per client address, not per proxy.
-#include "envelope.h"
 #include "ssetestclient.h"
 #include "testredis.h"
 
@@ -116,7 +115,7 @@ public:
     void start() { m_timer.start(); }
     void stop() { m_timer.stop(); }
     qsizetype count() const { return m_ids.size(); }
-    // The SSE ids and payloads of what it added, in order.
+    // The SSE ids of what it added, in order.
     QByteArrayList eventIds() const
     {
         QByteArrayList out;
@@ -130,24 +129,6 @@ private:
     QTimer m_timer;
     QByteArrayList m_ids;
 };
-
-QByteArrayList messageIds(const SseTestClient &client)
-{
-    QByteArrayList out;
-    for (const SseEvent &e : client.events("message"))
-        out.append(e.lastEventId);
-    return out;
-}
-
-QByteArrayList payloads(const SseTestClient &client)
-{
-    QByteArrayList out;
-    for (const SseEvent &e : client.events("message")) {
-        const auto envelope = Envelope::decode(e.data);
-        out.append(envelope ? envelope->payload.toString().toUtf8() : QByteArray("<bad>"));
-    }
-    return out;
-}
 
 } // namespace
 
@@ -288,7 +269,7 @@ void tst_LoadBalancer::resumeOnAnotherGatewayAfterItsGatewayWasKilled()
     victim->kill();
     // nginx ends the response (the gateway's stream is delimited by its connection).
     QTRY_VERIFY_WITH_TIMEOUT(first.ended(), hang);
-    const QByteArrayList firstIds = messageIds(first);
+    const QByteArrayList firstIds = first.ids();
     QVERIFY(!firstIds.isEmpty());
     const qsizetype atKill = producer.count();
     QTRY_VERIFY_WITH_TIMEOUT(producer.count() >= atKill + 30, hang);
@@ -305,11 +286,11 @@ void tst_LoadBalancer::resumeOnAnotherGatewayAfterItsGatewayWasKilled()
                              hang);
 
     // Every entry exactly once, in order, and nothing announced missing.
-    QCOMPARE(firstIds + messageIds(second), producer.eventIds());
+    QCOMPARE(firstIds + second.ids(), producer.eventIds());
     QByteArrayList expected;
     for (qsizetype i = 0; i < producer.count(); ++i)
         expected.append("entry " + QByteArray::number(i));
-    QCOMPARE(payloads(first) + payloads(second), expected);
+    QCOMPARE(first.payloads() + second.payloads(), expected);
     QCOMPARE(first.count("gap"), 0);
     QCOMPARE(second.count("gap"), 0);
 }

@@ -1,5 +1,7 @@
 #include "ssetestclient.h"
 
+#include "envelope.h"
+
 #include <QTest>
 
 #include <algorithm>
@@ -31,6 +33,27 @@ QList<SseEvent> SseTestClient::events(const QByteArray &type) const
     for (const SseEvent &e : m_events)
         if (e.type == type)
             out.append(e);
+    return out;
+}
+
+QByteArrayList SseTestClient::ids(const QByteArray &type) const
+{
+    QByteArrayList out;
+    for (const SseEvent &e : m_events)
+        if (e.type == type)
+            out.append(e.lastEventId);
+    return out;
+}
+
+QByteArrayList SseTestClient::payloads() const
+{
+    QByteArrayList out;
+    for (const SseEvent &e : m_events) {
+        if (e.type != "message")
+            continue;
+        const auto envelope = Envelope::decode(e.data);
+        out.append(envelope ? envelope->payload.toString().toUtf8() : QByteArray("<bad>"));
+    }
     return out;
 }
 

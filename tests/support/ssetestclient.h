@@ -3,6 +3,7 @@
 #include "sseparser.h"
 
 #include <QByteArray>
+#include <QByteArrayList>
 #include <QHostAddress>
 #include <QList>
 #include <QMap>
@@ -44,6 +45,11 @@ public:
     // Events of one type (e.g. "message", "gap", "stats").
     QList<SseEvent> events(const QByteArray &type) const;
     qsizetype count(const QByteArray &type = "message") const { return events(type).size(); }
+    // The ids of the events of one type, in order.
+    QByteArrayList ids(const QByteArray &type = "message") const;
+    // The payloads of the message events' envelopes as text ("<bad>" for one that is not an
+    // envelope), in order.
+    QByteArrayList payloads() const;
     qint64 commentsSeen() const { return m_parser.commentsSeen(); }
     bool isConnected() const { return m_socket.state() == QAbstractSocket::ConnectedState; }
     QTcpSocket *socket() { return &m_socket; }
