@@ -113,8 +113,8 @@ void ConnectionGuard::incomingConnection(qintptr handle)
     c.client = c.peer;
     c.lastRequestMs = nowMs();
     // A trusted proxy's connection counts for a client once a head says which one.
-    const bool proxied = m_limits.trustedProxies.contains(c.peer);
-    if (!proxied && m_perAddress.value(c.peer) >= m_limits.maxConnectionsPerAddress) {
+    c.proxied = m_limits.trustedProxies.contains(c.peer);
+    if (!c.proxied && m_perAddress.value(c.peer) >= m_limits.maxConnectionsPerAddress) {
         // Never handed to Qt: answered and closed here.
         ++m_hits["max_connections_per_address"];
         connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
@@ -125,7 +125,7 @@ void ConnectionGuard::incomingConnection(qintptr handle)
         abortLater(socket);
         return;
     }
-    if (!proxied) {
+    if (!c.proxied) {
         ++m_perAddress[c.peer];
         c.counted = true;
     }
@@ -178,10 +178,9 @@ void ConnectionGuard::beforeQt(QTcpSocket *socket)
     case RequestHead::State::Complete:
         break;
     }
-    if (m_limits.trustedProxies.contains(c.peer) &&
-        !attribute(
-            socket, c,
-            m_limits.trustedProxies.clientAddress(c.peer, head.forwarded, head.forwardedFor)))
+    if (c.proxied && !attribute(socket, c,
+                                m_limits.trustedProxies.clientAddress(c.peer, head.forwarded,
+                                                                      head.forwardedFor)))
         return;
     // Qt reads this one head, and nothing after it, in its handler that runs next.
     pushBack(socket, QByteArrayView(c.held).first(head.length));

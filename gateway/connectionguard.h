@@ -84,6 +84,7 @@ private:
     {
         QHostAddress peer;
         QHostAddress client;      // of its latest request; what m_perAddress counts
+        bool proxied = false;     // the peer is a trusted proxy
         QByteArray held;          // received, not yet handed to Qt
         qint64 lastRequestMs = 0; // accepted, or its last request completed
         qint64 headStartedMs = 0; // the first byte of an incomplete head; 0 when none

@@ -269,6 +269,8 @@ std::optional<TrustedProxies> TrustedProxies::parse(const QString &text, QString
 
 bool TrustedProxies::contains(const QHostAddress &address) const
 {
+    if (m_networks.isEmpty())
+        return false;
     const QHostAddress a = normalized(address);
     return std::any_of(m_networks.begin(), m_networks.end(),
                        [&](const auto &n) { return a.isInSubnet(n.first, n.second); });
