@@ -94,6 +94,8 @@ private Q_SLOTS:
 
 private:
     std::unique_ptr<Gateway> startGateway(quint16 port = 0) const;
+    // Starts `feed` at `gateway` and waits until the gateway has the stream.
+    static bool connectFeed(LogFeed &feed, Gateway &gateway, const QStringList &channels = {});
     static QUrl baseUrl(const Gateway &gateway);
 
     TestRedis m_redis;
@@ -110,6 +112,13 @@ std::unique_ptr<Gateway> tst_LogFeed::startGateway(quint16 port) const
     c.port = port;
     c.retryMilliseconds = 200; // sent as retry:, so reconnects are quick here
     return GatewayTest::start(c);
+}
+
+bool tst_LogFeed::connectFeed(LogFeed &feed, Gateway &gateway, const QStringList &channels)
+{
+    const int before = gateway.hub()->clientCount();
+    feed.start(baseUrl(gateway), QString(), channels);
+    return QTest::qWaitFor([&] { return gateway.hub()->clientCount() > before; }, 30000);
 }
 
 QUrl tst_LogFeed::baseUrl(const Gateway &gateway)
@@ -300,8 +309,7 @@ void tst_LogFeed::historyPagesMeetExactly()
     QVERIFY(gateway);
     Client client;
     LogFeed &feed = client.feed;
-    feed.start(baseUrl(*gateway), QString(), QStringList());
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
+    QVERIFY(connectFeed(feed, *gateway));
     for (int i = 0; i < 250; ++i)
         QCOMPARE(m_redis.publish(i % 2 ? "logs:a" : "logs:b", "n " + QByteArray::number(i)), 1);
     QTRY_COMPARE_WITH_TIMEOUT(feed.received(), quint64(250), 30000);
@@ -347,8 +355,7 @@ void tst_LogFeed::historyFollowsTheChannelSelection()
     QVERIFY(gateway);
     Client client;
     LogFeed &feed = client.feed;
-    feed.start(baseUrl(*gateway), QString(), {QStringLiteral("logs:e*")});
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
+    QVERIFY(connectFeed(feed, *gateway, {QStringLiteral("logs:e*")}));
     for (int i = 0; i < 20; ++i)
         m_redis.publish(i % 4 ? "logs:other" : "logs:errors", "line " + QByteArray::number(i));
     QTRY_COMPARE_WITH_TIMEOUT(feed.received(), quint64(5), 30000);
@@ -366,8 +373,7 @@ void tst_LogFeed::newerHistoryRequestSupersedesOlder()
     QVERIFY(gateway);
     Client client;
     LogFeed &feed = client.feed;
-    feed.start(baseUrl(*gateway), QString(), QStringList());
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
+    QVERIFY(connectFeed(feed, *gateway));
     for (int i = 0; i < 10; ++i)
         m_redis.publish("logs:a", "n " + QByteArray::number(i));
     QTRY_COMPARE_WITH_TIMEOUT(feed.received(), quint64(10), 30000);
@@ -440,8 +446,7 @@ void tst_LogFeed::historySearchPagesBack()
             needles.append(QString::fromUtf8(text));
     }
     LogFeed feed;
-    feed.start(baseUrl(*gateway), QString(), QStringList());
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->clientCount(), 1, 30000);
+    QVERIFY(connectFeed(feed, *gateway));
     QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->ring().size(), qsizetype(60), 30000);
 
     HistorySearch *search = feed.historySearch();

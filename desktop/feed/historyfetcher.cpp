@@ -126,10 +126,7 @@ void HistoryFetcher::handleFinished(QNetworkReply *reply)
 
 QString HistoryFetcher::describeHttpError(int status, const QByteArray &body) const
 {
-    QString text = QString::fromUtf8(body).simplified();
-    if (text.size() > 300)
-        text = text.first(300) + QChar(0x2026);
-    const QString said = text.isEmpty() ? QString() : QStringLiteral(": ") + text;
+    const QString said = NetworkError::gatewaySaid(body);
     switch (status) {
     case 400:
         return tr("the gateway refused the history request (HTTP 400)%1").arg(said);

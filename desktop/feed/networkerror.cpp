@@ -44,4 +44,12 @@ QString describe(const QNetworkReply *reply, const QUrl &base)
     }
 }
 
+QString gatewaySaid(const QByteArray &body)
+{
+    QString text = QString::fromUtf8(body).simplified();
+    if (text.size() > 300)
+        text = text.first(300) + QChar(0x2026);
+    return text.isEmpty() ? QString() : QStringLiteral(": ") + text;
+}
+
 } // namespace NetworkError

@@ -305,10 +305,7 @@ void SseConnection::setState(State state, const QString &reason)
 
 QString SseConnection::describeHttpError(int status, bool *permanent) const
 {
-    QString body = QString::fromUtf8(m_errorBody).simplified();
-    if (body.size() > 300)
-        body = body.first(300) + QChar(0x2026);
-    const QString said = body.isEmpty() ? QString() : QStringLiteral(": ") + body;
+    const QString said = NetworkError::gatewaySaid(m_errorBody);
     *permanent = status >= 400 && status < 500 && status != 408 && status != 429;
     switch (status) {
     case 400:
