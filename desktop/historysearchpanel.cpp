@@ -69,7 +69,7 @@ QString HistorySearchPanel::bannerText() const
     return m_bannerText->text();
 }
 
-void HistorySearchPanel::handlePage(const HistoryPage &page)
+void HistorySearchPanel::handlePage(const LogPage &page)
 {
     if (page.request.before.isEmpty()) {
         m_model->clear();

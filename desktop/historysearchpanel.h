@@ -8,7 +8,7 @@ class LogView;
 class QFrame;
 class QLabel;
 class QPushButton;
-struct HistoryPage;
+struct LogPage;
 
 // The results of a history search, apart from the live log so nobody takes them for it: a
 // banner says what was searched, how many lines matched and how far back the gateway looked,
@@ -37,7 +37,7 @@ Q_SIGNALS:
     void backToLiveRequested();
 
 private:
-    void handlePage(const HistoryPage &page);
+    void handlePage(const LogPage &page);
     void updateBanner();
 
     HistorySearch *m_search;

@@ -47,7 +47,7 @@ void ScrollBack::loadOlder()
     m_fetcher->fetch({before, QString(), m_pageSize});
 }
 
-void ScrollBack::handlePage(const HistoryPage &page)
+void ScrollBack::handlePage(const LogPage &page)
 {
     m_model->flush();
     if (page.request.before != oldestId()) {

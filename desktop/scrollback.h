@@ -6,7 +6,7 @@
 class HistoryFetcher;
 class LogFeed;
 class LogModel;
-struct HistoryPage;
+struct LogPage;
 
 // Scrolling back beyond what the window received: asks the gateway's history for the page
 // before the oldest line shown and puts it above that line, in order, leaving out lines already
@@ -41,7 +41,7 @@ Q_SIGNALS:
     void busyChanged(bool busy);
 
 private:
-    void handlePage(const HistoryPage &page);
+    void handlePage(const LogPage &page);
     // Where the page before the oldest line starts: that line's id, or, with no message line
     // shown (cleared), the last event the stream received.
     QString oldestId() const;

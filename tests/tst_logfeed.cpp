@@ -41,13 +41,13 @@ struct Pages
     explicit Pages(HistoryFetcher *fetcher)
     {
         QObject::connect(fetcher, &HistoryFetcher::pageFetched, fetcher,
-                         [this](const HistoryPage &page) { pages.append(page); });
+                         [this](const LogPage &page) { pages.append(page); });
         QObject::connect(fetcher, &HistoryFetcher::fetchFailed, fetcher,
                          [this](const QString &reason) { errors.append(reason); });
     }
     Q_DISABLE_COPY_MOVE(Pages)
 
-    QList<HistoryPage> pages;
+    QList<LogPage> pages;
     QStringList errors;
 };
 
@@ -317,7 +317,7 @@ void tst_LogFeed::historyPagesMeetExactly()
 
     // Newest page first, then each page just before the last one, until nothing older is held.
     Pages got(feed.olderLines());
-    QList<HistoryPage> &pages = got.pages;
+    QList<LogPage> &pages = got.pages;
     feed.olderLines()->fetch({QString(), QString(), 100});
     for (int n = 1; n < 10; ++n) {
         QTRY_COMPARE_WITH_TIMEOUT(pages.size() + got.errors.size(), n, 30000);
@@ -451,9 +451,9 @@ void tst_LogFeed::historySearchPagesBack()
 
     HistorySearch *search = feed.historySearch();
     search->setPageSize(3);
-    QList<HistoryPage> pages;
+    QList<LogPage> pages;
     connect(search, &HistorySearch::pageFound, this,
-            [&](const HistoryPage &page) { pages.append(page); });
+            [&](const LogPage &page) { pages.append(page); });
     // Case-insensitive text, as the filter box.
     search->start(QStringLiteral("needle"));
     QCOMPARE(search->query(), QStringLiteral("needle"));
@@ -499,9 +499,9 @@ void tst_LogFeed::historySearchSaysHowFarItLooked()
     LogFeed feed;
     feed.start(baseUrl(*gateway), QString(), QStringList());
     HistorySearch *search = feed.historySearch();
-    QList<HistoryPage> pages;
+    QList<LogPage> pages;
     connect(search, &HistorySearch::pageFound, this,
-            [&](const HistoryPage &page) { pages.append(page); });
+            [&](const LogPage &page) { pages.append(page); });
     search->start(QStringLiteral("needle"));
     QTRY_COMPARE_WITH_TIMEOUT(pages.size(), 1, 30000);
     QVERIFY(pages[0].records.empty());

@@ -111,7 +111,7 @@ void HistoryFetcher::handleFinished(QNetworkReply *reply)
         why = tr("cannot load the history: %1").arg(NetworkError::describe(reply, m_base));
     } else if (status != 200) {
         why = describeHttpError(status, reply->read(4096));
-    } else if (auto page = HistoryPage::parse(reply->readAll(), m_decoder, &why)) {
+    } else if (auto page = LogPage::parse(reply->readAll(), m_decoder, &why)) {
         page->request = m_request;
         Q_EMIT pageFetched(*page);
     }

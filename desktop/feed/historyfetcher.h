@@ -1,6 +1,6 @@
 #pragma once
 
-#include "historypage.h"
+#include "logpage.h"
 #include "logrecorddecoder.h"
 
 #include <QObject>
@@ -39,7 +39,7 @@ public:
     bool isBusy() const { return !m_reply.isNull(); }
 
 Q_SIGNALS:
-    void pageFetched(const HistoryPage &page);
+    void pageFetched(const LogPage &page);
     void fetchFailed(const QString &reason);
     void busyChanged(bool busy);
 

@@ -58,7 +58,7 @@ void HistorySearch::cancel()
     Q_EMIT changed();
 }
 
-void HistorySearch::handlePage(const HistoryPage &page)
+void HistorySearch::handlePage(const LogPage &page)
 {
     if (!m_active || page.request.query != m_query)
         return;

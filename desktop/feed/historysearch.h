@@ -1,6 +1,6 @@
 #pragma once
 
-#include "historypage.h"
+#include "logpage.h"
 
 #include <QObject>
 #include <QString>
@@ -49,12 +49,12 @@ public:
 
 Q_SIGNALS:
     // A page of matches, oldest first; the newest page of a search has an empty request.before.
-    void pageFound(const HistoryPage &page);
+    void pageFound(const LogPage &page);
     // Any of the state above changed (busy included).
     void changed();
 
 private:
-    void handlePage(const HistoryPage &page);
+    void handlePage(const LogPage &page);
     void handleFailed(const QString &reason);
 
     HistoryFetcher *m_fetcher;

@@ -19,8 +19,8 @@ struct HistoryRequest
 };
 
 // One answer of GET /api/history: the envelopes decoded into log lines, oldest first, and where
-// the next older page starts.
-struct HistoryPage
+// the next older page starts. (The gateway's HistoryPage writes it; the tests link both.)
+struct LogPage
 {
     HistoryRequest request; // what was asked
     std::vector<LogRecord> records;
@@ -37,6 +37,6 @@ struct HistoryPage
     // Reads the 200 answer's body; nullopt with `error` in plain words when it is not one. The
     // envelopes keep the gateway's bytes, as a live event's data does, so a line reads the same
     // whether it came live or from the history.
-    static std::optional<HistoryPage> parse(const QByteArray &body, LogRecordDecoder &decoder,
-                                            QString *error);
+    static std::optional<LogPage> parse(const QByteArray &body, LogRecordDecoder &decoder,
+                                        QString *error);
 };

@@ -1,14 +1,14 @@
-// HistoryPage: the body of GET /api/history read into log lines, each envelope kept as the bytes
+// LogPage: the body of GET /api/history read into log lines, each envelope kept as the bytes
 // the gateway wrote (so a line from the history reads like the same line received live), and
 // the answers that are not one said in plain words. Also the q= a search sends for the filter
 // box's text (HistorySearch::queryFor).
-#include "historypage.h"
 #include "historysearch.h"
+#include "logpage.h"
 #include "logrecorddecoder.h"
 
 #include <QTest>
 
-class tst_HistoryPage : public QObject
+class tst_LogPage : public QObject
 {
     Q_OBJECT
 
@@ -33,7 +33,7 @@ const QByteArray truncated = R"({"id":"7-3","channel":"logs:a","ts":170000000000
 
 } // namespace
 
-void tst_HistoryPage::parse_data()
+void tst_LogPage::parse_data()
 {
     QTest::addColumn<QByteArray>("body");
     QTest::addColumn<QByteArrayList>("raw"); // each record's bytes: the envelopes as written
@@ -71,7 +71,7 @@ void tst_HistoryPage::parse_data()
         << QStringLiteral("start") << qint64(0);
 }
 
-void tst_HistoryPage::parse()
+void tst_LogPage::parse()
 {
     QFETCH(QByteArray, body);
     QFETCH(QByteArrayList, raw);
@@ -82,7 +82,7 @@ void tst_HistoryPage::parse()
 
     LogRecordDecoder decoder;
     QString error;
-    const auto page = HistoryPage::parse(body, decoder, &error);
+    const auto page = LogPage::parse(body, decoder, &error);
     QVERIFY2(page, qPrintable(error));
     QCOMPARE(qsizetype(page->records.size()), messages.size());
     LogRecordDecoder live;
@@ -108,7 +108,7 @@ void tst_HistoryPage::parse()
     QCOMPARE(page->scanned, scanned);
 }
 
-void tst_HistoryPage::refuses_data()
+void tst_LogPage::refuses_data()
 {
     QTest::addColumn<QByteArray>("body");
     QTest::addColumn<QString>("error");
@@ -128,17 +128,17 @@ void tst_HistoryPage::refuses_data()
         << QStringLiteral("the gateway's history answer has no \"events\"");
 }
 
-void tst_HistoryPage::refuses()
+void tst_LogPage::refuses()
 {
     QFETCH(QByteArray, body);
     QFETCH(QString, error);
     LogRecordDecoder decoder;
     QString why;
-    QVERIFY(!HistoryPage::parse(body, decoder, &why));
+    QVERIFY(!LogPage::parse(body, decoder, &why));
     QVERIFY2(why.startsWith(error), qPrintable(why));
 }
 
-void tst_HistoryPage::queryFor_data()
+void tst_LogPage::queryFor_data()
 {
     QTest::addColumn<QString>("text");
     QTest::addColumn<bool>("isRegex");
@@ -159,7 +159,7 @@ void tst_HistoryPage::queryFor_data()
     QTest::newRow("empty") << QString() << true << QString();
 }
 
-void tst_HistoryPage::queryFor()
+void tst_LogPage::queryFor()
 {
     QFETCH(QString, text);
     QFETCH(bool, isRegex);
@@ -167,5 +167,5 @@ void tst_HistoryPage::queryFor()
     QCOMPARE(HistorySearch::queryFor(text, isRegex), query);
 }
 
-QTEST_GUILESS_MAIN(tst_HistoryPage)
-#include "tst_historypage.moc"
+QTEST_GUILESS_MAIN(tst_LogPage)
+#include "tst_logpage.moc"

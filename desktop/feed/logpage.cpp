@@ -1,4 +1,4 @@
-#include "historypage.h"
+#include "logpage.h"
 
 #include "logrecorddecoder.h"
 
@@ -87,13 +87,13 @@ QByteArrayList rawEvents(const QByteArray &body)
 
 QString tr(const char *text)
 {
-    return QCoreApplication::translate("HistoryPage", text);
+    return QCoreApplication::translate("LogPage", text);
 }
 
 } // namespace
 
-std::optional<HistoryPage> HistoryPage::parse(const QByteArray &body, LogRecordDecoder &decoder,
-                                              QString *error)
+std::optional<LogPage> LogPage::parse(const QByteArray &body, LogRecordDecoder &decoder,
+                                      QString *error)
 {
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(body, &parseError);
@@ -111,7 +111,7 @@ std::optional<HistoryPage> HistoryPage::parse(const QByteArray &body, LogRecordD
                     "this an LLM Streamer gateway with the history API?");
         return std::nullopt;
     }
-    HistoryPage page;
+    LogPage page;
     page.before = before.toString();
     page.stopped = o.value(QLatin1StringView("stopped")).toString();
     page.scanned = qint64(o.value(QLatin1StringView("scanned")).toDouble());
