@@ -27,8 +27,13 @@ bool ScrollBack::reachedStart() const
 
 QString ScrollBack::oldestId() const
 {
-    const QString oldest = m_model->oldestMessageId();
-    return oldest.isEmpty() ? QString::fromUtf8(m_feed->connection()->lastEventId()) : oldest;
+    if (QString oldest = m_model->oldestMessageId(); !oldest.isEmpty())
+        return oldest;
+    // Not the newest page: in streams mode it may hold entries the stream has yet to deliver,
+    // which would then come twice.
+    if (QString last = m_feed->lastMessage().id(); !last.isEmpty())
+        return last;
+    return QString::fromUtf8(m_feed->connection()->lastEventId());
 }
 
 void ScrollBack::loadOlder()
@@ -55,10 +60,15 @@ void ScrollBack::handlePage(const LogPage &page)
         Q_EMIT failed(tr("the log changed while older lines were loading; try again"));
         return;
     }
-    QSet<QString> shown = m_model->oldestMessageIds(int(page.records.size()) + 1);
+    std::vector<LogRecord> lines(page.records);
+    // A cleared log: the page ends just before the last message received, which goes below it.
+    if (m_model->oldestMessageId().isEmpty() && !page.request.before.isEmpty() &&
+        m_feed->lastMessage().id() == page.request.before)
+        lines.push_back(m_feed->lastMessage());
+    QSet<QString> shown = m_model->oldestMessageIds(int(lines.size()) + 1);
     std::vector<LogRecord> older;
-    older.reserve(page.records.size());
-    for (const LogRecord &record : page.records) {
+    older.reserve(lines.size());
+    for (const LogRecord &record : lines) {
         const QString id = record.id();
         if (id.isEmpty() || !shown.contains(id)) {
             shown.insert(id);

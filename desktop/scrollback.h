@@ -43,7 +43,8 @@ Q_SIGNALS:
 private:
     void handlePage(const LogPage &page);
     // Where the page before the oldest line starts: that line's id, or, with no message line
-    // shown (cleared), the last event the stream received.
+    // shown (cleared, or all evicted), the last message the stream received, which then goes in
+    // below the page; before any message, the last event's id.
     QString oldestId() const;
 
     LogModel *m_model;

@@ -590,6 +590,16 @@ void tst_DesktopWindow::scrollBackLoadsOlderLinesInOrder()
     w->model()->flush();
     QCOMPARE(w->model()->record(w->model()->rowCount() - 1).message(), QStringLiteral("newest"));
     QCOMPARE(w->model()->record(0).message(), QStringLiteral("old 0"));
+
+    // Cleared: scrolling back brings back the lines up to the last one received, that one too.
+    w->clearLog();
+    QCOMPARE(w->model()->rowCount(), 0);
+    QVERIFY(!w->scrollBack()->reachedStart());
+    w->loadOlderAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(w->model()->rowCount(), 101, 30000);
+    QCOMPARE(w->model()->record(0).message(), QStringLiteral("old 230"));
+    QCOMPARE(w->model()->record(99).message(), QStringLiteral("new 79"));
+    QCOMPARE(w->model()->record(100).message(), QStringLiteral("newest"));
 }
 
 void tst_DesktopWindow::searchHistoryFindsAnOldLine()

@@ -72,6 +72,7 @@ void LogFeed::handleEvent(const SseEvent &event)
     const bool gap = record->kind == LogRecord::Kind::Gap;
     if (record->kind == LogRecord::Kind::Message) {
         ++m_received;
+        m_lastMessage = *record;
     } else if (gap) {
         ++m_gaps;
         m_lastGap = record->message();

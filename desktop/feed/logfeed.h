@@ -62,6 +62,10 @@ public:
     QString gapReason() const { return m_gapReason; }
     QString gapText() const { return m_gapText; }
 
+    // The last message line received (a default record before the first): where a cleared log
+    // scrolls back from.
+    const LogRecord &lastMessage() const { return m_lastMessage; }
+
     // Older lines, for scrolling back; one request at a time.
     HistoryFetcher *olderLines() const { return m_olderLines; }
     // The history search; one at a time.
@@ -108,6 +112,7 @@ private:
     int m_gaps = 0;
     QString m_lastGap;
     QElapsedTimer m_sinceLastGap;
+    LogRecord m_lastMessage;
     qint64 m_completeSinceMs = -1;
     qint64 m_gapAtMs = -1;
     QString m_gapReason;
