@@ -390,10 +390,15 @@ void tst_LogFeed::newerHistoryRequestSupersedesOlder()
     QCOMPARE(got.pages[0].request.before, fifth);
     QCOMPARE(ids(got.pages[0].records), ids(client.records.first(5)));
     QVERIFY(got.errors.isEmpty());
-    // Another gateway or selection cancels what is on its way.
+    // Another gateway or selection cancels what is on its way, and a search says so.
     feed.olderLines()->fetch({QString(), QString(), 100});
+    feed.historySearch()->start(QStringLiteral("n 1"));
     feed.start(baseUrl(*gateway), QString(), {QStringLiteral("logs:a")});
     QVERIFY(!feed.olderLines()->isBusy());
+    QVERIFY(!feed.historySearch()->isBusy());
+    QCOMPARE(feed.historySearch()->error(),
+             QStringLiteral("the search was interrupted because the gateway or the channels "
+                            "changed; search again"));
     QTest::qWait(200); // an answer that would arrive must not be reported
     QCOMPARE(got.pages.size(), 1);
 }

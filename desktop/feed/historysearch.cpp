@@ -8,7 +8,15 @@ HistorySearch::HistorySearch(QObject *parent) : QObject(parent), m_fetcher(new H
 {
     connect(m_fetcher, &HistoryFetcher::pageFetched, this, &HistorySearch::handlePage);
     connect(m_fetcher, &HistoryFetcher::fetchFailed, this, &HistorySearch::handleFailed);
-    connect(m_fetcher, &HistoryFetcher::busyChanged, this, &HistorySearch::changed);
+    connect(m_fetcher, &HistoryFetcher::busyChanged, this, [this](bool busy) {
+        if (!busy && m_waiting && m_active) {
+            // Cancelled from outside: the feed moved to another gateway or other channels.
+            m_waiting = false;
+            m_error = tr("the search was interrupted because the gateway or the channels "
+                         "changed; search again");
+        }
+        Q_EMIT changed();
+    });
 }
 
 HistorySearch::~HistorySearch() = default;
@@ -38,6 +46,7 @@ void HistorySearch::start(const QString &query)
     m_scanned = 0;
     m_found = 0;
     m_active = true;
+    m_waiting = true;
     m_fetcher->fetch({QString(), query, m_pageSize});
     Q_EMIT changed();
 }
@@ -47,6 +56,7 @@ void HistorySearch::searchOlder()
     if (!canSearchOlder() || isBusy())
         return;
     m_error.clear();
+    m_waiting = true;
     m_fetcher->fetch({m_before, m_query, m_pageSize});
     Q_EMIT changed();
 }
@@ -54,6 +64,7 @@ void HistorySearch::searchOlder()
 void HistorySearch::cancel()
 {
     m_active = false;
+    m_waiting = false;
     m_fetcher->cancel();
     Q_EMIT changed();
 }
@@ -62,6 +73,7 @@ void HistorySearch::handlePage(const LogPage &page)
 {
     if (!m_active || page.request.query != m_query)
         return;
+    m_waiting = false;
     m_before = page.before;
     m_stopped = page.stopped;
     m_scanned += page.scanned;
@@ -74,6 +86,7 @@ void HistorySearch::handleFailed(const QString &reason)
 {
     if (!m_active)
         return;
+    m_waiting = false;
     m_error = reason;
     Q_EMIT changed();
 }

@@ -66,4 +66,5 @@ private:
     int m_found = 0;
     int m_pageSize = defaultPageSize;
     bool m_active = false;
+    bool m_waiting = false; // a request of this search is on its way
 };
