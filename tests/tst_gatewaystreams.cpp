@@ -414,6 +414,10 @@ void tst_GatewayStreams::resumeOlderThanTheRingFromRedis()
     QCOMPARE(messageIds(client), eventIds(ids.mid(10)));
     QCOMPARE(payloads(client).constFirst(), QByteArray("n 10"));
     QVERIFY(gateway->hub()->replayedFromStream() >= 285);
+    const auto metrics = SseTestClient::get(gateway->port(), "/metrics", "GET", hang);
+    const QByteArray line = "llmstreamer_stream_replayed_total " +
+                            QByteArray::number(qulonglong(gateway->hub()->replayedFromStream()));
+    QVERIFY2(metrics.body.contains(QByteArray(line + '\n')), metrics.body.constData());
     // Then live, without a duplicate.
     const QByteArray next = xadd(redis, "logs:a", "live");
     QTRY_COMPARE_WITH_TIMEOUT(client.count(), 291, hang);
