@@ -12,6 +12,7 @@ if(NODE_EXECUTABLE)
     add_test(NAME dashboard_js
         COMMAND ${NODE_EXECUTABLE} --test --test-reporter=spec
                 js/glob.test.mjs js/regexfilter.test.mjs js/records.test.mjs js/format.test.mjs
+                js/history.test.mjs
         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
     set_tests_properties(dashboard_js PROPERTIES LABELS unit TIMEOUT 60)
 
