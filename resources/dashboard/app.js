@@ -46,8 +46,10 @@ function colorFor(name) {
 // ---- views ------------------------------------------------------------------------------------
 
 const logEl = $('log');
+// Reaching the top while paused loads older lines; after a refusal only the button asks again
+// (each scroll event would otherwise repeat the request).
 const view = new LogView(logEl, { max: MAX_LINES, channelClass, onUpdate: updateCounters,
-                                  onTop: () => loadOlder() });
+                                  onTop: () => { if (!olderState().error) loadOlder(); } });
 // The history search's results (see "history search" below): a view that never follows.
 const results = new LogView($('results'), { max: MAX_LINES, channelClass, live: false,
                                             onUpdate: () => {} });
@@ -377,8 +379,9 @@ $('back-live').addEventListener('click', () => leaveSearch());
 
 // ---- downloads --------------------------------------------------------------------------------
 
+// What is in view: the search's results while they are shown.
 function download(ext) {
-  const lines = view.shown.map(ext === 'ndjson' ? toNdjson : toText);
+  const lines = (searching() ? results : view).shown.map(ext === 'ndjson' ? toNdjson : toText);
   const blob = new Blob([lines.join('\n') + (lines.length ? '\n' : '')],
                         { type: ext === 'ndjson' ? 'application/x-ndjson' : 'text/plain' });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
