@@ -112,6 +112,7 @@ export class LogView {
       this.tailLines = Math.max(TAIL_LINES_MIN, 2 * Math.ceil(el.clientHeight / LINE_PX));
     }).observe(el);
     this.autoTop = 0; // scrollTop we set ourselves; a scroll above it is the user's
+    this.placedTop = -1; // scrollTop prepend() set: no scroll of the user's
     el.addEventListener('scroll', () => this.onScroll(), { passive: true });
     el.addEventListener('click', (e) => this.onClick(e));
   }
@@ -222,6 +223,7 @@ export class LogView {
     el.prepend(chunks);
     this.shown = records.concat(this.shown);
     el.scrollTop = top + (el.scrollHeight - height);
+    this.placedTop = el.scrollTop;
     if (this.following) this.stickToBottom();
     this.onUpdate();
   }
@@ -351,13 +353,18 @@ export class LogView {
     const el = this.el;
     const top = el.scrollTop;
     const atBottom = el.scrollHeight - top - el.clientHeight < 4;
-    if (!this.live) {
-      // Results: nothing to follow.
-    } else if (this.following) {
+    // Lines put above a view paused at the bottom (by "Load older") leave it at the bottom: that
+    // is no reason to go live and drop them.
+    if (top === this.placedTop) {
+      this.placedTop = -1;
+      return;
+    }
+    this.placedTop = -1;
+    if (this.following) {
       // Our own scrolls land at autoTop; content only ever grows below it. Anything above
       // autoTop is the user scrolling up.
       if (!atBottom && top < this.autoTop - 2) this.pause();
-    } else if (atBottom) {
+    } else if (atBottom && this.live) {
       this.goLive();
       return;
     }
