@@ -155,8 +155,8 @@ void ConnectionGuard::beforeQt(QTcpSocket *socket)
         return;
     }
     c.held += socket->readAll();
-    if (c.held.isEmpty() || socket->bytesToWrite() > m_limits.pauseOutputBytes)
-        return; // paused: resume() picks up when the client has read its responses
+    if (c.held.isEmpty() || c.awaiting || socket->bytesToWrite() > m_limits.pauseOutputBytes)
+        return; // paused: resume() or releaseRequests() picks up
 
     const RequestHead head = RequestHead::parse(c.held, m_limits.maxRequestBytes);
     switch (head.state) {
@@ -199,6 +199,13 @@ void ConnectionGuard::afterQt(QTcpSocket *socket)
     }
     if (c.closing || socket->state() != QAbstractSocket::ConnectedState)
         return;
+    if (c.awaiting) {
+        // Answered later: what follows waits in the socket's buffer until releaseRequests().
+        pushBack(socket, c.held);
+        c.held.clear();
+        c.admitted = false;
+        return;
+    }
     if (c.admitted && c.closeAfter) {
         closeConnection(socket, c); // after the response Qt just wrote
         return;
@@ -218,10 +225,33 @@ void ConnectionGuard::afterQt(QTcpSocket *socket)
         kick(socket, c);
 }
 
+void ConnectionGuard::holdRequests(QTcpSocket *socket)
+{
+    if (auto it = m_connections.find(socket); it != m_connections.end())
+        it->awaiting = true;
+}
+
+void ConnectionGuard::releaseRequests(QTcpSocket *socket)
+{
+    const auto it = m_connections.find(socket);
+    if (it == m_connections.end() || !it->awaiting)
+        return;
+    Connection &c = *it;
+    c.awaiting = false;
+    c.lastRequestMs = nowMs();
+    if (c.closing || socket->state() != QAbstractSocket::ConnectedState)
+        return;
+    if (c.closeAfter) {
+        closeConnection(socket, c); // after the response just written
+        return;
+    }
+    resume(socket);
+}
+
 void ConnectionGuard::resume(QTcpSocket *socket)
 {
     const auto it = m_connections.find(socket);
-    if (it == m_connections.end() || it->streaming || it->closing)
+    if (it == m_connections.end() || it->streaming || it->closing || it->awaiting)
         return;
     if (socket->bytesAvailable() > 0 && socket->bytesToWrite() <= m_limits.pauseOutputBytes)
         kick(socket, *it);
@@ -296,8 +326,8 @@ void ConnectionGuard::sweep()
     // Collected first: closing a socket may change m_connections.
     QList<QTcpSocket *> idle, slow;
     for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
-        if (it->streaming || it->closing)
-            continue;
+        if (it->streaming || it->closing || it->awaiting)
+            continue; // an answer on its way is not idleness
         if (it->headStartedMs != 0 && now - it->headStartedMs >= headMs)
             slow.append(it.key());
         else if (now - it->lastRequestMs >= idleMs)

@@ -51,6 +51,12 @@ public:
     // The connection now carries an event stream: no timeout applies and nothing it sends is
     // parsed any more.
     void markStreaming(QTcpSocket *socket);
+    // The request just handed to Qt is answered later (from Redis): nothing more is read on
+    // `socket` until releaseRequests(), so responses go out in the order of the requests.
+    void holdRequests(QTcpSocket *socket);
+    // Its response is written: the next request is read (or the connection closed, if that
+    // request asked for it).
+    void releaseRequests(QTcpSocket *socket);
     // Whether the response being written on `socket` is its last one.
     bool closesAfterResponse(QTcpSocket *socket) const;
 
@@ -76,6 +82,7 @@ private:
         bool counted = false;    // in m_perAddress
         bool admitted = false;   // a head was handed to Qt in this readyRead
         bool closeAfter = false; // the admitted request asked for the connection to close
+        bool awaiting = false;   // its response comes later (holdRequests)
         bool kickQueued = false;
     };
 
