@@ -126,6 +126,16 @@ async function searchNeedles(page, { scanLimitFirst = false } = {}) {
   return found;
 }
 
+// A browser on the dashboard of `gw`, once it shows the newest 500 of the lines published.
+async function openPage(gw) {
+  const browser = await h.launchBrowser();
+  const page = browser.page;
+  await page.goto(gw.url + '/');
+  await h.waitLive(page);
+  await page.waitForFunction(() => window.__llmstreamer.renderedLines() === 500, null, T);
+  return { browser, page };
+}
+
 describe('history with pub/sub (the gateway\'s ring)', { timeout: 150000 }, () => {
   let redis, gw, browser, page;
 
@@ -133,11 +143,7 @@ describe('history with pub/sub (the gateway\'s ring)', { timeout: 150000 }, () =
     redis = await h.startRedis();
     gw = await h.startGateway(redis);
     await h.publishLines(redis, 'logs:old', OLD);
-    browser = await h.launchBrowser();
-    page = browser.page;
-    await page.goto(gw.url + '/');
-    await h.waitLive(page);
-    await page.waitForFunction(() => window.__llmstreamer.renderedLines() === 500, null, T);
+    ({ browser, page } = await openPage(gw));
   });
 
   after(() => h.closeStack(browser));
@@ -218,11 +224,7 @@ describe('history with Redis streams', { timeout: 200000 }, () => {
     redis = await h.startRedis();
     await h.publishLines(redis, 'logs:old', OLD, streams);
     gw = await h.startGateway(redis, { args: gatewayArgs });
-    browser = await h.launchBrowser();
-    page = browser.page;
-    await page.goto(gw.url + '/');
-    await h.waitLive(page);
-    await page.waitForFunction(() => window.__llmstreamer.renderedLines() === 500, null, T);
+    ({ browser, page } = await openPage(gw));
   });
 
   after(() => h.closeStack(browser));
