@@ -168,9 +168,11 @@ export async function publish(redis, channel, message) {
   await redisCli(redis.port, 'PUBLISH', channel, message);
 }
 
-// Publishes lines through the real producer (`pipe` exits once Redis acknowledged them all).
-export async function publishLines(redis, channel, lines) {
-  const child = track(spawn(bin.producer, ['--redis-url', redis.url, 'pipe', '--channel', channel],
+// Publishes lines through the real producer (`pipe` exits once Redis acknowledged them all);
+// `transport: 'streams'` adds them to the Redis stream instead.
+export async function publishLines(redis, channel, lines, { transport = 'pubsub' } = {}) {
+  const child = track(spawn(bin.producer, ['--redis-url', redis.url, '--transport', transport,
+                                           'pipe', '--channel', channel],
                             { stdio: ['pipe', 'ignore', 'pipe'] }));
   let err = '';
   child.stderr.on('data', (d) => { err += d; });
