@@ -96,6 +96,7 @@ bool GatewayServer::start(QString *error)
     limits.idleTimeoutSeconds = m_config.idleTimeoutSeconds;
     limits.headTimeoutSeconds = m_config.headTimeoutSeconds;
     limits.maxConnectionsPerAddress = m_config.maxConnectionsPerAddress;
+    limits.trustedProxies = m_config.trustedProxies;
     m_tcp = new ConnectionGuard(limits, this);
     if (!m_tcp->listen(m_config.bind, m_config.port)) {
         *error = QStringLiteral("cannot listen on %1:%2: %3")
@@ -474,11 +475,13 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
             {{"Retry-After", "5"}});
         return;
     }
-    if (m_hub->clientsFrom(request.remoteAddress()) >= m_config.maxClientsPerAddress) {
+    // Behind a trusted proxy, the client it forwarded the request for.
+    const QHostAddress client = m_tcp->clientAddress(responder.socket());
+    if (m_hub->clientsFrom(client) >= m_config.maxClientsPerAddress) {
         countLimit("max_clients_per_address");
         respondText(responder, 429,
                     QStringLiteral("too many streams from %1 (%2); try again later")
-                        .arg(request.remoteAddress().toString())
+                        .arg(client.toString())
                         .arg(m_config.maxClientsPerAddress),
                     {{"Retry-After", "5"}});
         return;
@@ -488,7 +491,8 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
         lastEventId =
             query.queryItemValue(QStringLiteral("last_event_id"), QUrl::FullyDecoded).toUtf8();
     m_tcp->markStreaming(responder.socket());
-    m_hub->addClient(std::make_unique<SseClient>(std::move(responder), selection, m_responseHeaders,
+    m_hub->addClient(std::make_unique<SseClient>(std::move(responder), client, selection,
+                                                 m_responseHeaders,
                                                  grant ? grant->token : QByteArray(),
                                                  grant ? grant->channels : QByteArrayList()),
                      lastEventId.trimmed(), tail);

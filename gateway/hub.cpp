@@ -408,6 +408,9 @@ void Hub::pump(Subscriber *c)
 
 bool Hub::pumpStream(Subscriber *c)
 {
+    // A page on its way, or one whose loss check is: its entries wait behind the gap, if any.
+    if (c->fetching)
+        return false;
     char idBuf[StreamId::maxEventIdLength];
     while (!c->backlog.empty()) {
         if (c->sink->pendingBytes() >= replayLowWater)
@@ -426,8 +429,6 @@ bool Hub::pumpStream(Subscriber *c)
         c->sink->write(frame);
         ++m_replayedFromStream;
     }
-    if (c->fetching)
-        return false;
     // Entries at the end of the page that were left out (not in the allowlist) are passed too.
     c->position = std::max(c->position, c->pageEnd);
     if (c->position < coveredAfter()) {

@@ -83,20 +83,12 @@ QByteArrayList eventIds(const QByteArrayList &ids)
 
 QByteArrayList messageIds(const SseTestClient &client)
 {
-    QByteArrayList out;
-    for (const SseEvent &e : client.events("message"))
-        out.append(e.lastEventId);
-    return out;
+    return client.ids();
 }
 
 QByteArrayList payloads(const SseTestClient &client)
 {
-    QByteArrayList out;
-    for (const SseEvent &e : client.events("message")) {
-        const auto envelope = Envelope::decode(e.data);
-        out.append(envelope ? envelope->payload.toString().toUtf8() : QByteArray("<bad>"));
-    }
-    return out;
+    return client.payloads();
 }
 
 QByteArrayList eventTypes(const SseTestClient &client)
@@ -414,6 +406,10 @@ void tst_GatewayStreams::resumeOlderThanTheRingFromRedis()
     QCOMPARE(messageIds(client), eventIds(ids.mid(10)));
     QCOMPARE(payloads(client).constFirst(), QByteArray("n 10"));
     QVERIFY(gateway->hub()->replayedFromStream() >= 285);
+    const auto metrics = SseTestClient::get(gateway->port(), "/metrics", "GET", hang);
+    const QByteArray line = "llmstreamer_stream_replayed_total " +
+                            QByteArray::number(qulonglong(gateway->hub()->replayedFromStream()));
+    QVERIFY2(metrics.body.contains(QByteArray(line + '\n')), metrics.body.constData());
     // Then live, without a duplicate.
     const QByteArray next = xadd(redis, "logs:a", "live");
     QTRY_COMPARE_WITH_TIMEOUT(client.count(), 291, hang);
