@@ -190,7 +190,9 @@ bool Hub::writeOrDrop(Subscriber *s, const QByteArray &frame)
                   qUtf8Printable(s->sink->peerAddress().toString()), reason.constData());
         QJsonObject o{{QStringLiteral("reason"), QStringLiteral("slow-client")},
                       {QStringLiteral("message"), QString::fromUtf8(reason)}};
-        s->sink->close(SseEncoder::event(lastEventId(), Vocabulary::droppedEvent, json(o)));
+        // No id: the frame that did not fit was never queued, so resuming after the newest event
+        // would skip it. The client resumes after the last event it got.
+        s->sink->close(SseEncoder::eventWithoutId(Vocabulary::droppedEvent, json(o)));
         markDead(s);
         return false;
     }
@@ -693,7 +695,8 @@ int Hub::closeClientsWhere(const std::function<bool(const EventSink &)> &revoked
                            const QByteArray &reason)
 {
     QJsonObject o{{QStringLiteral("reason"), QString::fromUtf8(reason)}};
-    const QByteArray frame = SseEncoder::event(lastEventId(), Vocabulary::shutdownEvent, json(o));
+    // No id: a client still replaying has not had everything up to the newest event.
+    const QByteArray frame = SseEncoder::eventWithoutId(Vocabulary::shutdownEvent, json(o));
     int closed = 0;
     for (const auto &client : m_clients) {
         if (!client->dead && revoked(*client->sink)) {
