@@ -30,6 +30,11 @@ constexpr QByteArrayView channelField("channel");
 constexpr QByteArrayView dataField("data");
 
 // "<ms>-<seq>", compared as Redis does.
+// What one XREAD reply may hold, about: COUNT shrinks for large entries (see handleReadReply),
+// but never below minReadCount.
+constexpr qint64 maxReplyBytes = 2 * 1024 * 1024;
+constexpr int minReadCount = 8;
+
 // The largest sequence number of the gateway's own ids (StreamId, 18 digits).
 constexpr quint64 largestIdSeq = quint64(StreamId::largestSeq);
 
@@ -362,7 +367,8 @@ void StreamReader::sendRead(bool withCheck)
         const size_t lens[] = {5, 6, size_t(m_key.size())};
         redisAsyncCommandArgv(ac, &StreamReader::onCheckReply, this, 3, argv, lens);
     }
-    const QByteArray count = QByteArray::number(m_batchSize);
+    m_sentCount = readCount();
+    const QByteArray count = QByteArray::number(m_sentCount);
     const QByteArray block = QByteArray::number(qint64(m_blockTimeout.count()));
     const QByteArray from = m_lastId.isEmpty() ? QByteArrayLiteral("$") : m_lastId;
     const char *argv[] = {"XREAD",           "COUNT",   count.constData(), "BLOCK",
@@ -539,19 +545,26 @@ void StreamReader::handleReadReply(const redisReply *reply)
         return;
     }
     const quint64 session = m_session;
-    deliverEntries(entries);
+    const qint64 bytes = deliverEntries(entries);
     if (m_session != session)
         return;
+    // Large entries get fewer per read: a reply is held whole (hiredis's buffer and its reply
+    // tree) while it is handed out, so COUNT × entry size is memory on top of the history.
+    if (entries->elements > 0) {
+        const qint64 perEntry = std::max<qint64>(1, bytes / qint64(entries->elements));
+        m_readCount = int(std::clamp<qint64>(maxReplyBytes / perEntry, minReadCount, m_batchSize));
+    }
     // A full batch: more is waiting, and trimming may be overtaking us; check before reading on.
-    sendRead(entries->elements >= size_t(m_batchSize));
+    sendRead(entries->elements >= size_t(m_sentCount));
     if (entries->elements > 0)
         Q_EMIT batchEnded();
 }
 
-void StreamReader::deliverEntries(const redisReply *entries)
+qint64 StreamReader::deliverEntries(const redisReply *entries)
 {
     const quint64 session = m_session;
     quint64 skipped = 0;
+    qint64 bytes = 0;
     QByteArrayView firstSkipped;
     for (size_t i = 0; i < entries->elements; ++i) {
         const auto entry = readEntry(entries->element[i]);
@@ -567,6 +580,7 @@ void StreamReader::deliverEntries(const redisReply *entries)
                 firstSkipped = entry->id;
             continue;
         }
+        bytes += entry->data.size() + entry->channel.size();
         if (m_onEntry) {
             m_onEntry(entry->id, entry->channel, entry->data);
             if (m_session != session)
@@ -580,6 +594,7 @@ void StreamReader::deliverEntries(const redisReply *entries)
                   m_key.constData(), static_cast<unsigned long long>(skipped),
                   firstSkipped.toByteArray().constData());
     }
+    return bytes;
 }
 
 void StreamReader::failRound(const QString &reason)

@@ -13,6 +13,7 @@
 #include <QString>
 #include <QTimer>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -49,8 +50,14 @@ public:
     ~StreamReader() override;
 
     void setEntryHandler(EntryHandler handler) { m_onEntry = std::move(handler); }
-    // Entries per XREAD (COUNT): bounds the memory of one reply. Default 256.
+    // Entries per XREAD (COUNT) at most: bounds the memory of one reply. Default 256; fewer
+    // while entries are large (about 2 MiB per reply).
     void setBatchSize(int entries);
+    // The COUNT of the next XREAD.
+    int readCount() const
+    {
+        return m_readCount > 0 ? std::min(m_readCount, m_batchSize) : m_batchSize;
+    }
     // How long one XREAD waits for entries (BLOCK). A reply that takes this long plus
     // max(this, 2 s) is taken for a dead connection, which is then replaced. Default 5 s.
     void setBlockTimeout(std::chrono::milliseconds timeout);
@@ -143,7 +150,8 @@ private:
     void checkPosition(const StreamInfo &info);
     static bool removedAfter(const StreamInfo &info, const QByteArray &position);
     void handleReadReply(const redisReply *reply);
-    void deliverEntries(const redisReply *entries);
+    // Hands out the entries of one reply; returns their channel and data bytes.
+    qint64 deliverEntries(const redisReply *entries);
     void failRound(const QString &reason);
     void markReady();
 
@@ -161,6 +169,8 @@ private:
     // stream from ours.
     std::optional<quint64> m_addedUpToLast;
     int m_batchSize = 256;
+    int m_readCount = 0; // COUNT for the next XREAD, from the size of recent entries; 0: batch
+    int m_sentCount = 0; // COUNT of the XREAD in flight
     std::chrono::milliseconds m_blockTimeout{5000};
     QTimer m_watchdog;
     QTimer m_retryTimer;

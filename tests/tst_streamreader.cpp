@@ -161,6 +161,7 @@ private Q_SLOTS:
     void binarySafeEntries_data();
     void binarySafeEntries();
     void incompleteEntriesAreSkipped();
+    void largeEntriesAreReadFewAtATime();
     void smallBatchesWrittenWhileStopped();
     void startAfterGivenId();
     void invalidStart();
@@ -247,6 +248,39 @@ void tst_StreamReader::binarySafeEntries()
     QCOMPARE(p.received[0].id, id);
     QCOMPARE(p.received[0].channel, channel);
     QCOMPARE(p.received[0].data, data);
+}
+
+void tst_StreamReader::largeEntriesAreReadFewAtATime()
+{
+    // One XREAD reply is held whole while it is handed out: 256 entries of 512 KiB would be
+    // 128 MiB on top of the gateway's history. After one such read, COUNT shrinks to keep a
+    // reply near 2 MiB (but not below 8 entries).
+    const QByteArray key = "s:large";
+    Probe p(m_redis.url(), key);
+    QVERIFY(p.startReading());
+    QCOMPARE(p.reader.readCount(), 256);
+    const QByteArray big(512 * 1024, 'b');
+    p.reader.stop();
+    QByteArrayList ids;
+    for (int i = 0; i < 20; ++i)
+        ids.append(xadd(m_redis, key, "logs:big", big + QByteArray::number(i)));
+    QVERIFY(p.startReading());
+    QTRY_COMPARE_WITH_TIMEOUT(p.received.size(), 20, 30000);
+    QCOMPARE(p.reader.readCount(), 8);
+    p.reader.stop();
+    const qsizetype batchesBefore = p.batches.size();
+    for (int i = 20; i < 40; ++i)
+        ids.append(xadd(m_redis, key, "logs:big", big + QByteArray::number(i)));
+    QVERIFY(p.startReading());
+    QTRY_COMPARE_WITH_TIMEOUT(p.received.size(), 40, 30000);
+    QCOMPARE(p.ids(), ids);
+    QCOMPARE(p.received.last().data, big + "39");
+    QCOMPARE(p.batches.size() - batchesBefore, 3); // 8 + 8 + 4
+    // Small entries again: back to full batches.
+    for (int i = 0; i < 10; ++i)
+        xadd(m_redis, key, "logs:small", "s");
+    QTRY_COMPARE_WITH_TIMEOUT(p.received.size(), 50, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(p.reader.readCount(), 256, 30000);
 }
 
 void tst_StreamReader::incompleteEntriesAreSkipped()
