@@ -252,6 +252,8 @@ void Hub::addClient(std::unique_ptr<EventSink> sink, const QByteArray &lastEvent
             std::max(m_ring.isEmpty() ? m_seq + 1 : m_ring.firstSeq(), m_seq - tail + 1);
         c->cursor = from - 1;
         c->live = tail <= 0 || from > m_seq;
+        if (m_options.streams)
+            c->position = positionBefore(from);
         if (!c->live)
             pump(c);
         return;
@@ -262,6 +264,9 @@ void Hub::addClient(std::unique_ptr<EventSink> sink, const QByteArray &lastEvent
         if (!gap.isEmpty())
             sendGap(c, from, gap);
         c->cursor = from - 1;
+        // Where Redis takes over should the ring evict what this client has not read yet.
+        if (!c->fromStream)
+            c->position = positionBefore(from);
         pump(c);
         return;
     }
@@ -351,10 +356,15 @@ QByteArray Hub::idBefore(qint64 seq) const
 {
     if (!m_options.streams)
         return EventId{m_boot, seq - 1}.toByteArray();
+    return positionBefore(seq).toEventId();
+}
+
+StreamId Hub::positionBefore(qint64 seq) const
+{
     if (const ReplayRing::Entry *e = m_ring.find(seq - 1))
-        return e->position.toEventId();
+        return e->position;
     // The ring's first entry: resuming after what the ring no longer holds lands there.
-    return (m_ring.find(seq) ? coveredAfter() : m_position).toEventId();
+    return m_ring.find(seq) ? coveredAfter() : m_position;
 }
 
 void Hub::sendGap(Subscriber *s, qint64 resumeFromSeq, const QJsonObject &body)

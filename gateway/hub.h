@@ -146,6 +146,8 @@ private:
     qint64 resumeStream(Subscriber *s, const QByteArray &lastEventId, QJsonObject *gap);
     // The SSE id that resumes at sequence number `seq`: that of the event before it.
     QByteArray idBefore(qint64 seq) const;
+    // Streams transport: the stream position a client that goes on with `seq` has read up to.
+    StreamId positionBefore(qint64 seq) const;
     void deliver(const ReplayRing::Entry &entry);
     void pump(Subscriber *s);
     // Streams transport: writes what a client replaying from Redis has fetched; asks for the

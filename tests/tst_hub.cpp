@@ -271,6 +271,7 @@ private Q_SLOTS:
     void streamOutageIsNoGap();
     void streamMissingIsAGap();
     void streamReplayFromSourceIsPacedAndSaysTrimming();
+    void streamRingEvictionFallsBackToSource();
 };
 
 void tst_Hub::beginWritesRetryAndConnected()
@@ -1227,6 +1228,38 @@ void tst_Hub::streamReplayFromSourceIsPacedAndSaysTrimming()
              's' + StreamId::parseEntryId(entryId(301))->previous().toEntryId());
     // The last page reached the stream's end (400): the ring was not needed after it.
     QCOMPARE(hub.replayedFromStream(), quint64(Hub::replayPageEntries + 100));
+}
+
+void tst_Hub::streamRingEvictionFallsBackToSource()
+{
+    // A client catching up from the ring falls behind what the ring holds: Redis still has the
+    // entries, so it goes on from there, without a gap and without a duplicate.
+    FakeStream stream;
+    stream.count = 110;
+    Hub hub(streamOptions(5));
+    hub.setStreamSource(stream.source());
+    hub.setStreamStart(*StreamId::parseEntryId(entryId(90)));
+    publishEntries(hub, 91, 95);
+    const Log log = addClient(hub, {}, 's' + entryId(90), 0, [](SinkLog &l) {
+        l.stalled = true;
+        l.unsent = 1024 * 1024; // reads nothing for now
+    });
+    QCOMPARE(events(*log, "message").size(), 0);
+    publishEntries(hub, 96, 110); // the ring now holds 106..110
+    QCOMPARE(stream.pagesRead, 0);
+    for (int round = 0; round < 100 && log->drained; ++round) {
+        log->unsent = 0;
+        log->drained();
+        settle();
+    }
+    QCOMPARE(stream.pagesRead, 1);
+    publishEntries(hub, 111, 111);
+    settle();
+    QStringList got;
+    for (const QString &p : payloads(*log))
+        got.append(p.section(QLatin1Char(' '), 0, 0));
+    QCOMPARE(got, numbers(91, 111));
+    QCOMPARE(events(*log, "gap").size(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_Hub)
