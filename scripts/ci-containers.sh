@@ -91,6 +91,7 @@ dockerd_pid=
 containerd_pid=
 volumes_before=
 volumes_captured=
+rootfs_dir=
 cleanup() {
     local rc=$?
     set +e
@@ -116,6 +117,10 @@ cleanup() {
         "$docker" image prune -f --filter label=io.llmstreamer.ci.rootfs >/dev/null 2>&1
     fi
     [[ -n $started_dockerd ]] && stop_dockerd
+    if [[ -n $rootfs_dir ]]; then
+        umount_below "$rootfs_dir"
+        rm -rf "$rootfs_dir" "$cache/debian-12.tar.new"
+    fi
     if ((rc != 0)); then
         echo "ci-containers: failed (exit $rc); logs kept in $tmp" >&2
     else
@@ -224,13 +229,10 @@ make_rootfs() {
     [[ -n $mirror ]] || fail "no '$suite' repository in this machine's apt sources (run apt-get update)"
     mkdir -p "$cache"
     dir=$(mktemp -d "$cache/rootfs.XXXXXX")
+    rootfs_dir=$dir # removed by cleanup if this is interrupted
     note "debootstrap --variant=minbase $suite from $mirror"
-    if ! nice -n 10 debootstrap --variant=minbase "$suite" "$dir" "$mirror" >"$tmp/debootstrap.log" 2>&1; then
-        tail -n 30 "$tmp/debootstrap.log" >&2
-        umount_below "$dir"
-        rm -rf "$dir"
-        fail "debootstrap failed"
-    fi
+    nice -n 10 debootstrap --variant=minbase "$suite" "$dir" "$mirror" >"$tmp/debootstrap.log" 2>&1 ||
+        fail "debootstrap: $(tail -n 30 "$tmp/debootstrap.log")"
     # This machine's sources (and the keyrings they name) replace debootstrap's one line.
     rm -f "$dir/etc/apt/sources.list"
     local f key
@@ -246,7 +248,6 @@ make_rootfs() {
     # and apt keeps no package files in the layers.
     printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
     chmod 0755 "$dir/usr/sbin/policy-rc.d"
-    cp /dev/null "$dir/etc/apt/apt.conf.d/docker-clean"
     printf '%s\n' 'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };' \
         'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };' \
         'Dir::Cache::pkgcache ""; Dir::Cache::srcpkgcache "";' >"$dir/etc/apt/apt.conf.d/docker-clean"
@@ -255,6 +256,7 @@ make_rootfs() {
     umount_below "$dir"
     tar --numeric-owner -C "$dir" -cf "$cache/debian-12.tar.new" .
     rm -rf "$dir"
+    rootfs_dir=
     mv "$cache/debian-12.tar.new" "$cache/debian-12.tar"
     sources_stamp >"$cache/debian-12.sources"
 }
@@ -273,7 +275,8 @@ sources_stamp() {
     done < <(apt_sources)
     apt_settings
 }
-# image_ours <image> <label>: the image exists and was made here (carries our label).
+# Images made here carry a label of ours (inherited by everything built on them); others are
+# used as they are.
 image_exists() { "$docker" image inspect "$1" >/dev/null 2>&1; }
 image_label() { "$docker" image inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null; }
 
@@ -304,7 +307,8 @@ base_images() {
     if image_exists "$redis_image" && [[ -z $(image_label "$redis_image" io.llmstreamer.ci.standin) ]]; then
         note "$redis_image exists and is not ours: used as it is"
     else
-        "$docker" build -q -t "$redis_image" - <"$root/packaging/docker/redis-standin.Dockerfile" >/dev/null
+        "$docker" build -q -t "$redis_image" - <"$root/packaging/docker/redis-standin.Dockerfile" \
+            >"$tmp/redis-standin.log" 2>&1 || fail "the Redis stand-in: $(tail -n 30 "$tmp/redis-standin.log")"
         note "$redis_image: the stand-in from Debian's redis-server"
     fi
 }
@@ -399,12 +403,17 @@ after_gap() { echo "\$1 == \"gap\" && \$3 ~ /^($1)\$/ { g = 1 } g && \$1 == \"me
 state() {
     "$docker" inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.RestartCount}}' "$1"
 }
+# all_healthy: Redis and the gateway healthy by their healthchecks, three producers (which have
+# none) running, and none restarted by Docker.
 all_healthy() {
-    local id
-    for id in $(compose ps -q redis) $(compose ps -q gateway); do
+    local servers producers id
+    servers=$(compose ps -q redis; compose ps -q gateway)
+    producers=$(compose ps -q producer)
+    (($(wc -w <<<"$servers") == 2 && $(wc -w <<<"$producers") == 3)) || return 1
+    for id in $servers; do
         [[ $(state "$id") == "running healthy 0" ]] || return 1
     done
-    for id in $(compose ps -q producer); do
+    for id in $producers; do
         [[ $(state "$id") == "running none 0" ]] || return 1
     done
 }
