@@ -4,9 +4,10 @@
 For every scenario, system under test (SUT) and repetition: starts the SUT fresh against one
 private redis-server, connects the subscriber(s) of llmstreamer-load, waits until every stream is
 open (and, for the Python original, until Redis counts every per-client subscription), publishes,
-samples the SUT's CPU time (utime+stime of its processes, /proc/PID/stat) around the
-measurement and its peak RSS (VmHWM), stops it. Prints medians as markdown tables and writes the
-raw results (JSON + CSV) under bench/results/.
+samples the SUT's CPU time (utime+stime of its processes, /proc/PID/stat) and Redis's around the
+measurement and its peak RSS (VmHWM), stops it. The gateway runs in each transport of
+--transports (pub/sub, streams) where the scenario says so, the runs of both interleaved. Prints
+medians as markdown tables and writes the raw results (JSON + CSV) under bench/results/.
 """
 import argparse
 import csv
@@ -27,6 +28,9 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TICK = os.sysconf("SC_CLK_TCK")
 CHANNEL = "logs:bench"
+STREAM_KEY = "llmstreamer:stream"
+# XADD … MAXLEN ~ this, as llmstreamer-producer --transport streams does by default.
+STREAM_MAXLEN = 1_000_000
 
 # name: clients, payload bytes, rate (0 = max), messages (full, quick), pipeline, extra.
 # Max rate is closed loop end to end: `window` messages at most published but not yet delivered
@@ -34,21 +38,34 @@ CHANNEL = "logs:bench"
 # publisher faster than the system under test only measures when Redis cuts the subscriber at
 # its 32 MB pub/sub output limit; the window keeps what is in flight below that (and below the
 # gateway's 8 MiB per-client cap: 64 x 64 KiB = 4 MiB) and finds the highest lossless rate.
+# `streams`: the gateway runs in both transports (--transports); the other peers are pub/sub only.
+# h and i are that open loop on purpose (`open_loop`: no window, and the subscriber reconnects with
+# Last-Event-ID when the gateway drops it, as EventSource does): what each transport loses when
+# the publisher outruns the gateway, and what that costs the gateway's memory. Gateway only.
+# `maxlen`: XADD … MAXLEN ~ for streams where the default would keep more than this machine should
+# hold (e: 60,000 x 64 KiB); the window keeps the gateway 64 entries behind at most, so trimming
+# never overtakes it.
 SCENARIOS = {
     "a": dict(title="1 client, 100 B, max rate", clients=1, size=100, rate=0,
-              count=(1_000_000, 200_000), pipeline=64, window=20_000),
+              count=(1_000_000, 200_000), pipeline=64, window=20_000, streams=True),
     "b": dict(title="1 client, 1,000 msg/s, latency", clients=1, size=100, rate=1000,
               count=(10_000, 3_000), pipeline=1),
     "c": dict(title="100 clients x 1,000 msg/s", clients=100, size=100, rate=1000,
-              count=(10_000, 3_000), pipeline=1),
+              count=(10_000, 3_000), pipeline=1, streams=True),
     "d": dict(title="1,000 clients x 100 msg/s", clients=1000, size=100, rate=100,
-              count=(1_000, 300), pipeline=1),
+              count=(1_000, 300), pipeline=1, streams=True),
     "e": dict(title="1 client, 64 KiB, max rate", clients=1, size=65536, rate=0,
-              count=(60_000, 10_000), pipeline=8, window=64),
+              count=(60_000, 10_000), pipeline=8, window=64, streams=True, maxlen=10_000),
     "f": dict(title="10,000 idle-ish clients x 10 msg/s", clients=(10_000, 2_000), size=100,
               rate=10, count=(150, 50), pipeline=1),
     "g": dict(title="slow client (never reads) beside 100 normal, 1,000 msg/s of 2 KiB",
               clients=100, size=2048, rate=1000, count=(15_000, 8_000), pipeline=1, slow=1),
+    "h": dict(title="1 client, 100 B, open loop", clients=1, size=100, rate=0,
+              count=(1_000_000, 200_000), pipeline=64, open_loop=True, streams=True,
+              peers=("gateway",)),
+    "i": dict(title="1 client, 64 KiB, open loop", clients=1, size=65536, rate=0,
+              count=(20_000, 3_000), pipeline=8, open_loop=True, streams=True,
+              peers=("gateway",)),
 }
 
 
@@ -131,12 +148,37 @@ def redis_cli(port, *args):
     return out.stdout.strip()
 
 
+def redis_info(port, section, key):
+    for line in redis_cli(port, "INFO", section).splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split(":", 1)[1])
+    return 0
+
+
+def size_bytes(text):
+    """"256M" -> bytes, as the gateway reads --history-bytes (ConfigValue::parseSize)."""
+    text = text.strip().lower()
+    for suffix, unit in (("kib", 2**10), ("kb", 2**10), ("k", 2**10), ("mib", 2**20),
+                         ("mb", 2**20), ("m", 2**20), ("gib", 2**30), ("gb", 2**30),
+                         ("g", 2**30), ("b", 1)):
+        if text.endswith(suffix):
+            return int(text[:-len(suffix)].strip()) * unit
+    return int(text)
+
+
+def label(name, transport):
+    """A system of the tables: a peer, or the gateway in a transport other than pub/sub."""
+    return name if transport == "pubsub" else f"{name}/{transport}"
+
+
 class Sut:
     """One system under test: start(), sub_url, feed args, stop()."""
 
-    def __init__(self, name, args, redis_port, tmp, scenario=None):
+    def __init__(self, name, args, redis_port, tmp, scenario=None, transport="pubsub"):
         self.name, self.args, self.redis_port, self.tmp = name, args, redis_port, tmp
         self.scenario = scenario
+        self.transport = transport
+        self.label = label(name, transport)
         self.proc = None
 
     def start(self):
@@ -147,7 +189,10 @@ class Sut:
             env["QT_LOGGING_RULES"] = "llmstreamer.*.info=false"
             cmd = [self.args.gateway, "--bind", "127.0.0.1", "--port", str(self.port),
                    "--redis-url", f"redis://127.0.0.1:{self.redis_port}", "--channels", CHANNEL,
-                   "--max-clients", "20000", "--max-clients-per-address", "20000"]
+                   "--max-clients", "20000", "--max-clients-per-address", "20000",
+                   "--history-bytes", self.args.history_bytes, "--transport", self.transport]
+            if self.transport == "streams":
+                cmd += ["--stream-key", STREAM_KEY]
             self.sub_url = f"http://127.0.0.1:{self.port}/events"
             ready = f"http://127.0.0.1:{self.port}/readyz"
         elif self.name == "python":
@@ -200,7 +245,11 @@ class Sut:
     def feed(self):
         if self.name == "nchan":
             return ["--http-pub", f"http://127.0.0.1:{self.port}/pub"]
-        return ["--redis", f"127.0.0.1:{self.redis_port}", "--channel", CHANNEL]
+        feed = ["--redis", f"127.0.0.1:{self.redis_port}", "--channel", CHANNEL]
+        if self.transport == "streams":
+            maxlen = (self.scenario or {}).get("maxlen", STREAM_MAXLEN)
+            feed += ["--stream", STREAM_KEY, "--maxlen", str(maxlen)]
+        return feed
 
     def pids(self):
         return proc_tree(self.proc.pid)
@@ -231,9 +280,12 @@ class Sut:
                 self.proc.wait()
 
 
-def run_once(args, sut, key, sc, quick):
+def run_once(args, sut, key, sc, quick, redis_pid):
     pick = lambda v: v[1] if (quick and isinstance(v, tuple)) else (v[0] if isinstance(v, tuple) else v)
     clients, count, size, rate = pick(sc["clients"]), pick(sc["count"]), sc["size"], sc["rate"]
+    # Every run starts from an empty stream: a gateway in streams mode starts with the newest
+    # entries of the stream in its history, and Redis's memory per entry is measured from here.
+    redis_cli(sut.redis_port, "DEL", STREAM_KEY)
     sut.start()
     try:
         ready = os.path.join(sut.tmp, "ready")
@@ -243,7 +295,9 @@ def run_once(args, sut, key, sc, quick):
         timeout = expected_duration + 30 + clients / 500
         sub_cmd = [args.load, "subscribe", "--url", sut.sub_url, "--clients", str(clients),
                    "--expect", str(count), "--timeout", str(timeout), "--idle",
-                   "5" if rate else "3", "--ready-file", ready]
+                   "5" if rate or sc.get("open_loop") else "3", "--ready-file", ready]
+        if sc.get("open_loop"):
+            sub_cmd.append("--reconnect")
         progress = os.path.join(sut.tmp, "progress")
         window = []
         if sc.get("window"):
@@ -269,7 +323,9 @@ def run_once(args, sut, key, sc, quick):
                 time.sleep(0.1)
         time.sleep(0.5)
         pids = sut.pids()
+        mem0 = redis_info(sut.redis_port, "memory", "used_memory")
         cpu0, t0 = cpu_seconds(pids), time.time()
+        redis_cpu0 = cpu_seconds([redis_pid])
         fds_peak = fd_count(pids)
         pub = subprocess.run([args.load, "publish", *sut.feed(), "--count", str(count), "--size",
                               str(size), "--rate", str(rate), "--pipeline", str(sc["pipeline"]),
@@ -278,9 +334,10 @@ def run_once(args, sut, key, sc, quick):
         fds_peak = max(fds_peak, fd_count(pids))
         out, _ = sub.communicate()
         cpu1, t1 = cpu_seconds(sut.pids()), time.time()
+        redis_cpu1 = cpu_seconds([redis_pid])
         slow_out = json.loads(slow.communicate()[0]) if slow else None
-        r = {"scenario": key, "sut": sut.name, "clients": clients, "size": size, "rate": rate,
-             "count": count}
+        r = {"scenario": key, "sut": sut.name, "transport": sut.transport, "clients": clients,
+             "size": size, "rate": rate, "count": count}
         r["pub"] = json.loads(pub.stdout) if pub.stdout.strip() else {"error": pub.stderr}
         r["sub"] = json.loads(out) if out.strip() else {"error": "no output"}
         r["slow"] = slow_out
@@ -288,6 +345,16 @@ def run_once(args, sut, key, sc, quick):
         r["wall_s"] = round(t1 - t0, 3)
         r["sut_peak_rss_mb"] = round(status_kib(sut.pids(), "VmHWM") / 1024, 1)
         r["sut_fds"] = fds_peak
+        r["history_cap_mb"] = round(size_bytes(args.history_bytes) / 2**20, 1) if sut.name == "gateway" else None
+        r["redis_cpu_s"] = round(redis_cpu1 - redis_cpu0, 3)
+        if sut.transport == "streams":
+            # What the stream holds now (the gateway trims only every 10 s, and to more than a
+            # run adds): Redis's memory per entry, with its per-node overhead.
+            entries = int(redis_cli(sut.redis_port, "XLEN", STREAM_KEY) or 0)
+            delta = redis_info(sut.redis_port, "memory", "used_memory") - mem0
+            r["stream_entries"] = entries
+            r["redis_mem_delta_mb"] = round(delta / 2**20, 1)
+            r["redis_bytes_per_entry"] = round(delta / entries, 1) if entries else None
         r["metrics"] = sut.metrics()
         r["loadavg"] = os.getloadavg()[0]
         return r
@@ -322,6 +389,18 @@ def derive(r):
         sl = r["slow"]
         d["slow_dropped"] = bool(sl.get("dropped_events") or sl.get("eof"))
     d["established"] = s.get("established", 0)
+    d["reconnects"] = s.get("reconnects", 0)
+    d["gap_events"] = s.get("gap_events", 0)
+    d["redis_cpu_s"] = r.get("redis_cpu_s", 0)
+    # Redis's work follows what is published (one PUBLISH or XADD, one XREAD per batch), not the
+    # fan-out: per million messages published.
+    d["redis_cpu_s_per_m_msgs"] = r.get("redis_cpu_s", 0) / r["count"] * 1e6 if r["count"] else None
+    d["redis_bytes_per_entry"] = r.get("redis_bytes_per_entry")
+    m = r.get("metrics", {})
+    d["sut_redis_reconnects"] = m.get("llmstreamer_redis_reconnects_total")
+    d["clients_dropped_slow"] = m.get('llmstreamer_clients_dropped_total{reason="slow"}')
+    cap = r.get("history_cap_mb")
+    d["rss_over_cap_mb"] = r["sut_peak_rss_mb"] - cap if cap is not None else None
     return d
 
 
@@ -347,19 +426,50 @@ def fmt(v, digits=1):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--scenarios", default="abcdefg")
+    ap.add_argument("--scenarios", default="".join(SCENARIOS))
     ap.add_argument("--peers", default="gateway,nchan,python,floor")
+    ap.add_argument("--transports", default="pubsub,streams",
+                    help="the gateway's transports, in the scenarios that run both (a, c, d, e, h, i)")
+    ap.add_argument("--history-bytes", default="256M",
+                    help="the gateway's --history-bytes; peak RSS is checked against it + 64 MB")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build-bench"))
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/results"))
     args = ap.parse_args()
+    if unknown := sorted(set(args.scenarios) - set(SCENARIOS)):
+        ap.error(f"--scenarios: no scenario {', '.join(unknown)} (there are {''.join(SCENARIOS)})")
+    suts = args.peers.split(",")
+    if unknown := [n for n in suts if n not in ("gateway", "nchan", "python", "floor")]:
+        ap.error(f"--peers: unknown {', '.join(unknown)} (gateway, nchan, python, floor)")
+    transports = args.transports.split(",")
+    if not transports or any(t not in ("pubsub", "streams") for t in transports):
+        ap.error(f"--transports: {args.transports!r} is not a list of pubsub and streams")
+    try:
+        if size_bytes(args.history_bytes) < 0:
+            raise ValueError
+    except ValueError:
+        ap.error(f"--history-bytes: {args.history_bytes!r} is not a size like 256M")
+    if args.reps < 1:
+        ap.error("--reps: at least 1")
     args.build_dir = os.path.abspath(args.build_dir)
     args.gateway = os.path.join(args.build_dir, "gateway/llmstreamer-gateway")
     args.load = os.path.join(args.build_dir, "bench/llmstreamer-load")
-    suts = args.peers.split(",")
     if "nchan" in suts and not shutil.which("nginx"):
         print("bench: nginx not installed (scripts/install-deps.sh --bench); skipping Nchan")
         suts.remove("nchan")
+
+    def systems(sc):
+        """(peer, transport) pairs of a scenario, in table order."""
+        out = []
+        for name in suts:
+            if name not in sc.get("peers", suts):
+                continue
+            if name != "gateway":
+                out.append((name, "pubsub"))
+                continue
+            out += [(name, t) for t in ("pubsub", "streams")
+                    if t in transports and (t == "pubsub" or sc.get("streams"))]
+        return out
 
     tmp = tempfile.mkdtemp(prefix="llmstreamer-bench-")
     redis_port = free_port()
@@ -385,32 +495,37 @@ def main():
         "redis": redis_cli(redis_port, "INFO", "server").split("redis_version:")[1].split()[0],
         "nginx": subprocess.run(["sh", "-c", "nginx -v 2>&1; dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null"],
                                 capture_output=True, text=True).stdout.strip().replace("\n", " nchan "),
-        "quick": args.quick, "reps": args.reps,
+        "quick": args.quick, "reps": args.reps, "transports": transports,
+        "history_bytes": args.history_bytes,
         "loadavg_start": os.getloadavg(),
     }
     try:
         for key in args.scenarios:
             sc = SCENARIOS[key]
-            for name in suts:
-                for rep in range(args.reps):
-                    sut = Sut(name, args, redis_port, tmp, sc)
+            # Repetitions outermost: the two transports' runs alternate, so a machine whose speed
+            # drifts during the run moves both alike and their ratio stays fair.
+            for rep in range(args.reps):
+                for name, transport in systems(sc):
+                    sut = Sut(name, args, redis_port, tmp, sc, transport)
                     t = time.time()
                     try:
-                        r = run_once(args, sut, key, sc, args.quick)
+                        r = run_once(args, sut, key, sc, args.quick, redis.pid)
                     except Exception as e:  # a peer that falls over is a result too
-                        r = {"scenario": key, "sut": name, "error": str(e), "sub": {}, "pub": {}}
+                        r = {"scenario": key, "sut": name, "transport": transport, "error": str(e),
+                             "sub": {}, "pub": {}}
                     r["rep"] = rep
                     runs.append(r)
                     if "error" not in r:
                         d = derive(r)
                         r["derived"] = d
-                        print(f"bench: {key} {name:8} rep {rep + 1}: {fmt(d['deliveries_per_s'])} del/s, "
+                        print(f"bench: {key} {sut.label:15} rep {rep + 1}: {fmt(d['deliveries_per_s'])} del/s, "
                               f"loss {d['loss_pct']:.2f} %, p99 {d['p99_ms']:.2f} ms, "
-                              f"cpu {d['sut_cpu_s']:.2f} s, rss {d['rss_mb']} MB, "
-                              f"load-tool cpu sub {d['sub_cpu_util']:.2f} pub {d['pub_cpu_util']:.2f}, "
+                              f"cpu {d['sut_cpu_s']:.2f} s, rss {d['rss_mb']} MB, redis cpu {d['redis_cpu_s']:.2f} s, "
+                              + (f"reconnects {d['reconnects']}, " if sc.get("open_loop") else "")
+                              + f"load-tool cpu sub {d['sub_cpu_util']:.2f} pub {d['pub_cpu_util']:.2f}, "
                               f"loadavg {r['loadavg']:.2f} ({time.time() - t:.0f} s)", flush=True)
                     else:
-                        print(f"bench: {key} {name} rep {rep + 1}: ERROR {r['error']}", flush=True)
+                        print(f"bench: {key} {sut.label} rep {rep + 1}: ERROR {r['error']}", flush=True)
                     with open(raw_path, "w") as f:
                         json.dump({"env": env_info, "runs": runs}, f, indent=1)
     finally:
@@ -418,58 +533,149 @@ def main():
         redis.wait()
     env_info["loadavg_end"] = os.getloadavg()
 
-    # Medians per scenario and SUT.
+    # Medians per scenario and system (a peer, or the gateway in one transport).
     med = {}
     for key in args.scenarios:
-        for name in suts:
-            ds = [r["derived"] for r in runs if r["scenario"] == key and r["sut"] == name and "derived" in r]
+        for name, transport in systems(SCENARIOS[key]):
+            ds = [r["derived"] for r in runs if r["scenario"] == key and r["sut"] == name
+                  and r["transport"] == transport and "derived" in r]
             if ds:
-                med[(key, name)] = {k: median([d[k] for d in ds]) for k in ds[0]}
+                med[(key, label(name, transport))] = {k: median([d[k] for d in ds]) for k in ds[0]}
+    compare = transport_rows(med, args.scenarios, size_bytes(args.history_bytes) / 2**20)
     with open(raw_path, "w") as f:
         json.dump({"env": env_info, "runs": runs,
-                   "medians": {f"{k}/{n}": v for (k, n), v in med.items()}}, f, indent=1)
+                   "medians": {f"{k}/{n}": v for (k, n), v in med.items()},
+                   "transports": compare}, f, indent=1)
     csv_path = raw_path.replace(".json", ".csv")
     cols = ["deliveries_per_s", "mb_per_s", "loss_pct", "complete_clients", "p50_ms", "p99_ms",
             "max_ms", "connect_p99_ms", "sut_cpu_s", "cpu_s_per_m", "sut_cpu_util", "rss_mb",
-            "pub_rate", "sub_cpu_util", "pub_cpu_util", "slow_dropped", "established"]
+            "pub_rate", "sub_cpu_util", "pub_cpu_util", "slow_dropped", "established",
+            "reconnects", "gap_events", "redis_cpu_s", "redis_cpu_s_per_m_msgs",
+            "redis_bytes_per_entry", "rss_over_cap_mb", "sut_redis_reconnects",
+            "clients_dropped_slow"]
     with open(csv_path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["scenario", "sut", "rep", *cols])
+        w.writerow(["scenario", "sut", "transport", "rep", *cols])
         for r in runs:
             if "derived" in r:
-                w.writerow([r["scenario"], r["sut"], r["rep"], *[r["derived"][c] for c in cols]])
+                w.writerow([r["scenario"], r["sut"], r["transport"], r["rep"],
+                            *[r["derived"][c] for c in cols]])
+    if compare:
+        with open(raw_path.replace(".json", "-transports.csv"), "w", newline="") as f:
+            w = csv.writer(f)
+            keys = list(compare[0])
+            w.writerow(keys)
+            for row in compare:
+                w.writerow([row[k] for k in keys])
 
     lines = []
     lines.append(f"Run {env_info['date']} on {env_info['machine']}, Linux {env_info['kernel']}, "
                  f"Redis {env_info['redis']}, {env_info['nginx']}; "
-                 f"{'quick' if args.quick else 'full'} run, median of {args.reps}; "
+                 f"{'quick' if args.quick else 'full'} run, median of {args.reps}; gateway "
+                 f"transports {', '.join(transports)}, --history-bytes {args.history_bytes}; "
                  f"1-min load average {env_info['loadavg_start'][0]:.2f} at start, "
                  f"{env_info['loadavg_end'][0]:.2f} at end.")
     lines.append("")
     lines.append("| scenario | system | deliveries/s | MB/s | loss % | p50 ms | p99 ms | max ms | "
-                 "connect p99 ms | CPU-s / M deliveries | peak RSS MB | load tool CPU (sub/pub) |")
-    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+                 "connect p99 ms | CPU-s / M deliveries | peak RSS MB | Redis CPU-s / M msgs | "
+                 "Redis B / entry | load tool CPU (sub/pub) |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for key in args.scenarios:
-        for name in suts:
-            m = med.get((key, name))
+        for name, transport in systems(SCENARIOS[key]):
+            m = med.get((key, label(name, transport)))
             if not m:
-                lines.append(f"| {key} | {name} | failed | | | | | | | | | |")
+                lines.append(f"| {key} | {label(name, transport)} | failed | | | | | | | | | | | |")
                 continue
             sat = " **saturated**" if m["sub_cpu_util"] >= 0.9 else ""
             lines.append(
-                f"| {key} | {name} | {fmt(m['deliveries_per_s'], 0)} | {fmt(m['mb_per_s'])} | "
+                f"| {key} | {label(name, transport)} | {fmt(m['deliveries_per_s'], 0)} | {fmt(m['mb_per_s'])} | "
                 f"{m['loss_pct']:.2f} | {fmt(m['p50_ms'], 2)} | {fmt(m['p99_ms'], 2)} | "
                 f"{fmt(m['max_ms'], 1)} | {fmt(m['connect_p99_ms'], 1)} | {fmt(m['cpu_s_per_m'], 2)} | "
-                f"{fmt(m['rss_mb'])} | {m['sub_cpu_util']:.2f}/{m['pub_cpu_util']:.2f}{sat} |")
-    lines.append("")
-    lines.append(verdicts(med, suts))
+                f"{fmt(m['rss_mb'])} | {fmt(m['redis_cpu_s_per_m_msgs'], 2)} | "
+                f"{fmt(m['redis_bytes_per_entry'], 0)} | {m['sub_cpu_util']:.2f}/{m['pub_cpu_util']:.2f}{sat} |")
+    if table := verdicts(med, suts):
+        lines.append("")
+        lines.append(table)
+    if compare:
+        lines.append("")
+        lines.append(transport_table(compare))
     text = "\n".join(lines)
     md_path = raw_path.replace(".json", ".md")
     with open(md_path, "w") as f:
         f.write(text + "\n")
     print()
     print(text)
-    print(f"\nbench: raw results {raw_path}, {csv_path}, {md_path}")
+    print(f"\nbench: raw results {raw_path}, {csv_path}, {md_path}"
+          + (f", {raw_path.replace('.json', '-transports.csv')}" if compare else ""))
+
+
+def transport_rows(med, scenarios, cap_mb):
+    """The gateway's two transports side by side: one row per figure of a scenario that ran both
+    (or streams alone), with the ratio streams / pub/sub and the targets of the streams transport:
+    a ≥ 300,000 msg/s without loss; c's CPU per delivery and c's and d's p99 within 1.25× of
+    pub/sub's; nothing lost open loop (h, i); peak RSS within the history cap + 64 MB in e, h, i."""
+    rows = []
+    rss_limit = cap_mb + 64
+
+    def row(key, figure, field, target=None, met=None, ratio=True):
+        ps, st = med.get((key, "gateway")), med.get((key, "gateway/streams"))
+        p, s = ps.get(field) if ps else None, st.get(field) if st else None
+        rows.append({"scenario": key, "figure": figure, "pubsub": p, "streams": s,
+                     "ratio": s / p if ratio and p and s is not None else None,
+                     "target": target, "met": None if met is None else met(p, s)})
+
+    for key in scenarios:
+        if not med.get((key, "gateway/streams")):
+            continue
+        sc = SCENARIOS[key]
+        if key == "a":
+            row(key, "deliveries/s", "deliveries_per_s", "streams ≥ 300,000",
+                lambda p, s: s is not None and s >= 300_000)
+        elif sc["size"] >= 65536:
+            row(key, "MB/s", "mb_per_s")
+        else:
+            row(key, "deliveries/s", "deliveries_per_s")
+        if key == "a" or sc.get("open_loop"):
+            row(key, "loss %", "loss_pct", "streams 0", lambda p, s: s == 0, ratio=False)
+        else:
+            row(key, "loss %", "loss_pct", ratio=False)
+        if key == "c":
+            row(key, "CPU-s / M deliveries", "cpu_s_per_m", "≤ 1.25× pub/sub",
+                lambda p, s: None if p is None or s is None else s <= 1.25 * p)
+        else:
+            row(key, "CPU-s / M deliveries", "cpu_s_per_m")
+        if key in "cd":
+            row(key, "p99 ms", "p99_ms", "≤ 1.25× pub/sub",
+                lambda p, s: None if p is None or s is None else s <= 1.25 * p)
+        else:
+            row(key, "p99 ms", "p99_ms")
+        if sc.get("open_loop"):
+            row(key, "publisher msg/s", "pub_rate")
+            row(key, "Redis cut the gateway (reconnects)", "sut_redis_reconnects", ratio=False)
+            row(key, "client dropped as slow (resumed)", "clients_dropped_slow", ratio=False)
+        if key == "e" or sc.get("open_loop"):
+            row(key, "peak RSS MB", "rss_mb", f"both ≤ history cap + 64 = {rss_limit:,.0f}",
+                lambda p, s: all(v <= rss_limit for v in (p, s) if v is not None), ratio=False)
+        else:
+            row(key, "peak RSS MB", "rss_mb")
+        row(key, "Redis CPU-s / M msgs", "redis_cpu_s_per_m_msgs")
+        row(key, "Redis B / entry", "redis_bytes_per_entry", ratio=False)
+    return rows
+
+
+def transport_table(rows):
+    out = ["| scenario | figure (gateway) | pub/sub | streams | streams / pub/sub | target | met |",
+           "|---|---|---:|---:|---:|---|---|"]
+    for r in rows:
+        digits = {"deliveries/s": 0, "publisher msg/s": 0, "Redis B / entry": 0,
+                  "Redis cut the gateway (reconnects)": 0, "client dropped as slow (resumed)": 0,
+                  "peak RSS MB": 1, "MB/s": 0}.get(r["figure"], 2)
+        out.append(f"| {r['scenario']} | {r['figure']} | {fmt(r['pubsub'], digits)} | "
+                   f"{fmt(r['streams'], digits)} | "
+                   + (f"{r['ratio']:.2f}×" if r["ratio"] is not None else "–")
+                   + f" | {r['target'] or '–'} | "
+                   + ("–" if r["met"] is None else ("yes" if r["met"] else "**no**")) + " |")
+    return "\n".join(out)
 
 
 def verdicts(med, suts):
@@ -535,7 +741,7 @@ def verdicts(med, suts):
         rows.append(f"| g | normal: 0 loss, p99 ≤ 2× c; slow dropped; RSS bounded | {desc(gg)} | "
                     + (desc(n("g")) if n("g") else "–") + " | " + (desc(p("g")) if p("g") else "–")
                     + f" | – | {'yes' if ok else 'no'} |")
-    return "\n".join(rows)
+    return "\n".join(rows) if len(rows) > 2 else ""
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@
 # run. Builds what is missing (build-bench/, Release), runs the desktop parser+model benchmark if
 # it was built and the dashboard burst (bench/dashboard/burst.mjs), then bench/driver.py.
 #
-#   bench/run.sh                      # every scenario a-g, 3 repetitions, medians
+#   bench/run.sh                      # every scenario a-i, 3 repetitions, medians
 #   bench/run.sh --quick              # short smoke run (smaller counts, 1 repetition)
 #   bench/run.sh --scenarios acd      # a selection;  --peers gateway,nchan  --reps N
+#   bench/run.sh --transports pubsub  # the gateway's transports (default pubsub,streams: both,
+#                                     # side by side, in a, c, d, e, h, i);  --history-bytes 256M
 #
 # Set-up once: scripts/install-deps.sh --bench   (nginx, libnginx-mod-nchan, python3-fastapi,
 # python3-uvicorn, python3-redis, valgrind, gnuplot-nox). BUILD_DIR overrides build-bench/.

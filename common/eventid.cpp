@@ -72,3 +72,10 @@ QByteArray StreamId::toEventId() const
     char buf[maxEventIdLength];
     return QByteArray(buf, writeEventId(buf));
 }
+
+StreamId StreamId::previous() const
+{
+    if (seq > 0)
+        return {ms, seq - 1};
+    return ms > 0 ? StreamId{ms - 1, largestSeq} : StreamId{};
+}

@@ -39,6 +39,12 @@ struct StreamId
     static constexpr int maxEventIdLength = EventId::maxLength + 1;
     int writeEventId(char *out) const;
     QByteArray toEventId() const;
+    // The largest id before this one (no entry can lie between the two); {} for {}.
+    StreamId previous() const;
+
+    // The largest sequence number we read and write (18 digits, see EventId::parse):
+    // "<ms>-<largestSeq>" is just before "<ms + 1>-0".
+    static constexpr qint64 largestSeq = 999'999'999'999'999'999;
 
     friend auto operator<=>(const StreamId &, const StreamId &) = default;
 };

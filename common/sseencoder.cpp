@@ -41,6 +41,16 @@ QByteArray event(QByteArrayView id, QByteArrayView type, QByteArrayView data)
     return out;
 }
 
+QByteArray eventWithoutId(QByteArrayView type, QByteArrayView data)
+{
+    QByteArray out;
+    out.reserve(data.size() + type.size() + 32);
+    out.append("event: ", 7).append(type).append('\n');
+    appendLines(out, "data", data);
+    out.append('\n');
+    return out;
+}
+
 QByteArray comment(QByteArrayView text)
 {
     QByteArray out;

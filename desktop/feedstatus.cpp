@@ -2,6 +2,7 @@
 
 #include "plaintooltip.h"
 
+#include <QDateTime>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLocale>
@@ -23,6 +24,11 @@ QPixmap dot(const QColor &color, int size, qreal dpr)
     return pixmap;
 }
 
+QString clockTime(qint64 msSinceEpoch)
+{
+    return QDateTime::fromMSecsSinceEpoch(msSinceEpoch).toString(QStringLiteral("HH:mm"));
+}
+
 QLabel *separated(QLabel *label)
 {
     label->setContentsMargins(10, 0, 0, 0);
@@ -32,14 +38,19 @@ QLabel *separated(QLabel *label)
 } // namespace
 
 FeedStatus::FeedStatus(QWidget *parent)
-    : QWidget(parent), m_dot(new QLabel(this)), m_state(new QLabel(this)), m_rate(new QLabel(this)),
-      m_received(new QLabel(this)), m_gaps(new QLabel(this)), m_shown(new QLabel(this))
+    : QWidget(parent), m_dot(new QLabel(this)), m_state(new QLabel(this)),
+      m_delivery(new QLabel(this)), m_rate(new QLabel(this)), m_received(new QLabel(this)),
+      m_gaps(new QLabel(this)), m_shown(new QLabel(this))
 {
     m_state->setObjectName(QStringLiteral("connectionState"));
     m_state->setTextFormat(Qt::PlainText);
     m_state->setMinimumWidth(120);
     // A long reason is cut; the tooltip and the banner above the log have it whole.
     m_state->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_delivery->setObjectName(QStringLiteral("delivery"));
+    m_delivery->setTextFormat(Qt::PlainText); // the gap's words are the gateway's
+    m_delivery->setAutoFillBackground(true);
+    m_delivery->setContentsMargins(6, 0, 6, 0);
     m_rate->setObjectName(QStringLiteral("rate"));
     m_received->setObjectName(QStringLiteral("received"));
     m_gaps->setObjectName(QStringLiteral("gaps"));
@@ -49,6 +60,7 @@ FeedStatus::FeedStatus(QWidget *parent)
     layout->setSpacing(6);
     layout->addWidget(m_dot);
     layout->addWidget(m_state, 1);
+    layout->addWidget(m_delivery);
     layout->addWidget(separated(m_rate));
     layout->addWidget(separated(m_received));
     layout->addWidget(separated(m_gaps));
@@ -58,6 +70,7 @@ FeedStatus::FeedStatus(QWidget *parent)
     setReceived(0);
     setGaps(0, {});
     setShown(0, 0);
+    setDelivery(-1, -1, {}, {});
 }
 
 FeedStatus::~FeedStatus() = default;
@@ -124,6 +137,38 @@ void FeedStatus::setShown(int shown, int kept)
             : tr("%1 of %2 lines shown").arg(QLocale().toString(shown), QLocale().toString(kept)));
 }
 
+void FeedStatus::setDelivery(qint64 completeSinceMs, qint64 gapAtMs, const QString &gapReason,
+                             const QString &gapText)
+{
+    m_delivery->setVisible(completeSinceMs >= 0);
+    if (completeSinceMs < 0) {
+        m_delivery->clear();
+        m_delivery->setToolTip(QString());
+        return;
+    }
+    QPalette pal = palette();
+    const bool dark = pal.color(QPalette::Window).lightness() < 128;
+    if (gapAtMs < 0) {
+        m_delivery->setText(tr("Complete since %1").arg(clockTime(completeSinceMs)));
+        m_delivery->setToolTip(tr("Every event since %1, when the feed connected, has arrived: "
+                                  "the gateway announced no gap.")
+                                   .arg(clockTime(completeSinceMs)));
+        pal.setColor(QPalette::Window, dark ? QColor(0x1f, 0x4d, 0x2b) : QColor(0xd4, 0xed, 0xda));
+    } else {
+        QString shown = gapText;
+        if (shown.size() > 80)
+            shown = shown.first(80) + QChar(0x2026);
+        m_delivery->setText(tr("Gap at %1: %2").arg(clockTime(gapAtMs), shown));
+        m_delivery->setToolTip(PlainToolTip::fromText(
+            tr("Events are missing at %1 (%2): %3. Everything since then has arrived.")
+                .arg(clockTime(gapAtMs), gapReason.isEmpty() ? tr("no reason given") : gapReason,
+                     gapText)));
+        pal.setColor(QPalette::Window, dark ? QColor(0x5a, 0x45, 0x12) : QColor(0xff, 0xe8, 0xb0));
+    }
+    pal.setColor(QPalette::WindowText, dark ? QColor(0xf0, 0xf0, 0xf0) : QColor(0x21, 0x21, 0x21));
+    m_delivery->setPalette(pal);
+}
+
 QString FeedStatus::stateText() const
 {
     return m_state->text();
@@ -142,4 +187,14 @@ QString FeedStatus::receivedText() const
 QString FeedStatus::gapsText() const
 {
     return m_gaps->text();
+}
+
+QString FeedStatus::deliveryText() const
+{
+    return m_delivery->isHidden() ? QString() : m_delivery->text();
+}
+
+QString FeedStatus::deliveryToolTip() const
+{
+    return m_delivery->toolTip();
 }

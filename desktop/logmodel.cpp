@@ -258,6 +258,41 @@ void LogModel::append(std::vector<LogRecord> records)
     Q_EMIT batchAppended(int(incoming));
 }
 
+int LogModel::prepend(std::vector<LogRecord> records)
+{
+    const qsizetype room = m_records.capacity() - m_records.count() - pendingCount();
+    const qsizetype incoming = std::min<qsizetype>(qsizetype(records.size()), room);
+    if (incoming <= 0)
+        return 0;
+    beginInsertRows({}, 0, int(incoming - 1));
+    // Newest first, each above the one before; the oldest of `records` that did not fit stay out.
+    for (auto it = records.rbegin(); it != records.rbegin() + incoming; ++it)
+        m_records.prepend(std::move(*it));
+    endInsertRows();
+    if (!m_records.areIndexesValid())
+        m_records.normalizeIndexes();
+    return int(incoming);
+}
+
+QString LogModel::oldestMessageId() const
+{
+    for (qsizetype i = m_records.firstIndex(); i <= m_records.lastIndex(); ++i)
+        if (m_records.at(i).kind == LogRecord::Kind::Message)
+            return m_records.at(i).id();
+    return {};
+}
+
+QSet<QString> LogModel::oldestMessageIds(int count) const
+{
+    QSet<QString> ids;
+    for (qsizetype i = m_records.firstIndex(); i <= m_records.lastIndex() && ids.size() < count;
+         ++i) {
+        if (m_records.at(i).kind == LogRecord::Kind::Message)
+            ids.insert(m_records.at(i).id());
+    }
+    return ids;
+}
+
 void LogModel::enqueue(LogRecord record)
 {
     m_pending.push_back(std::move(record));

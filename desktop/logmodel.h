@@ -5,6 +5,7 @@
 #include <QAbstractTableModel>
 #include <QColor>
 #include <QContiguousCache>
+#include <QSet>
 #include <QTimer>
 
 #include <vector>
@@ -13,6 +14,8 @@
 // holds capacity() lines, each new one evicts the oldest, announced to views as a removal of the
 // first rows followed by an insertion at the end. Records arriving through enqueue() are handed
 // to views in batches at most ~30 times a second, so a flood of events never floods the views.
+// Older lines from the gateway's history go in above the oldest (prepend()), into free room only:
+// they never evict the newest.
 class LogModel final : public QAbstractTableModel
 {
     Q_OBJECT
@@ -60,6 +63,14 @@ public:
 
     // Appends now, as one removal (if the buffer overflows) and one insertion.
     void append(std::vector<LogRecord> records);
+    // Inserts `records` (oldest first) above the oldest line, as one insertion at row 0. Only as
+    // many fit as the buffer has room for beside the lines kept and queued; the newest of
+    // `records` (those next to the oldest line) are kept. Returns how many went in.
+    int prepend(std::vector<LogRecord> records);
+    // The id of the oldest message line (markers have none); empty when there is none.
+    QString oldestMessageId() const;
+    // The ids of the oldest `count` message lines.
+    QSet<QString> oldestMessageIds(int count) const;
     // Queues a record for the next batch.
     void enqueue(LogRecord record);
     // Hands the queued records to the views now.

@@ -1,5 +1,7 @@
 #include "logview.h"
 
+#include "logmodel.h"
+
 #include <QApplication>
 #include <QClipboard>
 #include <QEvent>
@@ -12,6 +14,7 @@
 #include <QScrollBar>
 
 #include <algorithm>
+#include <utility>
 
 namespace {
 
@@ -83,9 +86,12 @@ void LogView::setModel(QAbstractItemModel *model)
         old->disconnect(this);
     // Before the base class connects its selection model: an evicted current line must not
     // make the view scroll to its successor (see currentChanged below).
-    if (model)
+    if (model) {
         connect(model, &QAbstractItemModel::rowsAboutToBeRemoved, this,
                 &LogView::handleRowsAboutToBeRemoved);
+        connect(model, &QAbstractItemModel::rowsAboutToBeInserted, this,
+                &LogView::handleRowsAboutToBeInserted);
+    }
     QTableView::setModel(model);
     if (!model)
         return;
@@ -101,6 +107,25 @@ void LogView::setModel(QAbstractItemModel *model)
     });
     connect(selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &LogView::handleSelectionChanged);
+}
+
+void LogView::applyDefaultColumnWidths()
+{
+    QHeaderView *header = horizontalHeader();
+    const QFontMetrics fm(font());
+    const auto width = [&fm](const char *sample) {
+        return fm.horizontalAdvance(QLatin1StringView(sample)) + 18;
+    };
+    header->resizeSection(LogModel::TimeColumn, width("00:00:00.000"));
+    header->resizeSection(LogModel::ChannelColumn, width("logs:generation"));
+    header->resizeSection(LogModel::LevelColumn, width("ERROR"));
+    header->resizeSection(LogModel::ServiceColumn, width("llm-backend-01"));
+    header->resizeSection(LogModel::ModelColumn, width("Llama-3.1-8B-Instruct"));
+    for (const int c : {int(LogModel::InputTokensColumn), int(LogModel::OutputTokensColumn)})
+        header->resizeSection(c, width("131072"));
+    for (const int c : {int(LogModel::DurationColumn), int(LogModel::TtftColumn)})
+        header->resizeSection(c, width("12345 ms"));
+    header->setSectionResizeMode(LogModel::MessageColumn, QHeaderView::Stretch);
 }
 
 void LogView::currentChanged(const QModelIndex &current, const QModelIndex &previous)
@@ -150,14 +175,32 @@ void LogView::handleScrolled(int value)
         setFollowing(false);
     else if (!m_following && atBottom)
         setFollowing(true);
+    if (!m_following && value <= verticalScrollBar()->minimum())
+        Q_EMIT scrolledToTop();
+}
+
+void LogView::handleRowsAboutToBeInserted(const QModelIndex &parent, int first, int)
+{
+    // Rows going in above existing ones (older lines from the history), not at the end.
+    if (!parent.isValid() && first < model()->rowCount())
+        m_valueBeforeInsertAbove = verticalScrollBar()->value();
 }
 
 void LogView::handleRowsInserted(const QModelIndex &parent, int first, int last)
 {
     if (parent.isValid())
         return;
+    const int above = std::exchange(m_valueBeforeInsertAbove, -1);
     if (m_following) {
         scrollToNewest();
+        return;
+    }
+    if (above >= 0) {
+        // Paused: the lines in view stay where they are, the older ones above them.
+        FlagGuard guard(m_adjusting);
+        updateGeometries(); // the scroll range must include the new rows before moving in it
+        verticalScrollBar()->setValue(above +
+                                      (last - first + 1) * verticalHeader()->defaultSectionSize());
         return;
     }
     m_newWhilePaused += last - first + 1;
@@ -257,9 +300,15 @@ void LogView::copySelection()
         QApplication::clipboard()->setText(text);
 }
 
+void LogView::setPausedBarEnabled(bool enabled)
+{
+    m_pausedBarEnabled = enabled;
+    updatePausedBar();
+}
+
 void LogView::updatePausedBar()
 {
-    if (m_following) {
+    if (m_following || !m_pausedBarEnabled) {
         m_pausedBar->hide();
         return;
     }

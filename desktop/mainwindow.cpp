@@ -4,10 +4,13 @@
 #include "desktoplogging.h"
 #include "feedstatus.h"
 #include "gatewayurl.h"
+#include "historysearch.h"
+#include "historysearchpanel.h"
 #include "logfilterproxy.h"
 #include "logmodel.h"
 #include "logview.h"
 #include "payloadview.h"
+#include "scrollback.h"
 #include "settingsdialog.h"
 #include "throughputchart.h"
 
@@ -34,6 +37,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QToolBar>
@@ -42,7 +46,8 @@
 
 namespace {
 
-constexpr int gapNoteSeconds = 10; // the status bar mentions a gap this long
+constexpr int gapNoteSeconds = 10;      // the status bar mentions a gap this long
+constexpr int historyMessageMs = 10000; // what loading older lines gave, in the status bar
 
 bool isDark(const QPalette &palette)
 {
@@ -73,7 +78,8 @@ MainWindow::MainWindow(const DesktopSettings &settings, QWidget *parent)
     : QMainWindow(parent), m_settings(settings), m_feed(new LogFeed(this)),
       m_model(new LogModel(settings.bufferLines, this)), m_proxy(new LogFilterProxy(this)),
       m_view(new LogView), m_chart(new ThroughputChart), m_payload(new PayloadView),
-      m_status(new FeedStatus)
+      m_status(new FeedStatus), m_scrollBack(new ScrollBack(m_model, m_feed, this)),
+      m_searchPanel(new HistorySearchPanel(m_feed->historySearch()))
 {
     setObjectName(QStringLiteral("mainWindow"));
     m_proxy->setLogModel(m_model);
@@ -89,6 +95,23 @@ MainWindow::MainWindow(const DesktopSettings &settings, QWidget *parent)
     connect(m_feed, &LogFeed::stateChanged, this, &MainWindow::handleStateChanged);
     connect(m_feed, &LogFeed::countersUpdated, this, &MainWindow::handleCountersUpdated);
     connect(m_feed, &LogFeed::channelsChanged, this, &MainWindow::rebuildChannelMenu);
+    connect(m_feed, &LogFeed::deliveryChanged, this, &MainWindow::updateStatus);
+
+    connect(m_view, &LogView::scrolledToTop, m_scrollBack, &ScrollBack::loadOlder);
+    connect(m_scrollBack, &ScrollBack::loaded, this, &MainWindow::handleOlderLoaded);
+    connect(m_scrollBack, &ScrollBack::nothingOlder, this, &MainWindow::handleNothingOlder);
+    connect(m_scrollBack, &ScrollBack::failed, this, [this](const QString &reason) {
+        statusBar()->showMessage(tr("Cannot load older lines: %1").arg(reason), historyMessageMs);
+    });
+    connect(m_scrollBack, &ScrollBack::busyChanged, this, [this](bool busy) {
+        const QString loading = tr("Loading older lines from the gateway's history…");
+        if (busy)
+            statusBar()->showMessage(loading);
+        else if (statusBar()->currentMessage() == loading)
+            statusBar()->clearMessage(); // superseded, or its answer said nothing
+    });
+    connect(m_searchPanel, &HistorySearchPanel::backToLiveRequested, this,
+            &MainWindow::showLiveLog);
 
     m_filterDelay.setSingleShot(true);
     m_filterDelay.setInterval(150); // typing is not re-filtering 200,000 lines per key
@@ -157,6 +180,23 @@ void MainWindow::createActions()
     connect(m_view, &LogView::followingChanged, m_liveAction, &QAction::setChecked);
     QAction *goLive = view->addAction(tr("Go &Live"), m_view, &LogView::goLive);
     goLive->setShortcut(QKeySequence(Qt::Key_End));
+    m_loadOlderAction =
+        view->addAction(style()->standardIcon(QStyle::SP_ArrowUp), tr("Load &Older Lines"),
+                        m_scrollBack, &ScrollBack::loadOlder);
+    m_loadOlderAction->setObjectName(QStringLiteral("loadOlder"));
+    m_loadOlderAction->setIconText(tr("Load Older"));
+    m_loadOlderAction->setToolTip(tr("Load the lines before the oldest one shown from the "
+                                     "gateway's history (also by scrolling to the top while "
+                                     "paused)"));
+    m_searchHistoryAction =
+        view->addAction(QIcon::fromTheme(QStringLiteral("edit-find"),
+                                         style()->standardIcon(QStyle::SP_FileDialogContentsView)),
+                        tr("&Search History"), this, &MainWindow::searchHistory);
+    m_searchHistoryAction->setObjectName(QStringLiteral("searchHistory"));
+    m_searchHistoryAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
+    m_searchHistoryAction->setToolTip(tr("Search the gateway's history for the filter's text, "
+                                         "beyond the lines received (Ctrl+Shift+F)"));
+    m_searchHistoryAction->setEnabled(false);
     view->addSeparator();
     m_chartAction = view->addAction(tr("Throughput &Chart"));
     m_chartAction->setCheckable(true);
@@ -213,9 +253,13 @@ void MainWindow::createToolBar()
         m_regexAction->setIcon(regexIcon(on));
         applyTextFilter();
     });
-    connect(m_filter, &QLineEdit::textChanged, this, [this] { m_filterDelay.start(); });
+    connect(m_filter, &QLineEdit::textChanged, this, [this] {
+        m_filterDelay.start();
+        updateSearchHistoryAction();
+    });
     connect(m_filter, &QLineEdit::returnPressed, this, &MainWindow::applyTextFilter);
     bar->addWidget(m_filter);
+    bar->addAction(m_searchHistoryAction);
 
     m_level = new QComboBox(bar);
     m_level->setObjectName(QStringLiteral("levelCombo"));
@@ -240,6 +284,7 @@ void MainWindow::createToolBar()
     auto *spacer = new QWidget(bar);
     spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     bar->addWidget(spacer);
+    bar->addAction(m_loadOlderAction);
     bar->addAction(m_liveAction);
     bar->addAction(m_clearAction);
     bar->addAction(m_exportAction);
@@ -249,27 +294,16 @@ void MainWindow::createCentralWidgets()
 {
     m_view->setObjectName(QStringLiteral("logView"));
     m_view->setModel(m_proxy);
-    QHeaderView *header = m_view->horizontalHeader();
-    const QFontMetrics fm(m_view->font());
-    const auto width = [&fm](const char *sample) {
-        return fm.horizontalAdvance(QLatin1StringView(sample)) + 18;
-    };
-    header->resizeSection(LogModel::TimeColumn, width("00:00:00.000"));
-    header->resizeSection(LogModel::ChannelColumn, width("logs:generation"));
-    header->resizeSection(LogModel::LevelColumn, width("ERROR"));
-    header->resizeSection(LogModel::ServiceColumn, width("llm-backend-01"));
-    header->resizeSection(LogModel::ModelColumn, width("Llama-3.1-8B-Instruct"));
-    for (const int c : {int(LogModel::InputTokensColumn), int(LogModel::OutputTokensColumn)})
-        header->resizeSection(c, width("131072"));
-    for (const int c : {int(LogModel::DurationColumn), int(LogModel::TtftColumn)})
-        header->resizeSection(c, width("12345 ms"));
-    header->setSectionResizeMode(LogModel::MessageColumn, QHeaderView::Stretch);
+    m_view->applyDefaultColumnWidths();
     connect(m_view, &QAbstractItemView::doubleClicked, this, [this] {
         m_detailsAction->setChecked(true);
         showCurrentPayload();
     });
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::showCurrentPayload);
+    m_searchPanel->setObjectName(QStringLiteral("historySearchPanel"));
+    connect(m_searchPanel->view()->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &MainWindow::showSearchResultPayload);
 
     // The banner: what is wrong with the connection, in plain words, where one looks.
     m_banner = new QFrame;
@@ -297,7 +331,10 @@ void MainWindow::createCentralWidgets()
     logLayout->setContentsMargins(0, 0, 0, 0);
     logLayout->setSpacing(4);
     logLayout->addWidget(m_banner);
-    logLayout->addWidget(m_view, 1);
+    m_logStack = new QStackedWidget;
+    m_logStack->addWidget(m_view);
+    m_logStack->addWidget(m_searchPanel);
+    logLayout->addWidget(m_logStack, 1);
 
     m_payload->setObjectName(QStringLiteral("payloadView"));
     m_horizontal = new QSplitter(Qt::Horizontal);
@@ -562,6 +599,72 @@ void MainWindow::showCurrentPayload()
         m_payload->showRecord(&m_model->record(source.row()));
 }
 
+void MainWindow::showSearchResultPayload()
+{
+    const QModelIndex current = m_searchPanel->view()->currentIndex();
+    if (current.isValid())
+        m_payload->showRecord(&m_searchPanel->model()->record(current.row()));
+}
+
+void MainWindow::updateSearchHistoryAction()
+{
+    m_searchHistoryAction->setEnabled(!m_filter->text().trimmed().isEmpty());
+}
+
+void MainWindow::searchHistory()
+{
+    const QString text = m_filter->text().trimmed();
+    if (text.isEmpty())
+        return;
+    m_searchPanel->start(HistorySearch::queryFor(text, m_regexAction->isChecked()));
+    m_logStack->setCurrentWidget(m_searchPanel);
+    m_payload->showRecord(nullptr);
+}
+
+void MainWindow::showLiveLog()
+{
+    m_feed->historySearch()->cancel();
+    m_logStack->setCurrentWidget(m_view);
+    m_payload->showRecord(nullptr);
+    showCurrentPayload();
+}
+
+bool MainWindow::isShowingHistorySearch() const
+{
+    return m_logStack->currentWidget() == m_searchPanel;
+}
+
+QString MainWindow::statusMessage() const
+{
+    return statusBar()->currentMessage();
+}
+
+void MainWindow::handleOlderLoaded(int count, int dropped, bool atStart)
+{
+    QString text;
+    if (count > 0)
+        text = count == 1 ? tr("Loaded 1 older line from the gateway's history")
+                          : tr("Loaded %1 older lines from the gateway's history")
+                                .arg(QLocale().toString(count));
+    else if (dropped == 0)
+        text = tr("No older lines that are not shown already");
+    if (dropped > 0)
+        text += (text.isEmpty() ? QString() : QStringLiteral("; ")) +
+                tr("%1 older lines do not fit in the buffer of %2 lines (raise it in Settings)")
+                    .arg(QLocale().toString(dropped), QLocale().toString(m_model->capacity()));
+    if (atStart)
+        text += tr("; nothing older is held by the gateway");
+    statusBar()->showMessage(text, historyMessageMs);
+    updateStatus();
+}
+
+void MainWindow::handleNothingOlder()
+{
+    statusBar()->showMessage(
+        tr("Nothing older: the gateway's history holds no line before the oldest one shown"),
+        historyMessageMs);
+}
+
 void MainWindow::clearLog()
 {
     m_model->clear();
@@ -628,6 +731,8 @@ void MainWindow::updateStatus()
     m_status->setReceived(m_feed->received());
     m_status->setGaps(m_feed->gaps(), m_feed->lastGap());
     m_status->setShown(m_proxy->rowCount(), m_model->rowCount());
+    m_status->setDelivery(m_feed->completeSinceMs(), m_feed->gapAtMs(), m_feed->gapReason(),
+                          m_feed->gapText());
 }
 
 bool MainWindow::isBannerVisible() const

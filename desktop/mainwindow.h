@@ -12,6 +12,7 @@
 #include <optional>
 
 class FeedStatus;
+class HistorySearchPanel;
 class LogFilterProxy;
 class LogModel;
 class LogView;
@@ -25,13 +26,17 @@ class QLineEdit;
 class QMenu;
 class QPushButton;
 class QSplitter;
+class QStackedWidget;
 class QToolButton;
+class ScrollBack;
 class ThroughputChart;
 
 // The monitor's window: the throughput chart above the log, the selected line's payload beside
-// it, filters in the tool bar, the feed's state in the status bar and, when something is wrong,
-// in plain words in a banner above the log. It owns the feed (LogFeed) and connects it to the
-// model, which takes the lines in batches, the chart and the status bar.
+// it, filters in the tool bar, the feed's state and delivery in the status bar and, when
+// something is wrong, in plain words in a banner above the log. It owns the feed (LogFeed) and
+// connects it to the model, which takes the lines in batches, the chart and the status bar; to
+// ScrollBack, which puts older lines above the log; and to the history search's panel, shown
+// in place of the log.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
@@ -67,6 +72,13 @@ public:
     QLineEdit *filterEdit() const { return m_filter; }
     QComboBox *levelCombo() const { return m_level; }
     QMenu *channelMenu() const { return m_channelMenu; }
+    ScrollBack *scrollBack() const { return m_scrollBack; }
+    HistorySearchPanel *historySearchPanel() const { return m_searchPanel; }
+    QAction *loadOlderAction() const { return m_loadOlderAction; }
+    QAction *searchHistoryAction() const { return m_searchHistoryAction; }
+    bool isShowingHistorySearch() const;
+    // The status bar's passing message (e.g. about older lines), or empty.
+    QString statusMessage() const;
     bool isBannerVisible() const;
     QString bannerText() const;
     quint64 received() const { return m_feed->received(); }
@@ -77,6 +89,10 @@ public Q_SLOTS:
     void exportView();
     void clearLog();
     void focusFilter();
+    // Searches the gateway's history for the filter box's text, in the search panel.
+    void searchHistory();
+    // Back from the search panel to the live log.
+    void showLiveLog();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -95,6 +111,10 @@ private:
     void applyTextFilter();
     void applyLevelFilter();
     void showCurrentPayload();
+    void showSearchResultPayload();
+    void handleOlderLoaded(int count, int dropped, bool atStart);
+    void handleNothingOlder();
+    void updateSearchHistoryAction();
     void updateStatus();
     void updateBanner();
     void applyPalette();
@@ -107,6 +127,9 @@ private:
     ThroughputChart *m_chart;
     PayloadView *m_payload;
     FeedStatus *m_status;
+    ScrollBack *m_scrollBack;
+    HistorySearchPanel *m_searchPanel;
+    QStackedWidget *m_logStack = nullptr;
     QSplitter *m_vertical = nullptr;
     QSplitter *m_horizontal = nullptr;
     QFrame *m_banner = nullptr;
@@ -123,6 +146,8 @@ private:
     QAction *m_allowlistAction = nullptr;
     QHash<QString, QAction *> m_channelActions;
     QAction *m_liveAction = nullptr;
+    QAction *m_loadOlderAction = nullptr;
+    QAction *m_searchHistoryAction = nullptr;
     QAction *m_exportAction = nullptr;
     QAction *m_clearAction = nullptr;
     QAction *m_settingsAction = nullptr;

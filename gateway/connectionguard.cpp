@@ -110,9 +110,11 @@ void ConnectionGuard::incomingConnection(qintptr handle)
     socket->setReadBufferSize(2 * m_limits.maxRequestBytes);
     Connection c;
     c.peer = socket->peerAddress();
+    c.client = c.peer;
     c.lastRequestMs = nowMs();
-    int &fromPeer = m_perAddress[c.peer];
-    if (fromPeer >= m_limits.maxConnectionsPerAddress) {
+    // A trusted proxy's connection counts for a client once a head says which one.
+    c.proxied = m_limits.trustedProxies.contains(c.peer);
+    if (!c.proxied && m_perAddress.value(c.peer) >= m_limits.maxConnectionsPerAddress) {
         // Never handed to Qt: answered and closed here.
         ++m_hits["max_connections_per_address"];
         connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
@@ -123,8 +125,10 @@ void ConnectionGuard::incomingConnection(qintptr handle)
         abortLater(socket);
         return;
     }
-    ++fromPeer;
-    c.counted = true;
+    if (!c.proxied) {
+        ++m_perAddress[c.peer];
+        c.counted = true;
+    }
     m_connections.insert(socket, c);
     connect(socket, &QObject::destroyed, this, [this, socket] {
         if (auto it = m_connections.find(socket); it != m_connections.end()) {
@@ -155,8 +159,8 @@ void ConnectionGuard::beforeQt(QTcpSocket *socket)
         return;
     }
     c.held += socket->readAll();
-    if (c.held.isEmpty() || socket->bytesToWrite() > m_limits.pauseOutputBytes)
-        return; // paused: resume() picks up when the client has read its responses
+    if (c.held.isEmpty() || c.awaiting || socket->bytesToWrite() > m_limits.pauseOutputBytes)
+        return; // paused: resume() or releaseRequests() picks up
 
     const RequestHead head = RequestHead::parse(c.held, m_limits.maxRequestBytes);
     switch (head.state) {
@@ -174,6 +178,10 @@ void ConnectionGuard::beforeQt(QTcpSocket *socket)
     case RequestHead::State::Complete:
         break;
     }
+    if (c.proxied && !attribute(socket, c,
+                                m_limits.trustedProxies.clientAddress(c.peer, head.forwarded,
+                                                                      head.forwardedFor)))
+        return;
     // Qt reads this one head, and nothing after it, in its handler that runs next.
     pushBack(socket, QByteArrayView(c.held).first(head.length));
     c.held.remove(0, head.length);
@@ -199,6 +207,13 @@ void ConnectionGuard::afterQt(QTcpSocket *socket)
     }
     if (c.closing || socket->state() != QAbstractSocket::ConnectedState)
         return;
+    if (c.awaiting) {
+        // Answered later: what follows waits in the socket's buffer until releaseRequests().
+        pushBack(socket, c.held);
+        c.held.clear();
+        c.admitted = false;
+        return;
+    }
     if (c.admitted && c.closeAfter) {
         closeConnection(socket, c); // after the response Qt just wrote
         return;
@@ -218,10 +233,33 @@ void ConnectionGuard::afterQt(QTcpSocket *socket)
         kick(socket, c);
 }
 
+void ConnectionGuard::holdRequests(QTcpSocket *socket)
+{
+    if (auto it = m_connections.find(socket); it != m_connections.end())
+        it->awaiting = true;
+}
+
+void ConnectionGuard::releaseRequests(QTcpSocket *socket)
+{
+    const auto it = m_connections.find(socket);
+    if (it == m_connections.end() || !it->awaiting)
+        return;
+    Connection &c = *it;
+    c.awaiting = false;
+    c.lastRequestMs = nowMs();
+    if (c.closing || socket->state() != QAbstractSocket::ConnectedState)
+        return;
+    if (c.closeAfter) {
+        closeConnection(socket, c); // after the response just written
+        return;
+    }
+    resume(socket);
+}
+
 void ConnectionGuard::resume(QTcpSocket *socket)
 {
     const auto it = m_connections.find(socket);
-    if (it == m_connections.end() || it->streaming || it->closing)
+    if (it == m_connections.end() || it->streaming || it->closing || it->awaiting)
         return;
     if (socket->bytesAvailable() > 0 && socket->bytesToWrite() <= m_limits.pauseOutputBytes)
         kick(socket, *it);
@@ -279,12 +317,39 @@ void ConnectionGuard::closeConnection(QTcpSocket *socket, Connection &c)
     abortLater(socket);
 }
 
+QHostAddress ConnectionGuard::clientAddress(QTcpSocket *socket) const
+{
+    const auto it = m_connections.constFind(socket);
+    return it != m_connections.constEnd() ? it->client : socket->peerAddress();
+}
+
+// Counts a trusted proxy's connection for the client of the request it just sent (a proxy may
+// send the requests of several clients over one connection), within that client's cap.
+bool ConnectionGuard::attribute(QTcpSocket *socket, Connection &c, const QHostAddress &client)
+{
+    if (c.counted && c.client == client)
+        return true;
+    uncount(c);
+    c.client = client;
+    int &fromClient = m_perAddress[client];
+    if (fromClient >= m_limits.maxConnectionsPerAddress) {
+        refuse(socket, c, 429,
+               "too many connections from " + client.toString().toUtf8() +
+                   " that are not event streams",
+               "max_connections_per_address");
+        return false;
+    }
+    ++fromClient;
+    c.counted = true;
+    return true;
+}
+
 void ConnectionGuard::uncount(Connection &c)
 {
     if (!c.counted)
         return;
     c.counted = false;
-    if (auto it = m_perAddress.find(c.peer); it != m_perAddress.end() && --*it <= 0)
+    if (auto it = m_perAddress.find(c.client); it != m_perAddress.end() && --*it <= 0)
         m_perAddress.erase(it);
 }
 
@@ -296,8 +361,8 @@ void ConnectionGuard::sweep()
     // Collected first: closing a socket may change m_connections.
     QList<QTcpSocket *> idle, slow;
     for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
-        if (it->streaming || it->closing)
-            continue;
+        if (it->streaming || it->closing || it->awaiting)
+            continue; // an answer on its way is not idleness
         if (it->headStartedMs != 0 && now - it->headStartedMs >= headMs)
             slow.append(it.key());
         else if (now - it->lastRequestMs >= idleMs)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "trustedproxies.h"
+
 #include <QByteArray>
 #include <QHash>
 #include <QHostAddress>
@@ -23,8 +25,9 @@ class QTcpSocket;
 // stops reading from the kernel (TCP then pushes back on the client).
 //
 // Also: the per-address cap on connections that are not event streams, a deadline to complete a
-// request head, an idle timeout, an output cap, "Connection: close" and HTTP/1.0 honoured, one
-// event stream per connection, and a 1024-deep listen backlog instead of Qt's 50.
+// request head, an idle timeout, client addresses forwarded by trusted proxies, an output cap,
+// "Connection: close" and HTTP/1.0 honoured, one event stream per connection, and a 1024-deep
+// listen backlog instead of Qt's 50.
 class ConnectionGuard final : public QTcpServer
 {
     Q_OBJECT
@@ -41,6 +44,9 @@ public:
         qint64 pauseOutputBytes = 64 * 1024;
         // ... and a connection that is not an event stream is closed past this much unsent.
         qint64 maxOutputBytes = 4 * 1024 * 1024;
+        // A connection from one of these counts for the client its current request was
+        // forwarded for, not for the proxy (it is counted once its first head arrived).
+        TrustedProxies trustedProxies;
     };
 
     explicit ConnectionGuard(const Limits &limits, QObject *parent = nullptr);
@@ -51,8 +57,17 @@ public:
     // The connection now carries an event stream: no timeout applies and nothing it sends is
     // parsed any more.
     void markStreaming(QTcpSocket *socket);
+    // The request just handed to Qt is answered later (from Redis): nothing more is read on
+    // `socket` until releaseRequests(), so responses go out in the order of the requests.
+    void holdRequests(QTcpSocket *socket);
+    // Its response is written: the next request is read (or the connection closed, if that
+    // request asked for it).
+    void releaseRequests(QTcpSocket *socket);
     // Whether the response being written on `socket` is its last one.
     bool closesAfterResponse(QTcpSocket *socket) const;
+    // Who sent the request being handled on `socket`: its peer, or the client a trusted proxy
+    // forwarded it for.
+    QHostAddress clientAddress(QTcpSocket *socket) const;
 
     // Connections closed or requests refused, by limit name (as in /metrics).
     const std::map<QByteArray, quint64> &limitHits() const { return m_hits; }
@@ -68,6 +83,8 @@ private:
     struct Connection
     {
         QHostAddress peer;
+        QHostAddress client;      // of its latest request; what m_perAddress counts
+        bool proxied = false;     // the peer is a trusted proxy
         QByteArray held;          // received, not yet handed to Qt
         qint64 lastRequestMs = 0; // accepted, or its last request completed
         qint64 headStartedMs = 0; // the first byte of an incomplete head; 0 when none
@@ -76,6 +93,7 @@ private:
         bool counted = false;    // in m_perAddress
         bool admitted = false;   // a head was handed to Qt in this readyRead
         bool closeAfter = false; // the admitted request asked for the connection to close
+        bool awaiting = false;   // its response comes later (holdRequests)
         bool kickQueued = false;
     };
 
@@ -86,6 +104,7 @@ private:
     void refuse(QTcpSocket *socket, Connection &c, int status, const QByteArray &reason,
                 const char *limit);
     void closeConnection(QTcpSocket *socket, Connection &c);
+    bool attribute(QTcpSocket *socket, Connection &c, const QHostAddress &client);
     void uncount(Connection &c);
     void sweep();
 

@@ -31,6 +31,8 @@ public:
     virtual bool isConnected() const = 0;
     // Bytes written or queued but not yet taken by the peer.
     virtual qint64 pendingBytes() const = 0;
+    // Who opened the stream: the peer, or the client a trusted proxy forwarded the request for
+    // (the hub counts streams per address with it).
     virtual QHostAddress peerAddress() const = 0;
     // The channel names and globs the stream selected; empty: everything the gateway carries.
     virtual const QByteArrayList &selection() const = 0;

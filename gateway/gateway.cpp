@@ -2,6 +2,7 @@
 
 #include "channelglob.h"
 #include "gatewayserver.h"
+#include "history.h"
 #include "hub.h"
 #include "redissubscriber.h"
 #include "streamreader.h"
@@ -30,9 +31,6 @@ Hub::Options hubOptions(const GatewayConfig &config)
 constexpr int trimIntervalMs = 10'000;
 // How soon a failed read of the stream's newest entries is tried again at start.
 constexpr int startRetryMs = 1000;
-// The largest sequence number of a stream id we read and write (18 digits, see EventId::parse):
-// "<ms>-<largestSeq>" is just before "<ms + 1>-0".
-constexpr qint64 largestSeq = 999'999'999'999'999'999;
 constexpr qsizetype maxCachedChannels = 10'000;
 
 } // namespace
@@ -65,6 +63,17 @@ Gateway::Gateway(const GatewayConfig &config, QObject *parent)
                                                      "was deleted)")
                                           .arg(after));
                 });
+        // Resuming clients get what the ring no longer holds from the stream, allowlisted.
+        m_hub->setStreamSource(
+            {[this](const QByteArray &from, int count, Hub::StreamSource::Done done) {
+                 m_streamReader->fetchFrom(from, count,
+                                           [this, done = std::move(done)](const StreamPage &page) {
+                                               done(allowedOnly(page));
+                                           });
+             },
+             [this](const QByteArray &id, Hub::StreamSource::Done done) {
+                 m_streamReader->fetchRemovedAfter(id, std::move(done));
+             }});
         m_trimTimer.setInterval(trimIntervalMs);
         connect(&m_trimTimer, &QTimer::timeout, this, &Gateway::trimStream);
     } else {
@@ -83,6 +92,18 @@ Gateway::Gateway(const GatewayConfig &config, QObject *parent)
                 [this](const QString &reason) { m_hub->setRedisSubscribed(false, reason); });
     }
     m_server = new GatewayServer(config, m_hub, feed(), this);
+    if (m_streamReader) {
+        m_server->setHistorySearch([this](const HistoryQuery &query, auto done) {
+            auto *search = new StreamHistorySearch(
+                m_streamReader, query, [this](QByteArrayView channel) { return allowed(channel); },
+                m_config.maxPayloadBytes, std::move(done), this);
+            search->start();
+        });
+    } else {
+        m_server->setHistorySearch([this](const HistoryQuery &query, auto done) {
+            done(History::fromRing(m_hub->ring(), m_hub->boot(), query));
+        });
+    }
 }
 
 Gateway::~Gateway()
@@ -111,6 +132,12 @@ bool Gateway::allowed(QByteArrayView channel)
     if (m_allowedCache.size() < maxCachedChannels)
         m_allowedCache.insert(channel.toByteArray(), ok);
     return ok;
+}
+
+StreamPage Gateway::allowedOnly(StreamPage page)
+{
+    page.entries.removeIf([this](const StreamEntry &e) { return !allowed(e.channel); });
+    return page;
 }
 
 RedisFeed *Gateway::feed() const
@@ -161,9 +188,7 @@ void Gateway::beginStream(const StreamPage &newest)
     } else if (!entries.isEmpty()) {
         // The whole stream fits: the ring covers it from its first entry on. (A client that
         // read up to an entry trimmed just before it gets a gap it could have done without.)
-        const StreamId first = StreamId::parseEntryId(entries.constFirst().id).value_or(StreamId{});
-        start =
-            first.seq > 0 ? StreamId{first.ms, first.seq - 1} : StreamId{first.ms - 1, largestSeq};
+        start = StreamId::parseEntryId(entries.constFirst().id).value_or(StreamId{}).previous();
     }
     m_hub->setStreamStart(start);
     for (const StreamEntry &e : std::as_const(entries))

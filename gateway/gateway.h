@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gatewayconfig.h"
+#include "streampage.h"
 
 #include <QHash>
 #include <QObject>
@@ -12,7 +13,6 @@ class Hub;
 class RedisFeed;
 class RedisSubscriber;
 class StreamReader;
-struct StreamPage;
 
 // The whole gateway as one object: the Redis reader feeding the hub (a subscription, or with
 // the streams transport a stream reader), and the HTTP server in front of it. main() and the
@@ -53,6 +53,8 @@ private:
     void trimStream();
     // Streams transport: whether entries of `channel` are within the allowlist (--channels).
     bool allowed(QByteArrayView channel);
+    // `page` without the entries outside the allowlist (its first and last ids unchanged).
+    StreamPage allowedOnly(StreamPage page);
 
     GatewayConfig m_config;
     Hub *m_hub;

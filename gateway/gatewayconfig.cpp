@@ -129,6 +129,15 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
                     QStringLiteral("Concurrent SSE streams from one remote address; more get 429"),
                     "LLMSTREAMER_MAX_CLIENTS_PER_ADDRESS", QStringLiteral("256"),
                     ConfigOptions::integer(&c.maxClientsPerAddress, 1, 1'000'000, clients)});
+    options.add(Row{QStringLiteral("trusted-proxies"), QStringLiteral("list"),
+                    QStringLiteral("Comma-separated addresses and networks (10.0.0.1, "
+                                   "10.0.0.0/8, fd00::/8) of reverse proxies in front of the "
+                                   "gateway: for their requests, the client address for "
+                                   "per-address limits and logs is the one they forward in "
+                                   "Forwarded or X-Forwarded-For (from other peers those "
+                                   "headers are ignored)"),
+                    "LLMSTREAMER_TRUSTED_PROXIES", QStringLiteral("none"),
+                    ConfigOptions::parsed(&c.trustedProxies, &TrustedProxies::parse)});
     options.add(Row{QStringLiteral("max-request-bytes"), QStringLiteral("size"),
                     QStringLiteral("Largest request head accepted, 1K to 64K (Qt's header parser "
                                    "has limits of its own above); the gateway takes no request "

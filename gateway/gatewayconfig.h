@@ -3,6 +3,7 @@
 #include "accesspolicy.h"
 #include "redisurl.h"
 #include "transport.h"
+#include "trustedproxies.h"
 
 #include <QByteArrayList>
 #include <QHostAddress>
@@ -29,6 +30,8 @@ struct GatewayConfig
     QString tokenFile;            // where `access` came from (reloaded on SIGHUP)
     QByteArrayList corsOrigins;   // origins allowed cross-site; empty: CORS off
     int maxClientsPerAddress = 256;
+    // Peers whose Forwarded / X-Forwarded-For name the client for limits and logs; empty: none.
+    TrustedProxies trustedProxies;
     qint64 maxRequestBytes = 8 * 1024;          // request head; bodies are refused
     int idleTimeoutSeconds = 30;                // for connections that are not event streams
     int headTimeoutSeconds = 10;                // to complete a request head once it began

@@ -62,6 +62,10 @@ QByteArray GatewayMetrics::text(const Sources &in)
     m.sample("llmstreamer_replay_events", double(in.hub.ring().size()));
     m.family("llmstreamer_replay_bytes", "gauge", "Bytes of events held for replay.");
     m.sample("llmstreamer_replay_bytes", double(in.hub.ring().bytes()));
+    m.family("llmstreamer_stream_replayed_total", "counter",
+             "Entries replayed from the Redis stream (older than the replay ring) to resuming "
+             "clients; 0 with the pub/sub transport.");
+    m.sample("llmstreamer_stream_replayed_total", double(in.hub.replayedFromStream()));
     m.family("llmstreamer_redis_connected", "gauge", "1 while subscribed to Redis.");
     m.sample("llmstreamer_redis_connected", in.redis.isReady() ? 1 : 0);
     m.family("llmstreamer_redis_reconnects_total", "counter",

@@ -15,9 +15,12 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
+#include <QPointer>
+#include <QTcpSocket>
 #include <QUrlQuery>
 
 #include <algorithm>
+#include <memory>
 
 Q_LOGGING_CATEGORY(lcHttp, "llmstreamer.http")
 
@@ -93,6 +96,7 @@ bool GatewayServer::start(QString *error)
     limits.idleTimeoutSeconds = m_config.idleTimeoutSeconds;
     limits.headTimeoutSeconds = m_config.headTimeoutSeconds;
     limits.maxConnectionsPerAddress = m_config.maxConnectionsPerAddress;
+    limits.trustedProxies = m_config.trustedProxies;
     m_tcp = new ConnectionGuard(limits, this);
     if (!m_tcp->listen(m_config.bind, m_config.port)) {
         *error = QStringLiteral("cannot listen on %1:%2: %3")
@@ -266,6 +270,8 @@ void GatewayServer::route(const QHttpServerRequest &request, QHttpServerResponde
         respond(r, 200, "text/plain; version=0.0.4; charset=utf-8",
                 GatewayMetrics::text(
                     {*m_hub, *m_feed, m_tcp, m_limitHits, m_authFailures, m_sessions.size()}));
+    } else if (path == QLatin1String("/api/history")) {
+        serveHistory(request, std::move(r), grant);
     } else if (path == QLatin1String("/api/channels")) {
         respond(r, 200, "application/json", channelsJson(grant));
     } else {
@@ -343,10 +349,9 @@ QString GatewayServer::checkSelection(const QByteArrayList &selection) const
     return {};
 }
 
-void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerResponder &&responder,
-                                const AccessPolicy::Grant *grant)
+bool GatewayServer::readSelection(const QUrlQuery &query, const AccessPolicy::Grant *grant,
+                                  QHttpServerResponder &responder, QByteArrayList *out)
 {
-    const QUrlQuery query(request.url());
     QByteArrayList selection;
     if (query.hasQueryItem(QStringLiteral("channels"))) {
         const QString raw = query.queryItemValue(QStringLiteral("channels"), QUrl::FullyDecoded);
@@ -359,12 +364,12 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
             respondText(
                 responder, 400,
                 QStringLiteral("channels= is empty; leave it out to receive every channel"));
-            return;
+            return false;
         }
         if (const QString why = checkSelection(selection); !why.isEmpty()) {
             countLimit("selection");
             respondText(responder, 400, why);
-            return;
+            return false;
         }
         if (grant) {
             for (const QByteArray &entry : std::as_const(selection)) {
@@ -374,7 +379,7 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
                                 QStringLiteral("this token may not read \"%1\" (it may read %2)")
                                     .arg(QString::fromUtf8(entry),
                                          QString::fromUtf8(grant->channels.join(','))));
-                    return;
+                    return false;
                 }
             }
         }
@@ -383,7 +388,7 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
         if (selection.isEmpty()) {
             ++m_authFailures["forbidden"];
             respondText(responder, 403, QStringLiteral("this token may read no channels"));
-            return;
+            return false;
         }
     }
     // A selection that covers the whole allowlist is everything the gateway carries: the
@@ -395,6 +400,62 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
         });
     if (everything)
         selection.clear();
+    *out = std::move(selection);
+    return true;
+}
+
+void GatewayServer::serveHistory(const QHttpServerRequest &request,
+                                 QHttpServerResponder &&responder, const AccessPolicy::Grant *grant)
+{
+    const QUrlQuery query(request.url());
+    QByteArrayList selection;
+    if (!readSelection(query, grant, responder, &selection))
+        return;
+    QString error;
+    auto history = HistoryQuery::parse(query, &error);
+    if (!history) {
+        respondText(responder, 400, error);
+        return;
+    }
+    history->setSelection(std::move(selection));
+    // The stream's history comes from Redis later: no further request of this connection is
+    // read until it is answered (responses go out in order).
+    struct Pending
+    {
+        QHttpServerResponder responder;
+        QPointer<QTcpSocket> socket;
+        Headers headers; // CORS, of this request
+        bool answered = false;
+        bool deferred = false;
+    };
+    auto pending = std::make_shared<Pending>(
+        Pending{std::move(responder), nullptr, m_responseHeaders, false, false});
+    pending->socket = pending->responder.socket();
+    m_history(*history, [this, pending](const HistoryAnswer &answer) {
+        pending->answered = true;
+        if (!pending->socket)
+            return; // the client went away meanwhile
+        m_responseHeaders = pending->headers;
+        if (answer.status == 200)
+            respond(pending->responder, 200, "application/json", answer.body);
+        else
+            respond(pending->responder, answer.status, "text/plain; charset=utf-8", answer.body);
+        if (pending->deferred && m_tcp)
+            m_tcp->releaseRequests(pending->socket);
+    });
+    if (!pending->answered && m_tcp && pending->socket) {
+        pending->deferred = true;
+        m_tcp->holdRequests(pending->socket);
+    }
+}
+
+void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerResponder &&responder,
+                                const AccessPolicy::Grant *grant)
+{
+    const QUrlQuery query(request.url());
+    QByteArrayList selection;
+    if (!readSelection(query, grant, responder, &selection))
+        return;
     int tail = 0;
     if (query.hasQueryItem(QStringLiteral("tail"))) {
         bool ok = false;
@@ -414,11 +475,13 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
             {{"Retry-After", "5"}});
         return;
     }
-    if (m_hub->clientsFrom(request.remoteAddress()) >= m_config.maxClientsPerAddress) {
+    // Behind a trusted proxy, the client it forwarded the request for.
+    const QHostAddress client = m_tcp->clientAddress(responder.socket());
+    if (m_hub->clientsFrom(client) >= m_config.maxClientsPerAddress) {
         countLimit("max_clients_per_address");
         respondText(responder, 429,
                     QStringLiteral("too many streams from %1 (%2); try again later")
-                        .arg(request.remoteAddress().toString())
+                        .arg(client.toString())
                         .arg(m_config.maxClientsPerAddress),
                     {{"Retry-After", "5"}});
         return;
@@ -428,7 +491,8 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
         lastEventId =
             query.queryItemValue(QStringLiteral("last_event_id"), QUrl::FullyDecoded).toUtf8();
     m_tcp->markStreaming(responder.socket());
-    m_hub->addClient(std::make_unique<SseClient>(std::move(responder), selection, m_responseHeaders,
+    m_hub->addClient(std::make_unique<SseClient>(std::move(responder), client, selection,
+                                                 m_responseHeaders,
                                                  grant ? grant->token : QByteArray(),
                                                  grant ? grant->channels : QByteArrayList()),
                      lastEventId.trimmed(), tail);

@@ -1,17 +1,20 @@
 #pragma once
 
 #include "gatewayconfig.h"
+#include "history.h"
 #include "sessionstore.h"
 
 #include <QAbstractHttpServer>
 #include <QList>
 #include <QPair>
 
+#include <functional>
 #include <map>
 
 class ConnectionGuard;
 class Hub;
 class QHttpServerResponder;
+class QUrlQuery;
 class RedisFeed;
 
 // The HTTP face of the gateway: routes requests to the dashboard, the SSE stream and the JSON
@@ -27,6 +30,12 @@ public:
     GatewayServer(const GatewayConfig &config, Hub *hub, RedisFeed *feed,
                   QObject *parent = nullptr);
     ~GatewayServer() override;
+
+    // How /api/history is answered (from the ring, or from the stream); `done` may be called
+    // at once or later from the event loop.
+    using HistorySearch = std::function<void(const HistoryQuery &query,
+                                             std::function<void(const HistoryAnswer &)> done)>;
+    void setHistorySearch(HistorySearch search) { m_history = std::move(search); }
 
     bool start(QString *error);
     // Stops accepting connections; open streams are the hub's to close.
@@ -65,8 +74,14 @@ private:
     void route(const QHttpServerRequest &request, QHttpServerResponder &&r,
                const AccessPolicy::Grant *grant);
     void refuse(QHttpServerResponder &r, const QString &path, const QString &why);
+    // The ?channels= selection, checked against the allowlist and the token (empty: all it
+    // may read); false when the request was answered with why it is refused.
+    bool readSelection(const QUrlQuery &query, const AccessPolicy::Grant *grant,
+                       QHttpServerResponder &responder, QByteArrayList *selection);
     void serveEvents(const QHttpServerRequest &request, QHttpServerResponder &&responder,
                      const AccessPolicy::Grant *grant);
+    void serveHistory(const QHttpServerRequest &request, QHttpServerResponder &&responder,
+                      const AccessPolicy::Grant *grant);
     void serveStatic(const QString &path, QHttpServerResponder &responder, int status = 200);
     QByteArray channelsJson(const AccessPolicy::Grant *grant) const;
     void countLimit(const char *limit) { ++m_limitHits[limit]; }
@@ -79,4 +94,5 @@ private:
     SessionStore m_sessions;
     std::map<QByteArray, quint64> m_limitHits;
     std::map<QByteArray, quint64> m_authFailures;
+    HistorySearch m_history;
 };

@@ -1,18 +1,20 @@
 #include "hub.h"
 
 #include "channelglob.h"
-#include "envelope.h"
+#include "eventencoding.h"
 #include "eventsink.h"
 #include "sseencoder.h"
-#include "truncation.h"
 #include "vocabulary.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 
+#include <QPointer>
+
 #include <algorithm>
 #include <cmath>
+#include <deque>
 
 Q_LOGGING_CATEGORY(lcHub, "llmstreamer.hub")
 
@@ -20,6 +22,9 @@ namespace {
 
 // A replaying client is fed from the ring while it has less than this much unsent.
 constexpr qint64 replayLowWater = 256 * 1024;
+// How soon a page of the stream that could not be read is asked for again (Redis away: the
+// client waits; nothing is lost).
+constexpr int streamRetryMs = 1000;
 
 // Rates are shown, not computed with: two decimals are plenty.
 double rounded(double rate)
@@ -37,10 +42,19 @@ QByteArray json(const QJsonObject &o)
 struct Hub::Subscriber
 {
     std::unique_ptr<EventSink> sink;
+    quint64 id = 0; // finds it again when a page of the stream arrives
     bool live = false;
     bool dead = false;
     qint64 cursor = 0; // last sequence number handled while replaying
     StreamId after;    // streams: a client resumed ahead of this gateway skips what it has seen
+    // Streams transport, replaying from Redis what the ring no longer holds: the position of
+    // the last entry handled, and the rest of the page being written.
+    bool fromStream = false;
+    bool fetching = false;    // a page (or the loss check) is on its way
+    bool streamEnded = false; // the last page reached the end of the stream
+    StreamId position;
+    StreamId pageEnd; // the last entry of the page, those left out included
+    std::deque<StreamEntry> backlog;
     std::vector<qint8> acceptCache; // per channel index: -1 unknown, 0 no, 1 yes
 
     // Whether events of channel `name` (row `channelIndex` of the channel table, or -1 when
@@ -117,42 +131,19 @@ QByteArray Hub::lastEventId() const
 void Hub::publishAs(QByteArrayView id, QByteArrayView channel, QByteArrayView payload,
                     const StreamId &position)
 {
-    const qint64 ts = QDateTime::currentMSecsSinceEpoch();
+    // A stream entry's time is Redis's, in its id: the same on every gateway, live or replayed.
+    const qint64 ts = m_options.streams ? position.ms : QDateTime::currentMSecsSinceEpoch();
     const qint64 seq = ++m_seq;
 
-    // A payload over the cap is cut on a UTF-8 boundary and says so, in its text and in the
-    // envelope: one event must not grow past what a client may have unsent.
-    QByteArray cut;
-    qint64 truncatedFrom = -1;
-    if (payload.size() > m_options.maxPayloadBytes) {
-        cut = Truncation::cut(payload, qsizetype(m_options.maxPayloadBytes));
-        truncatedFrom = payload.size();
-        payload = cut;
-        ++m_truncatedPayloads;
-    }
-
-    // The SSE frame is written in one buffer: "id: <id>\ndata: <envelope>\n\n". The envelope
-    // has no raw line break unless an object payload carries some between its tokens; only
-    // then does the encoder split it into data lines.
     QByteArray frame;
-    frame.reserve(payload.size() + channel.size() + 2 * id.size() + 64);
-    frame.append("id: ", 4).append(id).append("\ndata: ", 7);
-    const qsizetype jsonStart = frame.size();
-    const Envelope::Encoded enc =
-        Envelope::encodeInto(frame, id, channel, ts, payload, truncatedFrom);
-    if (enc.payloadIsObject) {
-        const QByteArrayView json = QByteArrayView(frame).sliced(jsonStart);
-        if (json.contains('\n') || json.contains('\r'))
-            frame = SseEncoder::event(id, {}, json);
-        else
-            frame.append("\n\n", 2);
-    } else {
-        frame.append("\n\n", 2);
-    }
+    const EventEncoding::Result enc =
+        EventEncoding::appendFrame(frame, id, channel, ts, payload, m_options.maxPayloadBytes);
+    if (enc.truncated)
+        ++m_truncatedPayloads;
     if (enc.invalidUtf8)
         ++m_invalidUtf8;
 
-    const int index = m_channels.count(channel, payload.size(), enc.outputTokens, ts);
+    const int index = m_channels.count(channel, enc.payloadBytes, enc.outputTokens, ts);
     const ChannelStats &stats = m_channels[index];
 
     ReplayRing::Entry entry;
@@ -199,7 +190,9 @@ bool Hub::writeOrDrop(Subscriber *s, const QByteArray &frame)
                   qUtf8Printable(s->sink->peerAddress().toString()), reason.constData());
         QJsonObject o{{QStringLiteral("reason"), QStringLiteral("slow-client")},
                       {QStringLiteral("message"), QString::fromUtf8(reason)}};
-        s->sink->close(SseEncoder::event(lastEventId(), Vocabulary::droppedEvent, json(o)));
+        // No id: the frame that did not fit was never queued, so resuming after the newest event
+        // would skip it. The client resumes after the last event it got.
+        s->sink->close(SseEncoder::eventWithoutId(Vocabulary::droppedEvent, json(o)));
         markDead(s);
         return false;
     }
@@ -241,6 +234,7 @@ void Hub::addClient(std::unique_ptr<EventSink> sink, const QByteArray &lastEvent
     auto subscriber = std::make_unique<Subscriber>();
     Subscriber *c = subscriber.get();
     c->sink = std::move(sink);
+    c->id = ++m_nextClientId;
     // The sink is owned by the subscriber, so these never run after it is gone.
     c->sink->setHandlers([this, c] { markDead(c); },
                          [this, c] {
@@ -334,6 +328,12 @@ qint64 Hub::resumeStream(Subscriber *s, const QByteArray &lastEventId, QJsonObje
     }
     if (*last >= coveredAfter())
         return m_ring.isEmpty() ? live : m_ring.firstAfter(*last);
+    if (m_source.fetchFrom) {
+        // Older than the ring: from Redis first, paced by the client's socket (pump).
+        s->fromStream = true;
+        s->position = *last;
+        return live;
+    }
     // Older than what this gateway holds.
     ++m_gapsHistory;
     const qint64 from = m_ring.isEmpty() ? live : m_ring.firstSeq();
@@ -367,12 +367,22 @@ void Hub::pump(Subscriber *c)
     while (!c->live && !c->dead) {
         if (c->sink->pendingBytes() >= replayLowWater)
             return; // the sink's drained handler brings us back
+        if (c->fromStream) {
+            if (!pumpStream(c))
+                return; // the next page, or the drained handler, brings us back
+            continue;
+        }
         const qint64 next = c->cursor + 1;
         if (next > m_seq) {
             c->live = true;
             return;
         }
         const ReplayRing::Entry *e = m_ring.find(next);
+        if (!e && m_options.streams && m_source.fetchFrom) {
+            // Evicted while this client was catching up: Redis still has it.
+            c->fromStream = true;
+            continue;
+        }
         if (!e) {
             // Evicted while this client was catching up.
             const qint64 from = m_ring.isEmpty() ? m_seq + 1 : m_ring.firstSeq();
@@ -394,7 +404,120 @@ void Hub::pump(Subscriber *c)
                 ++stats->replayed;
         }
         c->cursor = next;
+        c->position = e->position;
     }
+}
+
+bool Hub::pumpStream(Subscriber *c)
+{
+    // A page on its way, or one whose loss check is: its entries wait behind the gap, if any.
+    if (c->fetching)
+        return false;
+    char idBuf[StreamId::maxEventIdLength];
+    while (!c->backlog.empty()) {
+        if (c->sink->pendingBytes() >= replayLowWater)
+            return false;
+        const StreamEntry e = std::move(c->backlog.front());
+        c->backlog.pop_front();
+        const auto position = StreamId::parseEntryId(e.id);
+        if (!position || *position <= c->position)
+            continue;
+        c->position = *position;
+        if (!c->accepts(-1, e.channel))
+            continue;
+        QByteArray frame;
+        EventEncoding::appendFrame(frame, QByteArrayView(idBuf, position->writeEventId(idBuf)),
+                                   e.channel, position->ms, e.data, m_options.maxPayloadBytes);
+        c->sink->write(frame);
+        ++m_replayedFromStream;
+    }
+    // Entries at the end of the page that were left out (not in the allowlist) are passed too.
+    c->position = std::max(c->position, c->pageEnd);
+    if (c->position < coveredAfter()) {
+        if (!c->streamEnded) {
+            fetchStreamPage(c);
+            return false;
+        }
+        // Redis has nothing after here, yet the ring does not reach back to here: what lay
+        // between is gone from both.
+        sendStreamGap(c, coveredAfter());
+    }
+    // The ring holds everything after here (or the reader has not taken it yet: live entries
+    // up to the position are then skipped, as for a client ahead of this gateway).
+    c->fromStream = false;
+    c->after = std::max(c->after, c->position);
+    c->cursor = m_ring.isEmpty() ? m_seq : m_ring.firstAfter(c->position) - 1;
+    return true;
+}
+
+void Hub::fetchStreamPage(Subscriber *c)
+{
+    c->fetching = true;
+    // From the position itself: a page that starts with it shows nothing after it is missing.
+    m_source.fetchFrom(c->position.toEntryId(), replayPageEntries + 1,
+                       [self = QPointer<Hub>(this), id = c->id](const StreamPage &page) {
+                           if (self)
+                               self->takeStreamPage(id, page);
+                       });
+}
+
+Hub::Subscriber *Hub::findClient(quint64 clientId) const
+{
+    for (const auto &client : m_clients)
+        if (client->id == clientId)
+            return client->dead ? nullptr : client.get();
+    return nullptr;
+}
+
+void Hub::takeStreamPage(quint64 clientId, const StreamPage &page)
+{
+    Subscriber *c = findClient(clientId);
+    if (!c)
+        return;
+    if (!page.error.isEmpty()) {
+        // Redis is away: the client waits (its stream stays open) and nothing is lost.
+        qCWarning(lcHub, "replay for %s waits: %s",
+                  qUtf8Printable(c->sink->peerAddress().toString()), qUtf8Printable(page.error));
+        QTimer::singleShot(streamRetryMs, this, [this, clientId] {
+            if (Subscriber *waiting = findClient(clientId); waiting && waiting->fromStream)
+                fetchStreamPage(waiting);
+        });
+        return;
+    }
+    const bool holdsPosition = page.firstId == c->position.toEntryId();
+    c->backlog.assign(page.entries.cbegin(), page.entries.cend());
+    c->streamEnded = page.reachedEnd;
+    c->pageEnd = StreamId::parseEntryId(page.lastId).value_or(c->position);
+    if (holdsPosition) {
+        c->fetching = false;
+        pump(c);
+        return;
+    }
+    // The page does not start with the position: was anything after it removed, or did it
+    // never exist (a gap's id, or the start of a gateway's coverage)?
+    m_source.fetchRemovedAfter(c->position.toEntryId(),
+                               [self = QPointer<Hub>(this), clientId](const StreamPage &info) {
+                                   if (self)
+                                       self->checkStreamLoss(clientId, info);
+                               });
+}
+
+void Hub::checkStreamLoss(quint64 clientId, const StreamPage &info)
+{
+    Subscriber *c = findClient(clientId);
+    if (!c)
+        return;
+    c->fetching = false;
+    // Unknown (an error) counts as a loss: a gap said in vain is better than a loss not said.
+    if (!info.error.isEmpty() || info.removedAfter) {
+        StreamId resume = std::max(c->position, c->pageEnd);
+        if (!c->backlog.empty())
+            resume = StreamId::parseEntryId(c->backlog.front().id).value_or(resume).previous();
+        else if (c->streamEnded)
+            resume = std::max(resume, coveredAfter());
+        sendStreamGap(c, resume);
+    }
+    pump(c);
 }
 
 void Hub::setRedisSubscribed(bool subscribed, const QString &reason)
@@ -572,7 +695,8 @@ int Hub::closeClientsWhere(const std::function<bool(const EventSink &)> &revoked
                            const QByteArray &reason)
 {
     QJsonObject o{{QStringLiteral("reason"), QString::fromUtf8(reason)}};
-    const QByteArray frame = SseEncoder::event(lastEventId(), Vocabulary::shutdownEvent, json(o));
+    // No id: a client still replaying has not had everything up to the newest event.
+    const QByteArray frame = SseEncoder::eventWithoutId(Vocabulary::shutdownEvent, json(o));
     int closed = 0;
     for (const auto &client : m_clients) {
         if (!client->dead && revoked(*client->sink)) {
@@ -582,4 +706,22 @@ int Hub::closeClientsWhere(const std::function<bool(const EventSink &)> &revoked
         }
     }
     return closed;
+}
+
+void Hub::sendStreamGap(Subscriber *c, const StreamId &resume)
+{
+    ++m_gapsHistory;
+    const QString after = QString::fromLatin1(c->position.toEventId());
+    const QByteArray resumeId = resume.toEventId();
+    const QJsonObject o{
+        {Vocabulary::reasonMember, Vocabulary::historyExceededGap},
+        {QStringLiteral("last_event_id"), after},
+        {QStringLiteral("resume_id"), QString::fromLatin1(resumeId)},
+        {QStringLiteral("missed"), QJsonValue()},
+        {QStringLiteral("message"),
+         QStringLiteral("events after %1 were removed from the stream before this client read "
+                        "them")
+             .arg(after)}};
+    c->sink->write(SseEncoder::event(resumeId, Vocabulary::gapEvent, json(o)));
+    c->position = std::max(c->position, resume);
 }

@@ -3,6 +3,7 @@
 #include "channeltable.h"
 #include "eventid.h"
 #include "replayring.h"
+#include "streampage.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>
@@ -93,6 +94,21 @@ public:
     // Streams transport: the reader starts after entry `after`; every later entry will be
     // published. Resuming from before it is a gap.
     void setStreamStart(const StreamId &after);
+    // Streams transport: where a resuming client gets what the ring no longer holds. `fetchFrom`
+    // reads a page of the stream from an entry id on (inclusive; only entries of the gateway's
+    // allowlist), `fetchRemovedAfter` whether entries after an id were removed (see
+    // StreamReader); both answer from the event loop. Without one, such a client gets a gap
+    // (history-exceeded) and the ring.
+    struct StreamSource
+    {
+        using Done = std::function<void(const StreamPage &)>;
+        std::function<void(const QByteArray &fromEntryId, int count, Done done)> fetchFrom;
+        std::function<void(const QByteArray &entryId, Done done)> fetchRemovedAfter;
+    };
+    void setStreamSource(StreamSource source) { m_source = std::move(source); }
+    // Entries per page of such a replay: bounds what one replaying client holds besides its
+    // socket buffer.
+    static constexpr int replayPageEntries = 128;
     // Streams transport: a client that has seen up to here can resume without a gap.
     StreamId coveredAfter() const { return std::max(m_streamStart, m_ring.evictedUpTo()); }
     const ReplayRing &ring() const { return m_ring; }
@@ -107,6 +123,8 @@ public:
     quint64 clientsDroppedSlow() const { return m_clientsDroppedSlow; }
     quint64 gapsRedis() const { return m_gapsRedis; }
     quint64 gapsHistory() const { return m_gapsHistory; }
+    // Streams transport: entries replayed from Redis (older than the ring) to resuming clients.
+    quint64 replayedFromStream() const { return m_replayedFromStream; }
     double totalRate() const { return m_channels.rate(); }
 
     // Once a second by the hub's timer: rates, the stats event, and a heartbeat every
@@ -130,6 +148,17 @@ private:
     QByteArray idBefore(qint64 seq) const;
     void deliver(const ReplayRing::Entry &entry);
     void pump(Subscriber *s);
+    // Streams transport: writes what a client replaying from Redis has fetched; asks for the
+    // next page, or hands the client over to the ring once it covers the rest. True when the
+    // client now replays from the ring.
+    bool pumpStream(Subscriber *s);
+    void fetchStreamPage(Subscriber *s);
+    void takeStreamPage(quint64 clientId, const StreamPage &page);
+    void checkStreamLoss(quint64 clientId, const StreamPage &info);
+    Subscriber *findClient(quint64 clientId) const;
+    // Tells a client replaying from Redis that entries after its position are gone; it goes on
+    // after `resume`.
+    void sendStreamGap(Subscriber *s, const StreamId &resume);
     void sendGap(Subscriber *s, qint64 resumeFromSeq, const QJsonObject &body);
     // Writes `frame` unless that would exceed the client's buffer cap; then cuts it loose. A
     // client with nothing unsent is never cut, however large the frame.
@@ -170,4 +199,7 @@ private:
     quint64 m_gapsRedis = 0;
     quint64 m_gapsHistory = 0;
     quint64 m_entriesIgnored = 0; // streams: already taken, or an id that is not one
+    quint64 m_replayedFromStream = 0;
+    quint64 m_nextClientId = 0;
+    StreamSource m_source;
 };

@@ -52,6 +52,9 @@ int main(int argc, char *argv[])
         std::printf("  access: unauthenticated (no --token-file): anyone who can reach %s can "
                     "read every channel%s\n",
                     qPrintable(gateway.baseUrl()), loopback ? "" : " (not only loopback!)");
+    if (!config->trustedProxies.isEmpty())
+        std::printf("  client addresses: as forwarded by the trusted proxies %s\n",
+                    qPrintable(config->trustedProxies.toString()));
     if (!loopback)
         std::printf("  warning: no TLS here; put the gateway behind a TLS-terminating proxy\n");
     std::fflush(stdout);

@@ -1,35 +1,14 @@
 #include "requesthead.h"
 
+#include "httpsyntax.h"
+
 #include <algorithm>
 
 namespace {
 
-// RFC 9110 5.6.2: the characters of a token (method, field name).
-bool isTokenChar(char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
-}
-
-bool isToken(QByteArrayView s)
-{
-    return !s.isEmpty() && std::all_of(s.begin(), s.end(), isTokenChar);
-}
-
-QByteArrayView trimmedOws(QByteArrayView s)
-{
-    while (!s.isEmpty() && (s.front() == ' ' || s.front() == '\t'))
-        s = s.sliced(1);
-    while (!s.isEmpty() && (s.back() == ' ' || s.back() == '\t'))
-        s.chop(1);
-    return s;
-}
-
-bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b)
-{
-    return a.compare(b, Qt::CaseInsensitive) == 0;
-}
+using HttpSyntax::equalsIgnoringCase;
+using HttpSyntax::isToken;
+using HttpSyntax::trimmedOws;
 
 RequestHead refused(int status, const char *reason)
 {
@@ -143,6 +122,10 @@ RequestHead RequestHead::parse(QByteArrayView buffer, qsizetype maxBytes)
                              [](char c) { return c >= '0' && c <= '9'; }))
                 return refused(400, "malformed Content-Length");
             body = body || value.toLongLong() > 0;
+        } else if (equalsIgnoringCase(name, "forwarded")) {
+            head.forwarded.append(value.toByteArray());
+        } else if (equalsIgnoringCase(name, "x-forwarded-for")) {
+            head.forwardedFor.append(value.toByteArray());
         } else if (equalsIgnoringCase(name, "transfer-encoding")) {
             transferEncoding = true;
         } else if (equalsIgnoringCase(name, "connection")) {

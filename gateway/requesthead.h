@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayList>
 #include <QByteArrayView>
 
 // A strict reader of one HTTP/1.x request head (RFC 9110/9112), run on the raw bytes before Qt
@@ -28,6 +29,10 @@ struct RequestHead
     // or "Connection: close".
     bool close = false;
     bool http10 = false;
+    // The values of its Forwarded and X-Forwarded-For field lines, in order (Complete only): the
+    // client a trusted proxy forwarded the request for (TrustedProxies).
+    QByteArrayList forwarded;
+    QByteArrayList forwardedFor;
 
     // Reads the head at the start of `buffer`. A head longer than `maxBytes` (request line and
     // fields, complete or not) is refused with 431.

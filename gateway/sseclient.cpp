@@ -9,16 +9,14 @@
 #include <algorithm>
 #include <cerrno>
 
-SseClient::SseClient(QHttpServerResponder &&responder, QByteArrayList selection, Headers headers,
-                     QByteArray grantToken, QByteArrayList grantChannels)
+SseClient::SseClient(QHttpServerResponder &&responder, QHostAddress client,
+                     QByteArrayList selection, Headers headers, QByteArray grantToken,
+                     QByteArrayList grantChannels)
     : m_responder(std::make_unique<QHttpServerResponder>(std::move(responder))),
-      m_socket(m_responder->socket()), m_selection(std::move(selection)),
+      m_socket(m_responder->socket()), m_peer(std::move(client)), m_selection(std::move(selection)),
       m_headers(std::move(headers)), m_grantToken(std::move(grantToken)),
       m_grantChannels(std::move(grantChannels))
-{
-    if (m_socket)
-        m_peer = m_socket->peerAddress();
-}
+{}
 
 SseClient::~SseClient()
 {

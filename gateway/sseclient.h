@@ -27,11 +27,12 @@ class SseClient final : public EventSink
 public:
     using Headers = QList<QPair<QByteArray, QByteArray>>;
 
-    // `headers` are added to the response head (CORS); `grant` is the token the stream was
-    // opened with, if any, and its channels then (a token file reload ends the streams whose
+    // `client` is who opened the stream (the peer, or the client a trusted proxy forwarded
+    // for); `headers` are added to the response head (CORS); `grant` is the token the stream
+    // was opened with, if any, and its channels then (a token file reload ends the streams whose
     // grant changed).
-    SseClient(QHttpServerResponder &&responder, QByteArrayList selection, Headers headers = {},
-              QByteArray grantToken = {}, QByteArrayList grantChannels = {});
+    SseClient(QHttpServerResponder &&responder, QHostAddress client, QByteArrayList selection,
+              Headers headers = {}, QByteArray grantToken = {}, QByteArrayList grantChannels = {});
     ~SseClient() override;
     Q_DISABLE_COPY_MOVE(SseClient)
 

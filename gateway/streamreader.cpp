@@ -1,5 +1,7 @@
 #include "streamreader.h"
 
+#include "eventid.h"
+
 #include "redisconnection.h"
 
 #include <QDateTime>
@@ -28,6 +30,9 @@ constexpr QByteArrayView channelField("channel");
 constexpr QByteArrayView dataField("data");
 
 // "<ms>-<seq>", compared as Redis does.
+// The largest sequence number of the gateway's own ids (StreamId, 18 digits).
+constexpr quint64 largestIdSeq = quint64(StreamId::largestSeq);
+
 struct EntryId
 {
     quint64 ms = 0;
@@ -218,6 +223,7 @@ struct StreamReader::PendingRange
     bool newestFirst;
     QByteArray command; // for messages
     PageHandler handler;
+    QByteArray position; // XINFO STREAM of fetchRemovedAfter
 };
 
 StreamReader::StreamReader(const RedisUrl &url, const QByteArray &key, QObject *parent)
@@ -591,55 +597,105 @@ void StreamReader::failRound(const QString &reason)
         m_retryTimer.start();
 }
 
-void StreamReader::fetchRange(const QByteArray &afterIdExclusive, int count, PageHandler handler)
+void StreamReader::queueRead(const QByteArray &start, const QByteArray &end, int count,
+                             bool newestFirst, PageHandler handler)
 {
-    std::optional<EntryId> after;
-    if (!afterIdExclusive.isEmpty())
-        after = EntryId::parse(afterIdExclusive);
-    if (count <= 0 || (!afterIdExclusive.isEmpty() && !after)) {
+    // `start`/`end` are an id, optionally after "(" (exclusive, Redis 6.2), or "-"/"+".
+    auto valid = [](const QByteArray &bound) {
+        if (bound == "-" || bound == "+")
+            return true;
+        return EntryId::parse(bound.startsWith('(') ? bound.sliced(1) : bound).has_value();
+    };
+    const QByteArray &given = newestFirst ? end : start;
+    if (count <= 0 || !valid(start) || !valid(end)) {
         StreamPage page;
-        page.error = QStringLiteral("cannot read %1 entries of %2 after \"%3\": %4")
+        page.error = QStringLiteral("cannot read %1 entries of %2 from \"%3\": %4")
                          .arg(count)
-                         .arg(QString::fromUtf8(m_key), QString::fromUtf8(afterIdExclusive),
+                         .arg(QString::fromUtf8(m_key), QString::fromUtf8(given),
                               count <= 0 ? QStringLiteral("the count must be positive")
                                          : QStringLiteral("not a stream entry id"));
         deliverPage(std::move(handler), std::move(page));
         return;
     }
-    // "(" makes the start exclusive (Redis 6.2).
-    queueRange({{"XRANGE", m_key, after ? '(' + after->toByteArray() : QByteArrayLiteral("-"), "+",
-                 "COUNT", QByteArray::number(count)},
-                count,
-                false,
-                std::move(handler)});
+    const QByteArray command = newestFirst ? "XREVRANGE" : "XRANGE";
+    queueRange(
+        {newestFirst
+             ? QByteArrayList{command, m_key, end, start, "COUNT", QByteArray::number(count)}
+             : QByteArrayList{command, m_key, start, end, "COUNT", QByteArray::number(count)},
+         count,
+         newestFirst,
+         std::move(handler),
+         {}});
+}
+
+void StreamReader::fetchRange(const QByteArray &afterIdExclusive, int count, PageHandler handler)
+{
+    queueRead(afterIdExclusive.isEmpty() ? QByteArrayLiteral("-") : '(' + afterIdExclusive, "+",
+              count, false, std::move(handler));
+}
+
+void StreamReader::fetchFrom(const QByteArray &fromIdInclusive, int count, PageHandler handler)
+{
+    queueRead(fromIdInclusive.isEmpty() || fromIdInclusive.startsWith('(')
+                  ? QByteArrayLiteral("(") // refused: not an id
+                  : fromIdInclusive,
+              "+", count, false, std::move(handler));
 }
 
 void StreamReader::fetchNewest(int count, PageHandler handler)
 {
-    if (count <= 0) {
+    queueRead("-", "+", count, true, std::move(handler));
+}
+
+void StreamReader::fetchBefore(const QByteArray &beforeIdExclusive, int count, PageHandler handler)
+{
+    queueRead("-", beforeIdExclusive.isEmpty() ? QByteArrayLiteral("+") : '(' + beforeIdExclusive,
+              count, true, std::move(handler));
+}
+
+void StreamReader::fetchRemovedAfter(const QByteArray &position, PageHandler handler)
+{
+    if (!EntryId::parse(position)) {
         StreamPage page;
-        page.error = QStringLiteral("cannot read the newest %1 entries of %2: the count must be "
-                                    "positive")
-                         .arg(count)
-                         .arg(QString::fromUtf8(m_key));
+        page.error =
+            QStringLiteral("\"%1\" is not a stream entry id").arg(QString::fromUtf8(position));
         deliverPage(std::move(handler), std::move(page));
         return;
     }
-    queueRange({{"XREVRANGE", m_key, "+", "-", "COUNT", QByteArray::number(count)},
-                count,
-                true,
-                std::move(handler)});
+    queueRange({{"XINFO", "STREAM", m_key}, -1, false, std::move(handler), position});
+}
+
+bool StreamReader::removedAfter(const StreamInfo &info, const QByteArray &position)
+{
+    const auto p = EntryId::parse(position);
+    if (!p || !info.exists)
+        return true; // the stream is gone: whatever followed the position with it
+    if (info.maxDeleted && *info.maxDeleted > *p)
+        return true; // XDEL (Redis 7.0 counts only deletions here, not trimming)
+    if (info.length == 0)
+        return info.lastGenerated > *p; // everything after it was removed, if there was any
+    const EntryId first = *info.firstEntry;
+    if (first <= *p)
+        return false; // trimming stopped before the position
+    // The first entry is after the position: trimmed past it, unless nothing can lie between
+    // the two (the position is the gateway's own "just before this entry", whose sequence
+    // number for an entry "<ms>-0" is StreamId's largest, not Redis's).
+    const bool adjacent =
+        first == p->next() || (first.seq == 0 && p->ms + 1 == first.ms && p->seq == largestIdSeq);
+    return !adjacent;
 }
 
 void StreamReader::trim(qint64 maxEntries, qint64 maxAgeMs)
 {
     if (maxEntries > 0)
-        queueRange({{"XTRIM", m_key, "MAXLEN", "~", QByteArray::number(maxEntries)}, 0, false, {}});
+        queueRange(
+            {{"XTRIM", m_key, "MAXLEN", "~", QByteArray::number(maxEntries)}, 0, false, {}, {}});
     if (maxAgeMs > 0) {
         const qint64 oldest = QDateTime::currentMSecsSinceEpoch() - maxAgeMs;
         queueRange({{"XTRIM", m_key, "MINID", "~", QByteArray::number(std::max<qint64>(oldest, 0))},
                     0,
                     false,
+                    {},
                     {}});
     }
 }
@@ -703,7 +759,7 @@ void StreamReader::sendRange(RangeRequest request)
     }
     auto pending = std::make_unique<PendingRange>(
         PendingRange{this, request.count, request.newestFirst, request.command.constFirst(),
-                     std::move(request.handler)});
+                     std::move(request.handler), request.position});
     if (redisAsyncCommandArgv(m_rangeConnection->context(), &StreamReader::onRangeReply,
                               pending.get(), int(argv.size()), argv.data(),
                               lens.data()) != REDIS_OK) {
@@ -732,29 +788,41 @@ void StreamReader::onRangeReply(redisAsyncContext *, void *r, void *privdata)
         page.error = self->m_rangeAbort.isEmpty()
                          ? QStringLiteral("the connection to Redis was lost")
                          : self->m_rangeAbort;
+    } else if (reply->type == REDIS_REPLY_ERROR && pending->count < 0 &&
+               errorText(reply).startsWith(QLatin1String("ERR no such key"))) {
+        page.removedAfter = removedAfter(StreamInfo{}, pending->position);
     } else if (reply->type == REDIS_REPLY_ERROR) {
         page.error = QStringLiteral("Redis refused %1 on %2: %3")
                          .arg(QString::fromLatin1(pending->command), QString::fromUtf8(self->m_key),
                               errorText(reply));
     } else if (pending->count == 0) {
         // XTRIM: nothing to hand out.
+    } else if (pending->count < 0) {
+        if (const auto info = StreamInfo::parse(reply))
+            page.removedAfter = removedAfter(*info, pending->position);
+        else
+            page.error = QStringLiteral("unexpected XINFO STREAM reply");
     } else if (reply->type != REDIS_REPLY_ARRAY) {
-        page.error = QStringLiteral("unexpected XRANGE reply");
+        page.error =
+            QStringLiteral("unexpected %1 reply").arg(QString::fromLatin1(pending->command));
     } else {
         page.entries.reserve(qsizetype(reply->elements));
         for (size_t i = 0; i < reply->elements; ++i) {
             const auto entry = readEntry(reply->element[i]);
             if (!entry)
                 continue;
-            page.lastId = entry->id.toByteArray();
+            const QByteArray id = entry->id.toByteArray();
+            if (page.firstId.isEmpty())
+                page.firstId = id;
+            page.lastId = id;
             if (entry->complete)
-                page.entries.append(StreamEntry{page.lastId, entry->channel.toByteArray(),
-                                                entry->data.toByteArray()});
+                page.entries.append(
+                    StreamEntry{id, entry->channel.toByteArray(), entry->data.toByteArray()});
         }
         page.reachedEnd = reply->elements < size_t(pending->count);
         if (pending->newestFirst) {
             std::reverse(page.entries.begin(), page.entries.end());
-            page.lastId = page.entries.isEmpty() ? QByteArray() : page.entries.constLast().id;
+            std::swap(page.firstId, page.lastId);
         }
     }
     if (pending->count == 0) {

@@ -2,6 +2,7 @@
 
 #include "redisfeed.h"
 #include "redisurl.h"
+#include "streampage.h"
 #include "vocabulary.h"
 
 #include <QByteArray>
@@ -20,25 +21,6 @@
 class RedisConnection;
 struct redisAsyncContext;
 struct redisReply;
-
-// An entry of the stream as fetchRange() hands it out.
-struct StreamEntry
-{
-    QByteArray id;
-    QByteArray channel;
-    QByteArray data;
-};
-
-// One page of fetchRange().
-struct StreamPage
-{
-    QList<StreamEntry> entries; // in id order; entries without `channel` or `data` left out
-    // The id of the last entry Redis returned, left-out ones included: the next page starts
-    // after it. Empty when nothing came back.
-    QByteArray lastId;
-    bool reachedEnd = false; // fewer entries than asked for: none after lastId for now
-    QString error;           // the page could not be read (entries is empty then)
-};
 
 // Reads one Redis Stream for the gateway, as RedisSubscriber does a subscription: on its own
 // connection, XREAD BLOCK from the last id received, so a reconnect loses nothing; tells real
@@ -95,8 +77,17 @@ public:
     // them to `handler` from the event loop, never from inside this call. Independent of
     // start()/stop(); handlers are not called once the reader is being destroyed.
     void fetchRange(const QByteArray &afterIdExclusive, int count, PageHandler handler);
+    // The same from `fromIdInclusive` on: whether the page starts with that very entry tells
+    // a resuming reader whether the stream still holds its position.
+    void fetchFrom(const QByteArray &fromIdInclusive, int count, PageHandler handler);
     // The newest `count` entries (XREVRANGE), handed out in id order like fetchRange()'s.
     void fetchNewest(int count, PageHandler handler);
+    // The newest `count` entries before `beforeIdExclusive` (empty: the newest of all), in id
+    // order; reachedEnd when the stream holds nothing older.
+    void fetchBefore(const QByteArray &beforeIdExclusive, int count, PageHandler handler);
+    // Whether entries after `position` (an entry id, which need not exist) were trimmed or
+    // deleted, in page.removedAfter (XINFO STREAM).
+    void fetchRemovedAfter(const QByteArray &position, PageHandler handler);
     // Trims the stream to about `maxEntries` entries and drops those older than `minAgeMs` ms
     // ago (XTRIM MAXLEN ~, MINID ~; 0: no such limit). Refusals are logged, once each.
     void trim(qint64 maxEntries, qint64 maxAgeMs);
@@ -129,10 +120,13 @@ private:
     struct RangeRequest
     {
         QByteArrayList command;   // e.g. XRANGE key (id + COUNT n
-        int count = 0;            // entries asked for; 0: not a read (XTRIM)
+        int count = 0;            // entries asked for; 0: XTRIM; -1: XINFO STREAM
         bool newestFirst = false; // XREVRANGE: the page is put back in id order
         PageHandler handler;
+        QByteArray position; // XINFO STREAM: the position fetchRemovedAfter asks about
     };
+    void queueRead(const QByteArray &start, const QByteArray &end, int count, bool newestFirst,
+                   PageHandler handler);
     void queueRange(RangeRequest request);
     struct PendingRange;
     struct StreamInfo;
@@ -147,6 +141,7 @@ private:
     // Compares the stream as XINFO describes it with our position: announces real loss and
     // sets where counting goes on from.
     void checkPosition(const StreamInfo &info);
+    static bool removedAfter(const StreamInfo &info, const QByteArray &position);
     void handleReadReply(const redisReply *reply);
     void deliverEntries(const redisReply *entries);
     void failRound(const QString &reason);

@@ -25,6 +25,10 @@ test_pkgs=("${run_pkgs[@]}" xvfb chromium fonts-dejavu-core clang-14 libclang-rt
 # The packaging checks (ctest -L packaging): .desktop, AppStream and systemd unit validators,
 # Debian's docker-compose (validates docker-compose.yml; no Docker engine needed) and Python.
 test_pkgs+=(desktop-file-utils appstream systemd docker-compose python3 python3-yaml)
+# Several gateways behind a real nginx (tst_loadbalancer, the dashboard's loadbalancer e2e test):
+# the tests run their own nginx unprivileged; Debian's package may also start its service on port
+# 80, which they do not need (`systemctl disable --now nginx`).
+test_pkgs+=(nginx)
 bench_pkgs=("${run_pkgs[@]}" nginx libnginx-mod-nchan python3 python3-fastapi python3-uvicorn
     python3-redis valgrind gnuplot-nox procps)
 container_pkgs=(docker.io docker-compose iptables debootstrap curl python3 python3-yaml)

@@ -12,6 +12,7 @@ if(NODE_EXECUTABLE)
     add_test(NAME dashboard_js
         COMMAND ${NODE_EXECUTABLE} --test --test-reporter=spec
                 js/glob.test.mjs js/regexfilter.test.mjs js/records.test.mjs js/format.test.mjs
+                js/history.test.mjs
         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
     set_tests_properties(dashboard_js PROPERTIES LABELS unit TIMEOUT 60)
 
@@ -39,12 +40,18 @@ if(NOT NODE_EXECUTABLE OR NOT REDIS_CLI_EXECUTABLE OR NOT CHROMIUM_EXECUTABLE)
 endif()
 
 set(dashboard_e2e_dir ${CMAKE_CURRENT_SOURCE_DIR}/e2e)
-set(dashboard_e2e_files dashboard.test.mjs filters.test.mjs restart.test.mjs auth.test.mjs)
+set(dashboard_e2e_files dashboard.test.mjs filters.test.mjs restart.test.mjs auth.test.mjs
+    history.test.mjs)
 # The burst floods the page (its latency figures are bench/dashboard/burst.mjs's). A sanitizer
 # build's gateway and producer take 2-3 times the CPU, which Chromium then lacks on 2 cores. The
 # other files still run that gateway through every feature.
 if(NOT LLMSTREAMER_SANITIZE)
     list(APPEND dashboard_e2e_files burst.test.mjs)
+endif()
+# Several gateways behind nginx (tests/CMakeLists.txt finds it, or stops the configuration
+# where the e2e tests are required).
+if(NGINX_EXECUTABLE)
+    list(APPEND dashboard_e2e_files loadbalancer.test.mjs)
 endif()
 list(TRANSFORM dashboard_e2e_files PREPEND ${dashboard_e2e_dir}/)
 add_test(NAME dashboard_e2e
@@ -56,4 +63,4 @@ set_tests_properties(dashboard_e2e PROPERTIES
     LABELS e2e
     TIMEOUT 240
     RUN_SERIAL TRUE
-    ENVIRONMENT "LLMSTREAMER_GATEWAY=$<TARGET_FILE:llmstreamer-gateway>;LLMSTREAMER_PRODUCER=$<TARGET_FILE:llmstreamer-producer>;REDIS_SERVER=${REDIS_SERVER_EXECUTABLE};REDIS_CLI=${REDIS_CLI_EXECUTABLE};CHROMIUM=${CHROMIUM_EXECUTABLE}")
+    ENVIRONMENT "LLMSTREAMER_GATEWAY=$<TARGET_FILE:llmstreamer-gateway>;LLMSTREAMER_PRODUCER=$<TARGET_FILE:llmstreamer-producer>;REDIS_SERVER=${REDIS_SERVER_EXECUTABLE};REDIS_CLI=${REDIS_CLI_EXECUTABLE};CHROMIUM=${CHROMIUM_EXECUTABLE};NGINX=${NGINX_EXECUTABLE}")

@@ -20,6 +20,7 @@ if(TARGET llmstreamer_desktop)
     llmstreamer_add_test(feedstatus LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)
     llmstreamer_add_test(throughputchart LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)
     llmstreamer_add_test(gatewayurl LIBS llmstreamer_feed LABELS unit desktop TIMEOUT 60)
+    llmstreamer_add_test(logpage LIBS llmstreamer_feed LABELS unit desktop TIMEOUT 60)
     llmstreamer_add_test(desktopsettings LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)
     llmstreamer_add_test(logexporter LIBS llmstreamer_desktop LABELS unit desktop TIMEOUT 60)
     llmstreamer_add_test(sseconnection LIBS llmstreamer_feed llmstreamer_desktoptestsupport

@@ -1,10 +1,14 @@
 // The desktop monitor's window end to end: a real redis-server, the gateway and a simulating
 // producer in-process, the MainWindow on the offscreen platform. Lines appear, the status says
 // live, the chart draws, filters and shortcuts work, errors are said in the window in plain
-// words, and the window's layout persists.
+// words, and the window's layout persists. Scrolling back loads older lines from the gateway's
+// history in order, a history search finds a line the window never received, and the delivery
+// badge says "complete since", or the gap after a resume the stream's trimming overtook.
 #include "desktopstubserver.h"
 #include "feedstatus.h"
 #include "gateway.h"
+#include "historysearch.h"
+#include "historysearchpanel.h"
 #include "hub.h"
 #include "logfilterproxy.h"
 #include "logmodel.h"
@@ -13,19 +17,24 @@
 #include "payloadview.h"
 #include "producerapp.h"
 #include "redissubscriber.h"
+#include "scrollback.h"
+#include "streamreader.h"
 #include "testredis.h"
 #include "throughputchart.h"
 
 #include <QColor>
 #include <QComboBox>
+#include <QDateTime>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QMenu>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QSettings>
 #include <QSplitter>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWheelEvent>
@@ -53,10 +62,14 @@ private Q_SLOTS:
     void layoutAndSettingsPersist();
     void applicationIcon();
     void followsThePalette();
+    void scrollBackLoadsOlderLinesInOrder();
+    void searchHistoryFindsAnOldLine();
+    void badgeShowsAGapAfterATrimmedResume();
 
 private:
     GatewayConfig gatewayConfig(quint16 port = 0) const;
     std::unique_ptr<Gateway> startGateway(quint16 port = 0);
+    std::unique_ptr<Gateway> startStreamsGateway(quint16 port, const QByteArray &key);
     void startProducer(double rate);
     std::unique_ptr<MainWindow> openWindow(const QString &url);
     static QString lastLevel(const MainWindow &w, int proxyRow);
@@ -108,6 +121,19 @@ std::unique_ptr<Gateway> tst_DesktopWindow::startGateway(quint16 port)
     return gateway;
 }
 
+std::unique_ptr<Gateway> tst_DesktopWindow::startStreamsGateway(quint16 port, const QByteArray &key)
+{
+    GatewayConfig c = gatewayConfig(port);
+    c.transport.kind = Transport::Kind::Streams;
+    c.transport.streamKey = key;
+    auto gateway = std::make_unique<Gateway>(c);
+    QString error;
+    if (!gateway->start(&error) ||
+        !QTest::qWaitFor([&] { return gateway->streamReader()->isReady(); }, 30000))
+        return nullptr;
+    return gateway;
+}
+
 void tst_DesktopWindow::startProducer(double rate)
 {
     ProducerOptions options;
@@ -150,6 +176,12 @@ void tst_DesktopWindow::linesAppearStatusSaysLive()
     QTRY_VERIFY_WITH_TIMEOUT(w->feedStatus()->stateText().startsWith(QLatin1StringView("Live")),
                              30000);
     QVERIFY(!w->isBannerVisible());
+    // Delivery: complete since the feed connected.
+    QVERIFY(w->feed()->completeSinceMs() > 0);
+    QCOMPARE(w->feedStatus()->deliveryText(),
+             QStringLiteral("Complete since ") +
+                 QDateTime::fromMSecsSinceEpoch(w->feed()->completeSinceMs())
+                     .toString(QStringLiteral("HH:mm")));
     QCOMPARE(w->windowTitle(), QStringLiteral("LLM Streamer — ") + m_gateway->baseUrl());
 
     // Real simulated records, picked apart into columns.
@@ -334,6 +366,11 @@ void tst_DesktopWindow::gapAfterGatewayRestartIsAMarkerLine()
     QCOMPARE(w->model()->index(1, LogModel::LevelColumn).data().toString(), QStringLiteral("GAP"));
     QCOMPARE(w->feedStatus()->gapsText(), QStringLiteral("1 gap"));
     QVERIFY(w->feedStatus()->stateText().contains(QLatin1StringView("gap: the gateway restarted")));
+    QCOMPARE(w->feedStatus()->deliveryText(),
+             QStringLiteral("Gap at %1: the gateway restarted; events published meanwhile may be "
+                            "lost")
+                 .arg(QDateTime::fromMSecsSinceEpoch(w->feed()->gapAtMs())
+                          .toString(QStringLiteral("HH:mm"))));
     // Gap lines pass every filter.
     w->filterEdit()->setText(QStringLiteral("no such text"));
     QTRY_COMPARE_WITH_TIMEOUT(w->proxy()->rowCount(), 1, 30000);
@@ -479,6 +516,220 @@ void tst_DesktopWindow::followsThePalette()
                               QColor(0x1e, 0x1f, 0x22), 30000);
     QApplication::setPalette(original);
     QTRY_COMPARE_WITH_TIMEOUT(errorColour(), onLight, 30000);
+}
+
+void tst_DesktopWindow::scrollBackLoadsOlderLinesInOrder()
+{
+    m_gateway = startGateway();
+    QVERIFY(m_gateway);
+    // Before the window connects: only the gateway's history has these.
+    for (int i = 0; i < 250; ++i)
+        m_redis.publish(i % 2 ? "logs:a" : "logs:b", "old " + QByteArray::number(i));
+    auto w = openWindow(m_gateway->baseUrl());
+    QVERIFY(w);
+    w->scrollBack()->setPageSize(100);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
+    for (int i = 0; i < 80; ++i)
+        m_redis.publish("logs:a", "new " + QByteArray::number(i));
+    QTRY_COMPARE_WITH_TIMEOUT(w->received(), quint64(80), 30000);
+    w->model()->flush();
+    QCOMPARE(w->model()->rowCount(), 80);
+
+    LogView *view = w->logView();
+    QScrollBar *bar = view->verticalScrollBar();
+    const auto topLine = [view] {
+        return view->indexAt(QPoint(5, 2))
+            .siblingAtColumn(LogModel::MessageColumn)
+            .data()
+            .toString();
+    };
+    // Paused, up to the top: the page before the oldest line goes above it, the view stays.
+    QTRY_VERIFY_WITH_TIMEOUT(bar->maximum() > 0, 30000);
+    bar->triggerAction(QAbstractSlider::SliderToMinimum);
+    QVERIFY(!view->isFollowing());
+    QCOMPARE(topLine(), QStringLiteral("new 0"));
+    QTRY_COMPARE_WITH_TIMEOUT(w->model()->rowCount(), 180, 30000);
+    QCOMPARE(topLine(), QStringLiteral("new 0"));
+    QVERIFY(bar->value() > 0);
+    QVERIFY(!view->isFollowing());
+    QTRY_VERIFY_WITH_TIMEOUT(w->statusMessage().startsWith(QLatin1StringView(
+                                 "Loaded 100 older lines from the gateway's history")),
+                             30000);
+    // Again, twice: everything the history holds, then the gateway says nothing older is held.
+    bar->triggerAction(QAbstractSlider::SliderToMinimum);
+    QTRY_COMPARE_WITH_TIMEOUT(w->model()->rowCount(), 280, 30000);
+    bar->triggerAction(QAbstractSlider::SliderToMinimum);
+    QTRY_COMPARE_WITH_TIMEOUT(w->model()->rowCount(), 330, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(w->statusMessage(),
+                              QStringLiteral("Loaded 50 older lines from the gateway's history; "
+                                             "nothing older is held by the gateway"),
+                              30000);
+    QVERIFY(w->scrollBack()->reachedStart());
+    // In order, nothing twice, nothing missing.
+    QStringList expected, shown, ids;
+    for (int i = 0; i < 250; ++i)
+        expected.append(QStringLiteral("old %1").arg(i));
+    for (int i = 0; i < 80; ++i)
+        expected.append(QStringLiteral("new %1").arg(i));
+    for (int row = 0; row < w->model()->rowCount(); ++row) {
+        shown.append(w->model()->record(row).message());
+        ids.append(w->model()->record(row).id());
+    }
+    QCOMPARE(shown, expected);
+    QCOMPARE(QSet<QString>(ids.begin(), ids.end()).size(), 330);
+    // The Load Older action, at the start: said, not asked.
+    w->statusBar()->clearMessage();
+    w->loadOlderAction()->trigger();
+    QCOMPARE(w->statusMessage(), QStringLiteral("Nothing older: the gateway's history holds no "
+                                                "line before the oldest one shown"));
+    QCOMPARE(w->model()->rowCount(), 330);
+    // Live lines still arrive at the bottom meanwhile, and Live follows them.
+    m_redis.publish("logs:a", "newest");
+    QTRY_COMPARE_WITH_TIMEOUT(w->received(), quint64(81), 30000);
+    view->goLive();
+    w->model()->flush();
+    QCOMPARE(w->model()->record(w->model()->rowCount() - 1).message(), QStringLiteral("newest"));
+    QCOMPARE(w->model()->record(0).message(), QStringLiteral("old 0"));
+
+    // Cleared: scrolling back brings back the lines up to the last one received, that one too.
+    w->clearLog();
+    QCOMPARE(w->model()->rowCount(), 0);
+    QVERIFY(!w->scrollBack()->reachedStart());
+    w->loadOlderAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(w->model()->rowCount(), 101, 30000);
+    QCOMPARE(w->model()->record(0).message(), QStringLiteral("old 230"));
+    QCOMPARE(w->model()->record(99).message(), QStringLiteral("new 79"));
+    QCOMPARE(w->model()->record(100).message(), QStringLiteral("newest"));
+}
+
+void tst_DesktopWindow::searchHistoryFindsAnOldLine()
+{
+    m_gateway = startGateway();
+    QVERIFY(m_gateway);
+    m_redis.publish("logs:errors",
+                    R"({"level":"error","msg":"the Old Needle broke","service":"s"})");
+    for (int i = 0; i < 100; ++i)
+        m_redis.publish("logs:a", "hay " + QByteArray::number(i));
+    auto w = openWindow(m_gateway->baseUrl());
+    QVERIFY(w);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
+    m_redis.publish("logs:a", "a live line");
+    QTRY_COMPARE_WITH_TIMEOUT(w->received(), quint64(1), 30000);
+
+    // The filter finds nothing received; the history search finds it.
+    QVERIFY(!w->searchHistoryAction()->isEnabled());
+    QTest::keyClicks(w->filterEdit(), QStringLiteral("old needle"));
+    QVERIFY(w->searchHistoryAction()->isEnabled());
+    QTRY_COMPARE_WITH_TIMEOUT(w->proxy()->rowCount(), 0, 30000);
+    w->searchHistoryAction()->trigger();
+    QVERIFY(w->isShowingHistorySearch());
+    HistorySearchPanel *panel = w->historySearchPanel();
+    QVERIFY(panel->isVisible());
+    QVERIFY(!w->logView()->isVisible());
+    QTRY_COMPARE_WITH_TIMEOUT(panel->model()->rowCount(), 1, 30000);
+    const LogRecord &found = panel->model()->record(0);
+    QCOMPARE(found.message(), QStringLiteral("the Old Needle broke"));
+    QCOMPARE(found.level, LogLevel::Error);
+    QCOMPARE(found.channel(), QStringLiteral("logs:errors"));
+    QTRY_VERIFY_WITH_TIMEOUT(!w->feed()->historySearch()->isBusy(), 30000);
+    QCOMPARE(panel->bannerText(),
+             QStringLiteral("History search for \"old needle\" in all channels: 1 line matches, "
+                            "the whole history the gateway holds was searched (102 entries "
+                            "examined)."));
+    QVERIFY(!panel->searchOlderButton()->isEnabled());
+    // Its payload in the side panel.
+    panel->view()->setCurrentIndex(panel->model()->index(0, 0));
+    QVERIFY2(
+        w->payloadView()->text().contains(QLatin1StringView("\"msg\": \"the Old Needle broke\"")),
+        qPrintable(w->payloadView()->text()));
+
+    // A regular expression, as the filter's .* switch says; Search Older pages back.
+    w->filterEdit()->clear();
+    QTest::keyClicks(w->filterEdit(), QStringLiteral("^logs:a hay [0-9]*7$"));
+    for (QAction *action : w->filterEdit()->actions())
+        if (action->text() == QLatin1StringView(".*"))
+            action->setChecked(true);
+    w->feed()->historySearch()->setPageSize(4);
+    w->searchHistoryAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(panel->model()->rowCount(), 4, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(panel->searchOlderButton()->isEnabled(), 30000);
+    QVERIFY2(panel->bannerText().startsWith(QLatin1StringView(
+                 "History search for \"/^logs:a hay [0-9]*7$/i\" in all channels: 4 lines "
+                 "match, ")),
+             qPrintable(panel->bannerText()));
+    QTest::mouseClick(panel->searchOlderButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(panel->model()->rowCount(), 8, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(!w->feed()->historySearch()->isBusy(), 30000);
+    QStringList results;
+    for (int row = 0; row < panel->model()->rowCount(); ++row)
+        results.append(panel->model()->record(row).message());
+    QCOMPARE(results, (QStringList{QStringLiteral("hay 27"), QStringLiteral("hay 37"),
+                                   QStringLiteral("hay 47"), QStringLiteral("hay 57"),
+                                   QStringLiteral("hay 67"), QStringLiteral("hay 77"),
+                                   QStringLiteral("hay 87"), QStringLiteral("hay 97")}));
+
+    // Back to the live log, which went on meanwhile.
+    QTest::mouseClick(panel->backButton(), Qt::LeftButton);
+    QVERIFY(!w->isShowingHistorySearch());
+    QVERIFY(w->logView()->isVisible());
+    w->filterEdit()->clear();
+    m_redis.publish("logs:a", "another live line");
+    QTRY_COMPARE_WITH_TIMEOUT(w->received(), quint64(2), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(w->proxy()->rowCount(), 2, 30000);
+}
+
+void tst_DesktopWindow::badgeShowsAGapAfterATrimmedResume()
+{
+    const QByteArray key = "tst_desktopwindow:stream";
+    const auto xadd = [&](const QByteArray &data) {
+        return m_redis.command({"XADD", key, "*", "channel", "logs:a", "data", data});
+    };
+    m_gateway = startStreamsGateway(0, key);
+    QVERIFY(m_gateway);
+    const quint16 port = m_gateway->port();
+    auto w = openWindow(m_gateway->baseUrl());
+    QVERIFY(w);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
+    for (int i = 0; i < 3; ++i)
+        xadd("first " + QByteArray::number(i));
+    QTRY_COMPARE_WITH_TIMEOUT(w->received(), quint64(3), 30000);
+    QVERIFY2(w->feedStatus()->deliveryText().startsWith(QLatin1StringView("Complete since ")),
+             qPrintable(w->feedStatus()->deliveryText()));
+    QCOMPARE(w->feed()->gapAtMs(), qint64(-1));
+
+    // Every gateway down; many entries, trimmed to the last few before anyone read them.
+    m_gateway.reset();
+    QTRY_COMPARE_WITH_TIMEOUT(w->connection()->state(), State::Reconnecting, 30000);
+    for (int i = 0; i < 200; ++i)
+        xadd("meanwhile " + QByteArray::number(i));
+    QCOMPARE(m_redis.command({"XTRIM", key, "MAXLEN", "5"}), QByteArray("198"));
+    m_gateway = startStreamsGateway(port, key);
+    QVERIFY(m_gateway);
+
+    // The feed resumes with its Last-Event-ID: a gap first, then what the stream retained.
+    QTRY_COMPARE_WITH_TIMEOUT(w->gapsSeen(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(w->received(), quint64(8), 30000);
+    const QString reason = w->feed()->gapReason();
+    QVERIFY2(reason == QLatin1StringView("history-exceeded") ||
+                 reason == QLatin1StringView("trimmed"),
+             qPrintable(reason));
+    const QString at =
+        QDateTime::fromMSecsSinceEpoch(w->feed()->gapAtMs()).toString(QStringLiteral("HH:mm"));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        w->feedStatus()->deliveryText().startsWith(QStringLiteral("Gap at %1: ").arg(at)), 30000);
+    QVERIFY2(w->feedStatus()->deliveryText().contains(w->feed()->gapText().first(30)),
+             qPrintable(w->feedStatus()->deliveryText()));
+    QVERIFY(w->feedStatus()->deliveryToolTip().contains(reason));
+    w->model()->flush();
+    QStringList lines;
+    for (int row = 0; row < w->model()->rowCount(); ++row)
+        lines.append(w->model()->record(row).message());
+    QCOMPARE(lines.size(), 9);
+    QVERIFY2(lines[3].startsWith(QLatin1StringView("gap: ")), qPrintable(lines[3]));
+    QCOMPARE(lines.mid(4),
+             (QStringList{QStringLiteral("meanwhile 195"), QStringLiteral("meanwhile 196"),
+                          QStringLiteral("meanwhile 197"), QStringLiteral("meanwhile 198"),
+                          QStringLiteral("meanwhile 199")}));
 }
 
 QTEST_MAIN(tst_DesktopWindow)

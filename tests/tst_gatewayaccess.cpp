@@ -10,11 +10,13 @@
 #include "redissubscriber.h"
 #include "ssetestclient.h"
 #include "testredis.h"
+#include "trustedproxies.h"
 
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTcpSocket>
 #include <QTest>
 
 #include <memory>
@@ -45,6 +47,7 @@ private Q_SLOTS:
     void streamIsLimitedToTokenChannels();
     void corsOnlyForNamedOrigins();
     void perAddressLimit();
+    void trustedProxyNamesTheClient();
     void requestSizeLimits();
     void idleConnectionsAreClosed();
     void selectionLimits();
@@ -293,6 +296,91 @@ void tst_GatewayAccess::perAddressLimit()
     QCOMPARE(again.status(), 200);
     const QByteArray metrics = SseTestClient::get(m_gateway->port(), "/metrics").body;
     QVERIFY(metrics.contains("llmstreamer_limit_hits_total{limit=\"max_clients_per_address\"} 1"));
+}
+
+void tst_GatewayAccess::trustedProxyNamesTheClient()
+{
+    GatewayConfig c = config(false);
+    c.maxClientsPerAddress = 1;
+    c.maxConnectionsPerAddress = 2;
+    QString why;
+    c.trustedProxies = *TrustedProxies::parse(QStringLiteral("127.0.0.1"), &why);
+    m_gateway = start(c);
+    QVERIFY(m_gateway);
+    const quint16 port = m_gateway->port();
+    const Hub &hub = *m_gateway->hub();
+    const auto from = [&](const char *address) {
+        return hub.clientsFrom(QHostAddress(QString::fromLatin1(address)));
+    };
+    auto open = [&](SseTestClient &client, const QByteArray &name, const QByteArray &value,
+                    const QHostAddress &peer = QHostAddress::LocalHost) {
+        client.open(port, "/events", {{name, value}}, peer);
+        return QTest::qWaitFor([&] { return client.headComplete(); }, 30000);
+    };
+
+    // Through "the proxy" (127.0.0.1), each client counts for itself: the right-most address
+    // that is not a trusted proxy, from X-Forwarded-For or Forwarded.
+    SseTestClient a, b;
+    QVERIFY(open(a, "X-Forwarded-For", "203.0.113.7, 198.51.100.1"));
+    QVERIFY(open(b, "Forwarded", "for=\"[2001:db8::7]:4711\";proto=https"));
+    QCOMPARE(a.status(), 200);
+    QCOMPARE(b.status(), 200);
+    QTRY_COMPARE_WITH_TIMEOUT(hub.clientCount(), 2, 30000);
+    QCOMPARE(from("198.51.100.1"), 1);
+    QCOMPARE(from("2001:db8::7"), 1);
+    QCOMPARE(from("127.0.0.1"), 0);
+    // The limit holds per client, and the refusal names it.
+    SseTestClient again;
+    QVERIFY(open(again, "X-Forwarded-For", "198.51.100.1"));
+    QCOMPARE(again.status(), 429);
+    QTRY_VERIFY_WITH_TIMEOUT(again.body().contains("too many streams from 198.51.100.1"), 30000);
+    // A header that cannot be read counts for the proxy itself.
+    SseTestClient garbled;
+    QVERIFY(open(garbled, "X-Forwarded-For", "198.51.100.1, not-an-address"));
+    QCOMPARE(garbled.status(), 200);
+    QTRY_COMPARE_WITH_TIMEOUT(from("127.0.0.1"), 1, 30000);
+    // From a peer that is not trusted, the headers count for nothing.
+    SseTestClient untrusted, untrustedAgain;
+    QVERIFY(open(untrusted, "X-Forwarded-For", "203.0.113.99",
+                 QHostAddress(QStringLiteral("127.0.0.2"))));
+    QCOMPARE(untrusted.status(), 200);
+    QTRY_COMPARE_WITH_TIMEOUT(from("127.0.0.2"), 1, 30000);
+    QCOMPARE(from("203.0.113.99"), 0);
+    QVERIFY(open(untrustedAgain, "Forwarded", "for=203.0.113.98",
+                 QHostAddress(QStringLiteral("127.0.0.2"))));
+    QCOMPARE(untrustedAgain.status(), 429);
+    QTRY_VERIFY_WITH_TIMEOUT(untrustedAgain.body().contains("too many streams from 127.0.0.2"),
+                             30000);
+
+    // The request gate counts a proxy's connections (not streams) per client too: two kept-alive
+    // connections for one client hold its share ...
+    const auto request = [](const QByteArray &client, bool close) -> QByteArray {
+        return "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: " + client +
+               (close ? "\r\nConnection: close" : "") + "\r\n\r\n";
+    };
+    std::vector<std::unique_ptr<QTcpSocket>> held;
+    for (int i = 0; i < 2; ++i) {
+        held.push_back(std::make_unique<QTcpSocket>());
+        QTcpSocket &s = *held.back();
+        s.connectToHost(QHostAddress::LocalHost, port);
+        s.write(request("203.0.113.50", false));
+        QByteArray got;
+        QVERIFY(
+            QTest::qWaitFor([&] { return (got += s.readAll()).contains("\r\n\r\nok"); }, 30000));
+        QCOMPARE(statusOf(got), 200);
+    }
+    // ... so a third is refused, naming the client, while another client gets through.
+    const RawHttp::Reply third = RawHttp::untilClosed(port, request("203.0.113.50", true));
+    QCOMPARE(statusOf(third.bytes), 429);
+    QVERIFY2(third.bytes.contains("too many connections from 203.0.113.50"), third.bytes);
+    QCOMPARE(statusOf(RawHttp::untilClosed(port, request("203.0.113.51", true)).bytes), 200);
+    // A kept-alive connection that carries another client's request next counts for that one.
+    QTcpSocket &moved = *held.front();
+    moved.write(request("203.0.113.52", false));
+    QByteArray got;
+    QVERIFY(
+        QTest::qWaitFor([&] { return (got += moved.readAll()).contains("\r\n\r\nok"); }, 30000));
+    QCOMPARE(statusOf(RawHttp::untilClosed(port, request("203.0.113.50", true)).bytes), 200);
 }
 
 void tst_GatewayAccess::requestSizeLimits()

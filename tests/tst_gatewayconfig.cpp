@@ -49,6 +49,8 @@ QString setting(const GatewayConfig &c, const QString &name)
         return QString::fromUtf8(c.corsOrigins.join(','));
     if (name == QLatin1String("maxPerAddress"))
         return QString::number(c.maxClientsPerAddress);
+    if (name == QLatin1String("trustedProxies"))
+        return c.trustedProxies.toString();
     if (name == QLatin1String("maxRequestBytes"))
         return QString::number(c.maxRequestBytes);
     if (name == QLatin1String("idleTimeout"))
@@ -156,6 +158,14 @@ void tst_GatewayConfig::settings_data()
         "4");
     row("LLMSTREAMER_MAX_CLIENTS_PER_ADDRESS", args({}),
         env({"LLMSTREAMER_MAX_CLIENTS_PER_ADDRESS=9"}), "maxPerAddress", "9");
+    row("no trusted proxies by default", args({}), {}, "trustedProxies", "");
+    row("--trusted-proxies", args({"--trusted-proxies", "10.0.0.1, 10.1.0.0/16,::1,fd00::/8"}), {},
+        "trustedProxies", "10.0.0.1, 10.1.0.0/16, ::1, fd00::/8");
+    row("--trusted-proxies full prefix", args({"--trusted-proxies", "10.0.0.1/32,0.0.0.0/0,::/0"}),
+        {}, "trustedProxies", "10.0.0.1, 0.0.0.0/0, ::/0");
+    row("--trusted-proxies empty", args({"--trusted-proxies="}), {}, "trustedProxies", "");
+    row("LLMSTREAMER_TRUSTED_PROXIES", args({}), env({"LLMSTREAMER_TRUSTED_PROXIES=127.0.0.1"}),
+        "trustedProxies", "127.0.0.1");
     row("--max-request-bytes", args({"--max-request-bytes", "16K"}), {}, "maxRequestBytes",
         "16384");
     row("--idle-timeout", args({"--idle-timeout", "5"}), {}, "idleTimeout", "5");
@@ -286,6 +296,31 @@ void tst_GatewayConfig::refuses_data()
     row("cors bad scheme", args({"--cors-origin", "ftp://a.example"}), {}, "--cors-origin");
     row("max-clients-per-address 0", args({"--max-clients-per-address", "0"}), {},
         "--max-clients-per-address: \"0\"");
+    row("trusted proxy host name", args({"--trusted-proxies", "proxy.internal"}), {},
+        "--trusted-proxies: \"proxy.internal\" is not an IP address or a network like "
+        "10.0.0.0/8 or fd00::/8 (host names are not looked up)");
+    row("trusted proxy short IPv4", args({"--trusted-proxies", "127.1"}), {},
+        "--trusted-proxies: \"127.1\" is not an IP address");
+    row("trusted proxy leading zero", args({"--trusted-proxies", "10.0.0.01"}), {},
+        "--trusted-proxies: \"10.0.0.01\" is not an IP address");
+    row("trusted proxy bracketed", args({"--trusted-proxies", "[::1]"}), {},
+        "--trusted-proxies: \"[::1]\" is not an IP address");
+    row("trusted proxy with port", args({"--trusted-proxies", "10.0.0.1:80"}), {},
+        "--trusted-proxies: \"10.0.0.1:80\" is not an IP address");
+    row("trusted proxy prefix 33", args({"--trusted-proxies", "10.0.0.0/33"}), {},
+        "--trusted-proxies: \"10.0.0.0/33\": the prefix length of an IPv4 network is 0 to 32");
+    row("trusted proxy prefix 129", args({"--trusted-proxies", "fd00::/129"}), {},
+        "--trusted-proxies: \"fd00::/129\": the prefix length of an IPv6 network is 0 to 128");
+    row("trusted proxy netmask", args({"--trusted-proxies", "10.0.0.0/255.0.0.0"}), {},
+        "the prefix length of an IPv4 network is 0 to 32");
+    row("trusted proxy empty prefix", args({"--trusted-proxies", "10.0.0.0/"}), {},
+        "the prefix length of an IPv4 network is 0 to 32");
+    row("trusted proxy host bits", args({"--trusted-proxies", "10.0.0.1/8"}), {},
+        "--trusted-proxies: \"10.0.0.1/8\" has address bits set beyond its /8 prefix; did you "
+        "mean 10.0.0.0/8?");
+    row("trusted proxy mapped", args({}), env({"LLMSTREAMER_TRUSTED_PROXIES=::ffff:10.0.0.1"}),
+        "LLMSTREAMER_TRUSTED_PROXIES: \"::ffff:10.0.0.1\" is an IPv4-mapped IPv6 address: "
+        "write 10.0.0.1 instead");
     row("max-request-bytes tiny", args({"--max-request-bytes", "100"}), {},
         "--max-request-bytes: \"100\" is not a size from 1K to 64K");
     row("max-request-bytes huge", args({"--max-request-bytes", "2M"}), {}, "--max-request-bytes");

@@ -3,16 +3,23 @@
 // second gateway and after every gateway was down; a Redis restart that keeps its data is no
 // gap, one that loses it is; hostile payloads arrive intact.
 #include "envelope.h"
+#include "eventid.h"
 #include "gateway.h"
 #include "hub.h"
+#include "sseparser.h"
 #include "ssetestclient.h"
 #include "streamreader.h"
 #include "testredis.h"
 
+#include <QElapsedTimer>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 #include <memory>
 
@@ -76,20 +83,12 @@ QByteArrayList eventIds(const QByteArrayList &ids)
 
 QByteArrayList messageIds(const SseTestClient &client)
 {
-    QByteArrayList out;
-    for (const SseEvent &e : client.events("message"))
-        out.append(e.lastEventId);
-    return out;
+    return client.ids();
 }
 
 QByteArrayList payloads(const SseTestClient &client)
 {
-    QByteArrayList out;
-    for (const SseEvent &e : client.events("message")) {
-        const auto envelope = Envelope::decode(e.data);
-        out.append(envelope ? envelope->payload.toString().toUtf8() : QByteArray("<bad>"));
-    }
-    return out;
+    return client.payloads();
 }
 
 QByteArrayList eventTypes(const SseTestClient &client)
@@ -116,6 +115,43 @@ QList<QPair<QByteArray, QByteArray>> resumeFrom(const QByteArray &id)
     return {{"Last-Event-ID", id}};
 }
 
+// This process's resident memory in KiB (VmRSS).
+qint64 residentKiB()
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n'))
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').constFirst().toLongLong();
+    return -1;
+}
+
+// Adds `count` entries of `payloadBytes` bytes with one redis-cli --pipe (seconds, not minutes).
+bool pipeEntries(const TestRedis &redis, int count, int payloadBytes)
+{
+    QByteArray resp;
+    const QByteArray filler(payloadBytes, 'x');
+    auto bulk = [&](const QByteArray &s) {
+        resp += '$' + QByteArray::number(s.size()) + "\r\n" + s + "\r\n";
+    };
+    for (int i = 0; i < count; ++i) {
+        resp += "*7\r\n";
+        for (const QByteArray &arg :
+             {QByteArray("XADD"), key, QByteArray("*"), QByteArray("channel"), QByteArray("logs:a"),
+              QByteArray("data"), filler})
+            bulk(arg);
+    }
+    QProcess cli;
+    cli.start(QStringLiteral("redis-cli"),
+              {QStringLiteral("-p"), QString::number(redis.port()), QStringLiteral("--pipe")});
+    if (!cli.waitForStarted(hang))
+        return false;
+    cli.write(resp);
+    cli.closeWriteChannel();
+    return cli.waitForFinished(10 * hang) && cli.exitCode() == 0;
+}
+
 } // namespace
 
 class tst_GatewayStreams : public QObject
@@ -132,6 +168,9 @@ private Q_SLOTS:
     void hostilePayloadsIntact();
     void allowlistApplies();
     void allowlistAppliesToTheHistory();
+    void resumeOlderThanTheRingFromRedis();
+    void trimmedBeyondTheRingIsAGap();
+    void slowReaderReplayIsBounded();
 };
 
 void tst_GatewayStreams::liveEntriesCarryTheirIds()
@@ -347,6 +386,150 @@ void tst_GatewayStreams::allowlistAppliesToTheHistory()
     QTRY_COMPARE_WITH_TIMEOUT(client.count(), 1, hang);
     QCOMPARE(messageIds(client), QByteArrayList{'s' + early});
     QCOMPARE(payloads(client), QByteArrayList{"early"});
+}
+
+void tst_GatewayStreams::resumeOlderThanTheRingFromRedis()
+{
+    TestRedis redis;
+    QVERIFY2(redis.start(), qPrintable(redis.errorString()));
+    GatewayConfig c = streamsConfig(redis);
+    c.history = 5; // the ring holds the newest 5; the rest comes from Redis
+    auto gateway = startStreams(c);
+    QVERIFY(gateway);
+    const QByteArrayList ids = xaddMany(redis, 300, "n ");
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->lastPosition().toEntryId(), ids.last(), hang);
+
+    SseTestClient client;
+    client.open(gateway->port(), "/events", resumeFrom('s' + ids[9]));
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), 290, hang);
+    QCOMPARE(client.count("gap"), 0);
+    QCOMPARE(messageIds(client), eventIds(ids.mid(10)));
+    QCOMPARE(payloads(client).constFirst(), QByteArray("n 10"));
+    QVERIFY(gateway->hub()->replayedFromStream() >= 285);
+    const auto metrics = SseTestClient::get(gateway->port(), "/metrics", "GET", hang);
+    const QByteArray line = "llmstreamer_stream_replayed_total " +
+                            QByteArray::number(qulonglong(gateway->hub()->replayedFromStream()));
+    QVERIFY2(metrics.body.contains(QByteArray(line + '\n')), metrics.body.constData());
+    // Then live, without a duplicate.
+    const QByteArray next = xadd(redis, "logs:a", "live");
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), 291, hang);
+    QCOMPARE(messageIds(client).constLast(), 's' + next);
+
+    // A selection applies to what comes from Redis too.
+    xadd(redis, "logs:b", "only b");
+    SseTestClient onlyB;
+    onlyB.open(gateway->port(), "/events?channels=logs:b", resumeFrom('s' + ids[0]));
+    QTRY_COMPARE_WITH_TIMEOUT(onlyB.count(), 1, hang);
+    QCOMPARE(payloads(onlyB), QByteArrayList{"only b"});
+    QCOMPARE(onlyB.count("gap"), 0);
+}
+
+void tst_GatewayStreams::trimmedBeyondTheRingIsAGap()
+{
+    TestRedis redis;
+    QVERIFY2(redis.start(), qPrintable(redis.errorString()));
+    GatewayConfig c = streamsConfig(redis);
+    c.history = 5;
+    auto gateway = startStreams(c);
+    QVERIFY(gateway);
+    const QByteArrayList ids = xaddMany(redis, 50, "n ");
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->lastPosition().toEntryId(), ids.last(), hang);
+    QCOMPARE(redis.command({"XTRIM", key, "MAXLEN", "20"}), QByteArray("30"));
+
+    SseTestClient client;
+    client.open(gateway->port(), "/events", resumeFrom('s' + ids[9]));
+    QTRY_COMPARE_WITH_TIMEOUT(client.count(), 20, hang);
+    QCOMPARE(eventTypes(client).constFirst(), QByteArray("gap"));
+    QCOMPARE(gapReason(client), QStringLiteral("history-exceeded"));
+    QCOMPARE(messageIds(client), eventIds(ids.mid(30)));
+    // From the gap's id: the same entries, no gap.
+    SseTestClient again;
+    again.open(gateway->port(), "/events",
+               resumeFrom(client.events("gap").constFirst().lastEventId));
+    QTRY_COMPARE_WITH_TIMEOUT(again.count(), 20, hang);
+    QCOMPARE(again.count("gap"), 0);
+    QCOMPARE(messageIds(again), eventIds(ids.mid(30)));
+    // From the first entry retained: nothing after it is missing, no gap.
+    SseTestClient kept;
+    kept.open(gateway->port(), "/events", resumeFrom('s' + ids[30]));
+    QTRY_COMPARE_WITH_TIMEOUT(kept.count(), 19, hang);
+    QCOMPARE(kept.count("gap"), 0);
+}
+
+void tst_GatewayStreams::slowReaderReplayIsBounded()
+{
+    // 200,000 entries of 1 KB (about 230 MB of SSE) replayed to a client that first does not
+    // read at all, then reads slowly: the gateway fetches a page only when the client's socket
+    // has drained, so its memory stays far below what buffering the replay would take.
+    constexpr int entries = 200'000;
+    TestRedis redis;
+    QVERIFY2(redis.start(), qPrintable(redis.errorString()));
+    GatewayConfig c = streamsConfig(redis);
+    c.history = 1000;
+    QVERIFY(pipeEntries(redis, entries, 1000));
+    QCOMPARE(redis.command({"XLEN", key}), QByteArray::number(entries));
+    auto gateway = startStreams(c);
+    QVERIFY(gateway);
+    const QByteArray last = gateway->hub()->lastEventId();
+
+    const qint64 before = residentKiB();
+    qint64 peak = before;
+    QTimer sampler;
+    QObject::connect(&sampler, &QTimer::timeout, [&] { peak = std::max(peak, residentKiB()); });
+    sampler.start(20);
+
+    int received = 0;
+    bool ordered = true;
+    QByteArray previous;
+    SseParser parser([&](const SseEvent &e) {
+        if (e.type != "message")
+            return;
+        ++received;
+        const auto id = StreamId::parseEventId(e.lastEventId);
+        const auto prev = StreamId::parseEventId(previous);
+        if (!id || (prev && *id <= *prev))
+            ordered = false;
+        previous = e.lastEventId;
+    });
+    QTcpSocket socket;
+    socket.setReadBufferSize(64 * 1024); // the kernel's buffers then push back on the gateway
+    socket.connectToHost(QHostAddress::LocalHost, gateway->port());
+    QVERIFY(socket.waitForConnected(hang));
+    socket.write("GET /events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: s0-0\r\n\r\n");
+    // Not reading for a while: a gateway that buffered the replay would fill up now.
+    QTest::qWait(1500);
+    peak = std::max(peak, residentKiB());
+    bool headSkipped = false;
+    QByteArray head;
+    QElapsedTimer sinceProgress;
+    sinceProgress.start();
+    while (received < entries && sinceProgress.elapsed() < hang) {
+        QTest::qWait(2); // slow: at most 64 KiB per pass
+        const QByteArray chunk = socket.read(64 * 1024);
+        if (chunk.isEmpty())
+            continue;
+        sinceProgress.restart();
+        if (!headSkipped) {
+            head += chunk;
+            const qsizetype end = head.indexOf("\r\n\r\n");
+            if (end < 0)
+                continue;
+            headSkipped = true;
+            parser.feed(QByteArrayView(head).sliced(end + 4));
+            continue;
+        }
+        parser.feed(chunk);
+    }
+    sampler.stop();
+    QCOMPARE(received, entries);
+    QVERIFY(ordered);
+    QCOMPARE(previous, last);
+    const qint64 growthMiB = (peak - before) / 1024;
+    qInfo("replay of %d entries: peak RSS %lld MiB above the start (%lld MiB)", entries, growthMiB,
+          peak / 1024);
+    // Buffering the replay would take > 230 MiB; one page per client and the socket's
+    // low-water mark take < 2 MiB. The bound leaves room for allocator noise.
+    QVERIFY2(growthMiB < 64, qPrintable(QString::number(growthMiB)));
 }
 
 QTEST_GUILESS_MAIN(tst_GatewayStreams)

@@ -2,6 +2,7 @@
 #include "gatewayurl.h"
 
 #include <QTest>
+#include <QUrlQuery>
 
 class tst_GatewayUrl : public QObject
 {
@@ -11,6 +12,7 @@ private Q_SLOTS:
     void parse_data();
     void parse();
     void endpoints();
+    void historyEndpoint();
 };
 
 void tst_GatewayUrl::parse_data()
@@ -77,6 +79,25 @@ void tst_GatewayUrl::endpoints()
              QStringLiteral("channels=a%26b%3Dc%23d"));
     QCOMPARE(GatewayUrl::channelsApi(base).toString(),
              QStringLiteral("https://example.com/llm/api/channels"));
+}
+
+void tst_GatewayUrl::historyEndpoint()
+{
+    const QUrl base(QStringLiteral("https://example.com/llm"));
+    QCOMPARE(GatewayUrl::history(base, {}, {}, 100, {}).toString(),
+             QStringLiteral("https://example.com/llm/api/history?limit=100"));
+    const QUrl url =
+        GatewayUrl::history(base, {QStringLiteral("logs:a"), QStringLiteral("logs:b*")},
+                            QStringLiteral("s17-0"), 500, QStringLiteral("a+b & c=100%41 #1/é"));
+    QCOMPARE(url.query(QUrl::FullyEncoded),
+             QStringLiteral("channels=logs:a,logs:b*&before=s17-0&limit=500&"
+                            "q=a%2Bb%20%26%20c%3D100%2541%20%231%2F%C3%A9"));
+    // What the gateway reads back (QUrlQuery, fully decoded) is what was typed.
+    const QUrlQuery read(url);
+    QCOMPARE(read.queryItemValue(QStringLiteral("q"), QUrl::FullyDecoded),
+             QStringLiteral("a+b & c=100%41 #1/é"));
+    QCOMPARE(read.queryItemValue(QStringLiteral("channels"), QUrl::FullyDecoded),
+             QStringLiteral("logs:a,logs:b*"));
 }
 
 QTEST_GUILESS_MAIN(tst_GatewayUrl)

@@ -270,6 +270,7 @@ private Q_SLOTS:
     void streamResumeBeforeStart();
     void streamOutageIsNoGap();
     void streamMissingIsAGap();
+    void streamReplayFromSourceIsPacedAndSaysTrimming();
 };
 
 void tst_Hub::beginWritesRetryAndConnected()
@@ -719,7 +720,9 @@ void tst_Hub::slowClientCutOff()
     if (cut) {
         QCOMPARE(types(*slow), QByteArrayList{"dropped"});
         const SseEvent dropped = events(*slow).last();
-        QCOMPARE(dropped.lastEventId, idOf(hub, 2));
+        // No id of its own: event 2 never reached this client, so resuming must not skip it.
+        QVERIFY(!slow->bytes.contains(QByteArray("\nid: " + idOf(hub, 2))));
+        QCOMPARE(dropped.lastEventId, QByteArray());
         QCOMPARE(body(dropped).value(u"reason").toString(), QStringLiteral("slow-client"));
         QVERIFY(body(dropped).value(u"message").toString().contains(QStringLiteral("unsent")));
     } else {
@@ -873,7 +876,9 @@ void tst_Hub::closeClientsWhere()
         QVERIFY(log->closed);
         const SseEvent last = events(*log).last();
         QCOMPARE(last.type, QByteArray("shutdown"));
-        QCOMPARE(last.lastEventId, idOf(hub, 1));
+        // The shutdown has no id of its own: Last-Event-ID stays that of the last event the
+        // client got (none for t1b, whose selection had nothing yet).
+        QCOMPARE(last.lastEventId, log == t1 ? idOf(hub, 1) : QByteArray());
         QCOMPARE(body(last).value(u"reason").toString(), QStringLiteral("access-revoked"));
     }
     // The event queued before is written first.
@@ -1129,6 +1134,99 @@ void tst_Hub::streamMissingIsAGap()
     const Log after = addClient(hub, {}, gap.lastEventId);
     drainUntilLive(after);
     QCOMPARE(types(*after), (QByteArrayList{"message", "message"}));
+}
+
+namespace {
+
+// The stream as Redis would hold it, for Hub::StreamSource: entries 1..count of entryId(), the
+// oldest `trimmed` of them removed; answers from the event loop as the real reader does.
+struct FakeStream
+{
+    int count = 0;
+    int trimmed = 0;
+    int pagesRead = 0;
+    QByteArray payload = QByteArray(4096, 'p');
+
+    Hub::StreamSource source()
+    {
+        return {[this](const QByteArray &from, int pageSize, Hub::StreamSource::Done done) {
+                    ++pagesRead;
+                    StreamPage page;
+                    const auto start = StreamId::parseEntryId(from);
+                    for (int n = trimmed + 1; n <= count && page.entries.size() < pageSize; ++n) {
+                        if (*StreamId::parseEntryId(entryId(n)) < *start)
+                            continue;
+                        page.entries.append(
+                            {entryId(n), "logs:a", QByteArray::number(n) + ' ' + payload});
+                    }
+                    page.reachedEnd = page.entries.size() < pageSize;
+                    if (!page.entries.isEmpty()) {
+                        page.firstId = page.entries.constFirst().id;
+                        page.lastId = page.entries.constLast().id;
+                    }
+                    QMetaObject::invokeMethod(
+                        qApp, [done, page] { done(page); }, Qt::QueuedConnection);
+                },
+                [this](const QByteArray &id, Hub::StreamSource::Done done) {
+                    StreamPage page;
+                    page.removedAfter = trimmed > 0 && *StreamId::parseEntryId(entryId(trimmed)) >
+                                                           *StreamId::parseEntryId(id);
+                    QMetaObject::invokeMethod(
+                        qApp, [done, page] { done(page); }, Qt::QueuedConnection);
+                }};
+    }
+};
+
+} // namespace
+
+void tst_Hub::streamReplayFromSourceIsPacedAndSaysTrimming()
+{
+    // A client resumes far behind the ring: the hub reads the stream page by page, only as the
+    // client drains; trimming that overtakes it mid-replay is one gap, then what is retained,
+    // then the ring, then live, each entry once.
+    FakeStream stream;
+    stream.count = 400;
+    Hub hub(streamOptions(5));
+    hub.setStreamSource(stream.source());
+    hub.setStreamStart(*StreamId::parseEntryId(entryId(389)));
+    publishEntries(hub, 390, 400); // the ring holds 396..400
+    const Log log = addClient(hub, {}, 's' + entryId(9), 0, [](SinkLog &l) { l.stalled = true; });
+    settle();
+    // One page asked for, and only part of it written: the client has not read anything yet.
+    QCOMPARE(stream.pagesRead, 1);
+    const qsizetype firstWrite = events(*log, "message").size();
+    QVERIFY(firstWrite > 0 && firstWrite < Hub::replayPageEntries);
+    settle();
+    QCOMPARE(stream.pagesRead, 1);
+
+    stream.trimmed = 300; // trimming overtakes the client
+    for (int round = 0; round < 1000 && log->drained; ++round) {
+        const qsizetype before = log->frames.size();
+        log->unsent = 0;
+        log->drained();
+        settle();
+        if (log->frames.size() == before && stream.pagesRead > 1)
+            break;
+    }
+    publishEntries(hub, 401, 401);
+    settle();
+
+    QStringList expected = numbers(10, 9 + Hub::replayPageEntries);
+    expected += numbers(301, 401);
+    QStringList got;
+    for (const QString &p : payloads(*log))
+        got.append(p.section(QLatin1Char(' '), 0, 0));
+    QCOMPARE(got, expected);
+    const QList<SseEvent> gaps = events(*log, "gap");
+    QCOMPARE(gaps.size(), 1);
+    QCOMPARE(body(gaps[0]).value("reason"_L1).toString(), u"history-exceeded"_s);
+    // The gap sits where the entries are missing, and resuming after it needs nothing before
+    // entry 301.
+    QCOMPARE(types(*log).indexOf("gap"), Hub::replayPageEntries);
+    QCOMPARE(gaps[0].lastEventId,
+             's' + StreamId::parseEntryId(entryId(301))->previous().toEntryId());
+    // The last page reached the stream's end (400): the ring was not needed after it.
+    QCOMPARE(hub.replayedFromStream(), quint64(Hub::replayPageEntries + 100));
 }
 
 QTEST_GUILESS_MAIN(tst_Hub)

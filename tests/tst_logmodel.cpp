@@ -1,6 +1,8 @@
 // LogModel: the bounded ring buffer of log lines, checked by QAbstractItemModelTester while it
-// fills, wraps around at capacity and is batched, resized and cleared.
+// fills, wraps around at capacity, takes older lines above the oldest, and is batched, resized
+// and cleared.
 #include "logmodel.h"
+#include "logrecorddecoder.h"
 
 #include <QAbstractItemModelTester>
 #include <QColor>
@@ -68,6 +70,10 @@ private Q_SLOTS:
     void wrapAround();
     void enqueueHandsOverInBatches();
     void pendingQueueIsBounded();
+    void prependIntoFreeRoom_data();
+    void prependIntoFreeRoom();
+    void prependedLinesAreEvictedFirst();
+    void oldestMessageIds();
     void setCapacity();
     void clear();
     void display();
@@ -176,6 +182,93 @@ void tst_LogModel::pendingQueueIsBounded()
     QCOMPARE(messages(model), range(90, 99));
     QCOMPARE(model.totalAppended(), quint64(100));
     QCOMPARE(model.totalEvicted(), quint64(90));
+}
+
+void tst_LogModel::prependIntoFreeRoom_data()
+{
+    QTest::addColumn<int>("capacity");
+    QTest::addColumn<int>("shown");  // lines 100.. appended first
+    QTest::addColumn<int>("queued"); // then queued, not yet flushed
+    QTest::addColumn<int>("older");  // then lines 100-older..99 prepended
+    QTest::addColumn<int>("inserted");
+
+    QTest::newRow("room for all") << 10 << 3 << 0 << 4 << 4;
+    QTest::newRow("into an empty model") << 10 << 0 << 0 << 5 << 5;
+    QTest::newRow("only the newest that fit") << 10 << 6 << 0 << 7 << 4;
+    QTest::newRow("queued lines keep their room") << 10 << 3 << 4 << 5 << 3;
+    QTest::newRow("full: nothing") << 10 << 10 << 0 << 5 << 0;
+    QTest::newRow("nothing to prepend") << 10 << 3 << 0 << 0 << 0;
+}
+
+void tst_LogModel::prependIntoFreeRoom()
+{
+    QFETCH(int, capacity);
+    QFETCH(int, shown);
+    QFETCH(int, queued);
+    QFETCH(int, older);
+    QFETCH(int, inserted);
+
+    LogModel model(capacity);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.append(lines(100, shown));
+    for (const LogRecord &r : lines(100 + shown, queued))
+        model.enqueue(r);
+    Ranges insertions;
+    connect(&model, &QAbstractItemModel::rowsInserted, this,
+            [&](const QModelIndex &, int first, int last) {
+                insertions.append({first, last});
+            });
+    QCOMPARE(model.prepend(lines(100 - older, older)), inserted);
+    QCOMPARE(insertions, (inserted ? Ranges{{0, inserted - 1}} : Ranges{}));
+    // In order, the newest of the older lines next to the oldest shown; nothing evicted.
+    QCOMPARE(messages(model), range(100 - inserted, 100 + shown - 1));
+    QCOMPARE(model.totalEvicted(), 0u);
+    QCOMPARE(model.totalAppended(), quint64(shown)); // older lines were not received
+    model.flush();
+    QCOMPARE(messages(model), range(100 - inserted, 100 + shown + queued - 1));
+    QCOMPARE(model.totalEvicted(), 0u);
+}
+
+void tst_LogModel::prependedLinesAreEvictedFirst()
+{
+    LogModel model(10);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.append(lines(100, 5));
+    // Again and again, so the ring's positions go below zero and back.
+    QCOMPARE(model.prepend(lines(98, 2)), 2);
+    QCOMPARE(model.prepend(lines(95, 3)), 3);
+    QCOMPARE(messages(model), range(95, 104));
+    model.append(lines(105, 4));
+    QCOMPARE(messages(model), range(99, 108));
+    QCOMPARE(model.record(0).text, QStringLiteral("99"));
+    model.clear();
+    QCOMPARE(model.prepend(lines(1, 3)), 3);
+    model.append(lines(4, 2));
+    QCOMPARE(messages(model), range(1, 5));
+}
+
+void tst_LogModel::oldestMessageIds()
+{
+    LogRecordDecoder decoder;
+    const auto envelope = [&](int n) {
+        return decoder.decodeEnvelope(QStringLiteral(R"({"id":"7-%1","channel":"logs:a","ts":1,)"
+                                                     R"("payload":"line %1"})")
+                                          .arg(n)
+                                          .toUtf8());
+    };
+    LogModel model(100);
+    QCOMPARE(model.oldestMessageId(), QString());
+    LogRecord gap;
+    gap.kind = LogRecord::Kind::Gap;
+    gap.text = QStringLiteral("gap: lost");
+    model.append({gap, envelope(3), envelope(4), envelope(5)});
+    // Markers have no id: the oldest message's is the one to page back from.
+    QCOMPARE(model.oldestMessageId(), QStringLiteral("7-3"));
+    QCOMPARE(model.oldestMessageIds(2),
+             (QSet<QString>{QStringLiteral("7-3"), QStringLiteral("7-4")}));
+    QCOMPARE(model.oldestMessageIds(10).size(), 3);
+    model.prepend({envelope(1), envelope(2)});
+    QCOMPARE(model.oldestMessageId(), QStringLiteral("7-1"));
 }
 
 void tst_LogModel::setCapacity()

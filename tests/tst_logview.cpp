@@ -1,11 +1,13 @@
 // LogView's follow mode driven the way a person drives it: wheel events, scroll bar actions,
-// keys and mouse clicks on a shown view, with lines arriving and being evicted meanwhile.
+// keys and mouse clicks on a shown view, with lines arriving, being evicted, and older ones put
+// above meanwhile.
 #include "logfilterproxy.h"
 #include "logmodel.h"
 #include "logview.h"
 
 #include <QApplication>
 #include <QClipboard>
+#include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollBar>
@@ -45,6 +47,9 @@ private Q_SLOTS:
     void selectingPausesLiveButtonResumes();
     void pausedViewStaysPutWhileOldLinesAreEvicted();
     void evictedCurrentLineDoesNotStopFollowing();
+    void olderLinesGoAboveWithoutMovingTheView();
+    void olderLinesWhileFollowingStayAtTheBottom();
+    void scrollingToTheTopWhilePausedAsksForOlderLines();
     void copiesSelectedLines();
 
 private:
@@ -238,6 +243,68 @@ void tst_LogView::evictedCurrentLineDoesNotStopFollowing()
     QVERIFY(m_view->isFollowing());
     QVERIFY(atBottom());
     QTRY_COMPARE_WITH_TIMEOUT(bottomLine(), QStringLiteral("line 349"), 30000);
+}
+
+void tst_LogView::olderLinesGoAboveWithoutMovingTheView()
+{
+    wheel(120);
+    QVERIFY(!m_view->isFollowing());
+    const QString top = topLine();
+    const QString bottom = bottomLine();
+    const int value = m_view->verticalScrollBar()->value();
+    QCOMPARE(m_model->prepend(lines(-50, 50)), 50);
+    // The same lines in view, further down the scroll range; not counted as new.
+    QCOMPARE(topLine(), top);
+    QCOMPARE(bottomLine(), bottom);
+    QCOMPARE(m_view->verticalScrollBar()->value(),
+             value + 50 * m_view->verticalHeader()->defaultSectionSize());
+    QVERIFY(!m_view->isFollowing());
+    QCOMPARE(m_view->newWhilePaused(), 0);
+    QCOMPARE(pausedText(), QStringLiteral("Paused · 0 new"));
+    // New lines at the bottom still are.
+    m_model->append(lines(100, 3));
+    QCOMPARE(m_view->newWhilePaused(), 3);
+    QCOMPARE(topLine(), top);
+    // Home reaches the oldest of them.
+    m_view->setFocus();
+    QTest::keyClick(m_view, Qt::Key_Home);
+    QCOMPARE(topLine(), QStringLiteral("line -50"));
+}
+
+void tst_LogView::olderLinesWhileFollowingStayAtTheBottom()
+{
+    QVERIFY(m_view->isFollowing());
+    QCOMPARE(m_model->prepend(lines(-20, 20)), 20);
+    QVERIFY(m_view->isFollowing());
+    QVERIFY(atBottom());
+    QTRY_COMPARE_WITH_TIMEOUT(bottomLine(), QStringLiteral("line 99"), 30000);
+    QCOMPARE(m_view->newWhilePaused(), 0);
+}
+
+void tst_LogView::scrollingToTheTopWhilePausedAsksForOlderLines()
+{
+    QSignalSpy top(m_view, &LogView::scrolledToTop);
+    QScrollBar *bar = m_view->verticalScrollBar();
+    bar->triggerAction(QAbstractSlider::SliderPageStepSub);
+    QVERIFY(!m_view->isFollowing());
+    QCOMPARE(top.size(), 0); // not at the top yet
+    while (bar->value() > bar->minimum())
+        bar->triggerAction(QAbstractSlider::SliderSingleStepSub);
+    QCOMPARE(top.size(), 1);
+    // Older lines arrive: the view stays on "line 0", away from the top, and scrolling up to
+    // the top again asks again.
+    QCOMPARE(m_model->prepend(lines(-30, 30)), 30);
+    QCOMPARE(topLine(), QStringLiteral("line 0"));
+    QVERIFY(bar->value() > bar->minimum());
+    QCOMPARE(top.size(), 1);
+    for (int i = 0; i < 1000 && bar->value() > bar->minimum(); ++i)
+        wheel(120);
+    QCOMPARE(bar->value(), bar->minimum());
+    QCOMPARE(top.size(), 2);
+    QCOMPARE(topLine(), QStringLiteral("line -30"));
+    // Lines going away at the top move the view, not the user: no request.
+    m_model->append(lines(100, 250));
+    QCOMPARE(top.size(), 2);
 }
 
 void tst_LogView::copiesSelectedLines()

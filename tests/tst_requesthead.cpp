@@ -17,6 +17,7 @@ private Q_SLOTS:
     void everyPrefixOfAGoodHeadIsIncomplete();
     void fieldCountLimit();
     void sizeLimit();
+    void forwardingFields();
 };
 
 void tst_RequestHead::parse_data()
@@ -155,6 +156,22 @@ void tst_RequestHead::sizeLimit()
     QCOMPARE(flood.state, State::Refused);
     QCOMPARE(flood.status, 431);
     QCOMPARE(RequestHead::parse(head.first(4000), 4096).state, State::Incomplete);
+}
+
+void tst_RequestHead::forwardingFields()
+{
+    // Every line of Forwarded and X-Forwarded-For, in order, trimmed, any case: what a trusted
+    // proxy says about the client (TrustedProxies); nothing of a head that follows.
+    const QByteArray head = "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.1.1.1, 10.0.0.2 \r\n"
+                            "forwarded:for=1.1.1.1\r\nX-Other: 9.9.9.9\r\n"
+                            "x-forwarded-for:\t10.0.0.3\r\nFORWARDED: for=\"[::1]\"\r\n\r\n"
+                            "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n";
+    const RequestHead h = RequestHead::parse(head, 8192);
+    QCOMPARE(h.state, State::Complete);
+    QCOMPARE(h.forwardedFor, (QByteArrayList{"1.1.1.1, 10.0.0.2", "10.0.0.3"}));
+    QCOMPARE(h.forwarded, (QByteArrayList{"for=1.1.1.1", "for=\"[::1]\""}));
+    const RequestHead none = RequestHead::parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 8192);
+    QVERIFY(none.forwarded.isEmpty() && none.forwardedFor.isEmpty());
 }
 
 QTEST_APPLESS_MAIN(tst_RequestHead)

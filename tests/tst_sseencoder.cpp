@@ -57,6 +57,7 @@ private Q_SLOTS:
     void encodeEvent_data();
     void encodeEvent();
     void comment_data();
+    void eventWithoutIdKeepsTheLastId();
     void comment();
     void retry_data();
     void retry();
@@ -245,6 +246,20 @@ void tst_SseEncoder::commentAndRetryRoundTrip()
     QCOMPARE(parser.commentsSeen(), 4);
     QCOMPARE(parser.lastEventId(), QByteArray());
     QCOMPARE(parser.retryMilliseconds(), 750);
+}
+
+void tst_SseEncoder::eventWithoutIdKeepsTheLastId()
+{
+    const QByteArray frame = SseEncoder::eventWithoutId("dropped", "a\nb");
+    QCOMPARE(frame, QByteArray("event: dropped\ndata: a\ndata: b\n\n"));
+    // A client's Last-Event-ID stays that of the event before.
+    QList<SseEvent> seen;
+    SseParser parser([&](const SseEvent &e) { seen.append(e); });
+    parser.feed(QByteArray(SseEncoder::event("7-1", {}, "x") + frame));
+    QCOMPARE(seen.size(), 2);
+    QCOMPARE(seen[1].type, QByteArray("dropped"));
+    QCOMPARE(seen[1].lastEventId, QByteArray("7-1"));
+    QCOMPARE(parser.lastEventId(), QByteArray("7-1"));
 }
 
 QTEST_GUILESS_MAIN(tst_SseEncoder)

@@ -3,10 +3,12 @@
 //
 //   llmstreamer-load publish --redis HOST:PORT|unix:PATH --channel C [--rate R] [--count N]
 //                            [--size BYTES] [--pipeline P] [--window W --progress FILE]
+//                            [--stream KEY [--maxlen N]]   (XADD instead of PUBLISH)
 //   llmstreamer-load publish --http-pub http://127.0.0.1:PORT/path ...   (Nchan's publisher)
 //   llmstreamer-load subscribe --url http://127.0.0.1:PORT/path [--clients N] [--expect N]
 //                              [--timeout S] [--idle S] [--ready-file F] [--slow]
 //                              [--progress FILE] [--churn-every S [--churn-count K]]
+//                              [--reconnect]
 //   llmstreamer-load floor --port P --redis HOST:PORT --channel C [--threads N]
 //                          (a minimal fan-out, below; N threads share the writes)
 //
@@ -17,6 +19,12 @@
 // lowest sequence number all its clients have reached into the shared --progress FILE (mmap), and
 // the publisher waits while it is W behind. What is measured is then the highest rate the system
 // sustains without loss, the same way for every peer (Nchan's publisher endpoint included).
+//
+// With --stream KEY the publisher adds each message to a Redis stream (XADD KEY [MAXLEN ~ N] *
+// channel C data PAYLOAD), as `llmstreamer-producer --transport streams` does, for a gateway
+// started with --transport streams. --reconnect makes a subscriber behave as EventSource does
+// when the server closes its stream (e.g. the gateway dropped it as too slow): it reconnects at
+// once with the last id it saw in Last-Event-ID.
 //
 // Payloads are "#S<seq>:T<ns>#" (seq from 1, ns = CLOCK_REALTIME at send; same machine) padded
 // with 'x' to --size (at least 44 bytes through Redis). The subscriber finds the marker anywhere
@@ -309,6 +317,10 @@ int cmdPublish(const Args &a)
     const char *httpPub = a.get("--http-pub");
     if (!redisAddr && !httpPub)
         die("publish needs --redis or --http-pub");
+    const std::string streamKey = a.get("--stream", "");
+    const long long maxLen = a.num("--maxlen", 0); // 0: XADD without MAXLEN
+    if (!streamKey.empty() && !redisAddr)
+        die("--stream needs --redis");
     const uint64_t window = uint64_t(a.num("--window", 0));
     std::atomic<uint64_t> *progress = nullptr;
     if (window) {
@@ -346,9 +358,20 @@ int cmdPublish(const Args &a)
 
     // One payload buffer per pipeline slot, padded once; see stampPayload().
     std::vector<std::string> slots(size_t(pipeline), std::string(std::max(size, maxMarker), 'x'));
-    const std::string commandHead = "*3\r\n$7\r\nPUBLISH\r\n$" + std::to_string(channel.size()) +
-                                    "\r\n" + channel + "\r\n$" + std::to_string(slots[0].size()) +
-                                    "\r\n";
+    // Everything of the command before the payload, the same for every message.
+    auto bulk = [](const std::string &s) {
+        return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n";
+    };
+    std::string commandHead;
+    if (streamKey.empty()) {
+        commandHead = "*3\r\n" + bulk("PUBLISH") + bulk(channel);
+    } else {
+        commandHead = (maxLen > 0 ? "*10\r\n" : "*7\r\n") + bulk("XADD") + bulk(streamKey);
+        if (maxLen > 0)
+            commandHead += bulk("MAXLEN") + bulk("~") + bulk(std::to_string(maxLen));
+        commandHead += bulk("*") + bulk("channel") + bulk(channel) + bulk("data");
+    }
+    commandHead += "$" + std::to_string(slots[0].size()) + "\r\n";
     std::vector<iovec> iov;
 
     const double cpu0 = cpuSeconds();
@@ -414,9 +437,11 @@ int cmdPublish(const Args &a)
                 if (redisGetReply(rc, &r) != REDIS_OK)
                     die("redis: %s", rc->errstr);
                 auto *reply = static_cast<redisReply *>(r);
-                if (reply->type == REDIS_REPLY_INTEGER) {
+                if (reply->type == REDIS_REPLY_INTEGER) { // PUBLISH: how many received it
                     ++acked;
                     receivers += uint64_t(reply->integer);
+                } else if (reply->type == REDIS_REPLY_STRING && !streamKey.empty()) {
+                    ++acked; // XADD: the new entry's id
                 } else {
                     ++errors;
                 }
@@ -464,6 +489,10 @@ int cmdPublish(const Args &a)
 // subscribe
 
 int64_t g_nowNs = 0; // CLOCK_REALTIME at the last read, shared by every event of that read
+// Soak mode (--churn-every): a `redis-disconnected` gap excuses what is missing after it (the
+// soak restarts its publisher, numbering from 1). Elsewhere the publisher numbers on, so such a
+// gap is loss like any other.
+bool g_excuseRedisGaps = false;
 Histogram g_latency;
 uint64_t g_deliveries = 0;
 int64_t g_firstDeliveryMono = 0, g_lastDeliveryMono = 0;
@@ -514,13 +543,13 @@ void onEvent(Conn &c, const SseEvent &ev)
         c.lastEventId.assign(ev.lastEventId.constData(), size_t(ev.lastEventId.size()));
     if (ev.type == "gap") {
         ++c.gaps;
-        // Only an outage of Redis is a loss nobody could prevent (the soak restarts its
-        // publisher, numbering from 1); any other gap (history-exceeded, unknown-id, ...) means
-        // this client lost events the gateway had: counted, and the soak fails on it.
-        if (ev.data.contains("\"redis-disconnected\""))
-            c.afterGap = true;
-        else
+        // In the soak only an outage of Redis is a loss nobody could prevent (g_excuseRedisGaps);
+        // any other gap (history-exceeded, unknown-id, ...) means this client lost events the
+        // gateway had: counted, and the soak fails on it.
+        if (!ev.data.contains("\"redis-disconnected\""))
             ++c.otherGaps;
+        else if (g_excuseRedisGaps)
+            c.afterGap = true;
         return;
     }
     if (ev.type != "message") {
@@ -621,6 +650,9 @@ int cmdSubscribe(const Args &a)
     // reopened with Last-Event-ID; nothing may go missing across that.
     const double churnEvery = a.real("--churn-every", 0);
     const int churnCount = int(a.num("--churn-count", 10));
+    g_excuseRedisGaps = churnEvery > 0;
+    // A stream the server closes comes back at once, resuming with Last-Event-ID (EventSource).
+    const bool reconnect = a.has("--reconnect");
     std::atomic<uint64_t> *progress = nullptr;
     if (const char *path = a.get("--progress")) {
         progress = mapProgress(path, true);
@@ -670,6 +702,20 @@ int cmdSubscribe(const Args &a)
         c.state = State::Closed;
     };
 
+    // Opens connection i again, resuming after the last id it saw.
+    auto reopen = [&](int i) {
+        Conn &c = conns[size_t(i)];
+        c.state = State::Connecting;
+        c.head.clear();
+        c.chunked = false;
+        c.chunkLeft = -1;
+        c.sizeLine.clear();
+        c.failed = false;
+        c.eof = false;
+        ++c.reconnects;
+        openOne(i);
+    };
+
     std::vector<char> buf(1 << 20);
     std::vector<epoll_event> events(1024);
     double nextChurn = churnEvery;
@@ -678,6 +724,13 @@ int cmdSubscribe(const Args &a)
     for (;;) {
         while (opened < clients && connecting < maxConnecting)
             openOne(opened++);
+        if (reconnect) {
+            for (int i = 0; i < opened; ++i) {
+                Conn &c = conns[size_t(i)];
+                if (c.state == State::Closed && c.eof && !c.failed)
+                    reopen(i);
+            }
+        }
         const int64_t now = monoNs();
         const double elapsed = double(now - start) / 1e9;
         if (!readyAt && established + refused == clients) {
@@ -708,7 +761,7 @@ int cmdSubscribe(const Args &a)
             if (all && g_deliveries)
                 break;
         }
-        if (readyAt && established == 0 && !slow)
+        if (readyAt && established == 0 && connecting == 0 && !slow)
             break;
         if (churnEvery > 0 && readyAt && elapsed >= nextChurn) {
             nextChurn += churnEvery;
@@ -722,15 +775,7 @@ int cmdSubscribe(const Args &a)
                     continue; // still connecting
                 }
                 // A connection the gateway closed (or that failed) comes back too.
-                c.state = State::Connecting;
-                c.head.clear();
-                c.chunked = false;
-                c.chunkLeft = -1;
-                c.sizeLine.clear();
-                c.failed = false;
-                c.eof = false;
-                ++c.reconnects;
-                openOne(i);
+                reopen(i);
             }
         }
         const bool draining = slow && readyAt && elapsed > hold;

@@ -70,4 +70,25 @@ QUrl channelsApi(const QUrl &base)
     return withPath(base, QLatin1StringView("/api/channels"));
 }
 
+QUrl history(const QUrl &base, const QStringList &channels, const QString &before, int limit,
+             const QString &query)
+{
+    // Built by hand: QUrlQuery would read a "%41" typed in a search as an escape and leave "+"
+    // for a server that may take it for a space.
+    QByteArrayList items;
+    const auto add = [&items](const char *key, const QString &value, const QByteArray &keep = {}) {
+        items.append(QByteArray(key) + '=' + QUrl::toPercentEncoding(value, keep));
+    };
+    if (!channels.isEmpty())
+        add("channels", channels.join(u','), ":,*"); // readable in logs, as in events()
+    if (!before.isEmpty())
+        add("before", before);
+    add("limit", QString::number(limit));
+    if (!query.isEmpty())
+        add("q", query);
+    QUrl url = withPath(base, QLatin1StringView("/api/history"));
+    url.setQuery(QString::fromLatin1(items.join('&')), QUrl::StrictMode);
+    return url;
+}
+
 } // namespace GatewayUrl

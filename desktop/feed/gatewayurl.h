@@ -17,5 +17,9 @@ std::optional<QUrl> parse(const QString &text, QString *error);
 QUrl events(const QUrl &base, const QStringList &channels);
 // <base>/api/channels
 QUrl channelsApi(const QUrl &base);
+// <base>/api/history?channels=&before=&limit=&q= (empty ones left out), every value
+// percent-encoded whole: a search for "a+b" or "100%" reaches the gateway as typed.
+QUrl history(const QUrl &base, const QStringList &channels, const QString &before, int limit,
+             const QString &query);
 
 } // namespace GatewayUrl

@@ -2,13 +2,17 @@
 
 #include "channelfetcher.h"
 #include "feedlogging.h"
+#include "historyfetcher.h"
+#include "historysearch.h"
 #include "vocabulary.h"
 
+#include <QDateTime>
 #include <QJsonDocument>
 
 LogFeed::LogFeed(QObject *parent)
     : QObject(parent), m_connection(new SseConnection(this)),
-      m_channelFetcher(new ChannelFetcher(this))
+      m_channelFetcher(new ChannelFetcher(this)), m_olderLines(new HistoryFetcher(this)),
+      m_search(new HistorySearch(this))
 {
     connect(m_connection, &SseConnection::eventReceived, this, &LogFeed::handleEvent);
     connect(m_connection, &SseConnection::stateChanged, this, &LogFeed::handleStateChanged);
@@ -25,10 +29,15 @@ void LogFeed::start(const QUrl &base, const QString &token, const QStringList &c
 {
     if (base != m_connection->gatewayUrl())
         forgetChannels();
+    // Complete delivery is a statement about one selection from one gateway.
+    if (base != m_connection->gatewayUrl() || channels != m_connection->channels())
+        resetDelivery();
     m_token = token;
     m_connection->setGatewayUrl(base);
     m_connection->setToken(token);
     m_connection->setChannels(channels);
+    m_olderLines->setSource(base, token, channels);
+    m_search->fetcher()->setSource(base, token, channels);
     m_connection->start();
 }
 
@@ -40,6 +49,9 @@ void LogFeed::stop()
 void LogFeed::fail(const QString &reason)
 {
     forgetChannels();
+    resetDelivery();
+    m_olderLines->setSource({}, {}, {});
+    m_search->fetcher()->setSource({}, {}, {});
     m_connection->fail(reason);
 }
 
@@ -60,11 +72,13 @@ void LogFeed::handleEvent(const SseEvent &event)
     const bool gap = record->kind == LogRecord::Kind::Gap;
     if (record->kind == LogRecord::Kind::Message) {
         ++m_received;
+        m_lastMessage = *record;
     } else if (gap) {
         ++m_gaps;
         m_lastGap = record->message();
         m_sinceLastGap.start();
         qCInfo(lcDesktopFeed, "%s", qUtf8Printable(m_lastGap));
+        noteGap(*record);
     }
     Q_EMIT recordReceived(*record);
     if (gap)
@@ -87,8 +101,13 @@ void LogFeed::handleStats(const QByteArray &data)
 
 void LogFeed::handleStateChanged(SseConnection::State state, const QString &reason)
 {
-    if (state == SseConnection::State::Live)
+    if (state == SseConnection::State::Live) {
         m_channelFetcher->fetch(m_connection->gatewayUrl(), m_token);
+        if (m_completeSinceMs < 0) {
+            m_completeSinceMs = QDateTime::currentMSecsSinceEpoch();
+            Q_EMIT deliveryChanged();
+        }
+    }
     Q_EMIT stateChanged(state, reason);
 }
 
@@ -121,6 +140,33 @@ void LogFeed::forgetChannels()
     m_knownChannels.clear();
     m_allowlist.clear();
     Q_EMIT channelsChanged();
+}
+
+void LogFeed::resetDelivery()
+{
+    if (m_completeSinceMs < 0 && m_gapAtMs < 0)
+        return;
+    m_completeSinceMs = -1;
+    m_gapAtMs = -1;
+    m_gapReason.clear();
+    m_gapText.clear();
+    Q_EMIT deliveryChanged();
+}
+
+void LogFeed::noteGap(const LogRecord &gap)
+{
+    const QJsonObject o = QJsonDocument::fromJson(gap.raw).object();
+    // A Redis outage says when it ended; other gaps are now.
+    const qint64 until = qint64(o.value(QLatin1StringView("until")).toDouble());
+    m_gapAtMs = until > 0 ? until : gap.ts;
+    m_completeSinceMs = m_gapAtMs;
+    m_gapReason = o.value(Vocabulary::reasonMember).toString();
+    m_gapText = o.value(Vocabulary::messageMember).toString();
+    if (m_gapText.isEmpty())
+        m_gapText = m_gapReason;
+    if (m_gapText.isEmpty())
+        m_gapText = tr("events are missing here");
+    Q_EMIT deliveryChanged();
 }
 
 void LogFeed::sampleRate()

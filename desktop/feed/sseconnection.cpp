@@ -2,6 +2,7 @@
 
 #include "feedlogging.h"
 #include "gatewayurl.h"
+#include "networkerror.h"
 #include "vocabulary.h"
 
 #include <QJsonDocument>
@@ -15,12 +16,6 @@
 namespace {
 
 constexpr qsizetype maxErrorBody = 4096;
-
-QString hostAndPort(const QUrl &url)
-{
-    const int defaultPort = url.scheme() == QLatin1StringView("https") ? 443 : 80;
-    return url.host() + u':' + QString::number(url.port(defaultPort));
-}
 
 } // namespace
 
@@ -216,10 +211,12 @@ void SseConnection::handleWatchdog()
         return;
     }
     const QString seconds = QString::number(m_watchdogMs / 1000.0, 'g', 3);
-    abortWith(m_streaming ? tr("no data from the gateway for %1 s, not even a heartbeat; the "
-                               "connection is presumed dead")
-                                .arg(seconds)
-                          : tr("no answer from %1 within %2 s").arg(hostAndPort(m_base), seconds));
+    abortWith(
+        m_streaming
+            ? tr("no data from the gateway for %1 s, not even a heartbeat; the "
+                 "connection is presumed dead")
+                  .arg(seconds)
+            : tr("no answer from %1 within %2 s").arg(NetworkError::hostAndPort(m_base), seconds));
 }
 
 void SseConnection::abortWith(const QString &reason)
@@ -270,7 +267,7 @@ void SseConnection::handleFinished()
         reply->error() == QNetworkReply::RemoteHostClosedError)
         why = m_closeReason.isEmpty() ? tr("the gateway closed the connection") : m_closeReason;
     else
-        why = describeNetworkError(reply);
+        why = NetworkError::describe(reply, m_base);
     qCWarning(lcDesktopFeed, "%s", qUtf8Printable(why));
     scheduleReconnect(why, nextRetryDelayMs());
 }
@@ -306,36 +303,9 @@ void SseConnection::setState(State state, const QString &reason)
     Q_EMIT stateChanged(state, reason);
 }
 
-QString SseConnection::describeNetworkError(QNetworkReply *reply) const
-{
-    const QString where = hostAndPort(m_base);
-    switch (reply->error()) {
-    case QNetworkReply::ConnectionRefusedError:
-        return tr("connection refused by %1; is the gateway running there?").arg(where);
-    case QNetworkReply::HostNotFoundError:
-        return tr("host \"%1\" not found; check the gateway URL").arg(m_base.host());
-    case QNetworkReply::TimeoutError:
-        return tr("connecting to %1 timed out").arg(where);
-    case QNetworkReply::NetworkSessionFailedError:
-    case QNetworkReply::TemporaryNetworkFailureError:
-        return tr("the network is down (%1)").arg(reply->errorString());
-    case QNetworkReply::SslHandshakeFailedError:
-        return tr("TLS handshake with %1 failed: %2").arg(where, reply->errorString());
-    case QNetworkReply::ProxyConnectionRefusedError:
-    case QNetworkReply::ProxyNotFoundError:
-    case QNetworkReply::ProxyTimeoutError:
-        return tr("cannot reach the proxy: %1").arg(reply->errorString());
-    default:
-        return tr("connection to %1 failed: %2").arg(where, reply->errorString());
-    }
-}
-
 QString SseConnection::describeHttpError(int status, bool *permanent) const
 {
-    QString body = QString::fromUtf8(m_errorBody).simplified();
-    if (body.size() > 300)
-        body = body.first(300) + QChar(0x2026);
-    const QString said = body.isEmpty() ? QString() : QStringLiteral(": ") + body;
+    const QString said = NetworkError::gatewaySaid(m_errorBody);
     *permanent = status >= 400 && status < 500 && status != 408 && status != 429;
     switch (status) {
     case 400:

@@ -88,7 +88,6 @@ private:
     void setState(State state, const QString &reason);
     void dispatch(const SseEvent &event);
     void appendErrorBody(const QByteArray &bytes);
-    QString describeNetworkError(QNetworkReply *reply) const;
     // Empty when the status should be retried.
     QString describeHttpError(int status, bool *permanent) const;
     void resetParser();

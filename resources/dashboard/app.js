@@ -4,7 +4,9 @@
 import { Stream } from './stream.js';
 import { StackedChart } from './chart.js';
 import { LogView } from './logview.js';
-import { GAP_REASON, parseRecord, markerRecord, compileMatcher, toNdjson, toText, parseId, idAfter } from './records.js';
+import { GAP_REASON, parseRecord, markerRecord, compileMatcher, toNdjson, toText, parseId, idAfter,
+         historyUrl, parseHistory, historyError, oldestMessageId, olderRecords, deliveryBadge }
+  from './records.js';
 import { count, formatRate } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -44,7 +46,13 @@ function colorFor(name) {
 // ---- views ------------------------------------------------------------------------------------
 
 const logEl = $('log');
-const view = new LogView(logEl, { max: MAX_LINES, channelClass, onUpdate: updateCounters });
+// Reaching the top while paused loads older lines; after a refusal only the button asks again
+// (each scroll event would otherwise repeat the request).
+const view = new LogView(logEl, { max: MAX_LINES, channelClass, onUpdate: updateCounters,
+                                  onTop: () => { if (!olderState().error) loadOlder(); } });
+// The history search's results (see "history search" below): a view that never follows.
+const results = new LogView($('results'), { max: MAX_LINES, channelClass, live: false,
+                                            onUpdate: () => {} });
 const rateChart = new StackedChart($('chart-rate'), $('legend-rate'), { colorFor, unit: '/s' });
 const tokenChart = new StackedChart($('chart-tokens'), $('legend-tokens'), { colorFor, unit: '/s' });
 
@@ -61,6 +69,7 @@ function updateCounters() {
     $('paused-text').textContent = `Paused · ${k.toLocaleString('en-US')} new ${k === 1 ? 'line' : 'lines'}`;
   }
   $('empty').hidden = view.shown.length > 0;
+  showOlder();
   stream.persist(); // once per frame, not once per event
 }
 
@@ -166,6 +175,7 @@ document.addEventListener('keydown', (e) => {
   const typing = e.target.closest?.('input, select, textarea');
   if (e.key === 'End' && !typing && !e.ctrlKey && !e.altKey && !e.metaKey) {
     e.preventDefault();
+    if (searching()) leaveSearch();
     view.goLive();
   } else if (e.key === '/' && !typing) {
     e.preventDefault();
@@ -177,10 +187,201 @@ document.addEventListener('keydown', (e) => {
   }
 });
 
+// ---- older lines: scroll-back through the gateway's history ----------------------------------
+// Paused at the top of the log (or by "Load older"), the page asks /api/history for the page
+// before the oldest line shown, in the channels selected, and puts the lines the filter lets
+// through above it (LogView.prepend: same chunks, the line in view stays put). `older` is tied
+// to the oldest line shown: when the view is rebuilt (going live, a new filter), it starts over.
+
+const older = { key: null, cursor: '', done: false, loading: false, text: '', error: false };
+const OLDER_PAGES = 5; // pages fetched at most per load when the filter lets none through
+const MAX_SCROLLBACK = 4 * MAX_LINES; // lines in view at most, older ones loaded included
+
+function olderState() {
+  const oldest = oldestMessageId(view.shown);
+  if (older.key !== oldest) {
+    Object.assign(older, { key: oldest, cursor: oldest, done: false, text: '', error: false });
+  }
+  return older;
+}
+
+function showOlder() {
+  const o = olderState();
+  const text = o.loading ? 'loading older lines…' : o.text;
+  if ($('older-text').textContent !== text) $('older-text').textContent = text;
+  $('older').dataset.kind = o.loading ? 'loading' : o.error ? 'error' : o.done ? 'done' : '';
+  $('load-older').disabled = o.loading || o.done;
+}
+
+// One page of history, or an Error whose message says in plain words what went wrong.
+async function fetchHistory(query) {
+  let res;
+  try {
+    res = await fetch(historyUrl(query), { cache: 'no-store' });
+  } catch (err) {
+    throw new Error(`the gateway is unreachable (${err.message})`);
+  }
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(historyError(res.status, text));
+  return parseHistory(text);
+}
+
+async function loadOlder() {
+  const o = olderState();
+  if (o.loading || o.done || searching()) return;
+  view.pause(); // the view must hold still while lines go above it
+  if (view.shown.length >= MAX_SCROLLBACK) {
+    o.text = `the view holds at most ${MAX_SCROLLBACK.toLocaleString('en-US')} lines: ` +
+      'search the history, or go live and scroll back again';
+    showOlder();
+    return;
+  }
+  o.loading = true;
+  showOlder();
+  const channels = filters.channels;
+  let added = 0, scanned = 0, pages = 0, text = '', error = false;
+  try {
+    while (!added && !o.done && pages < OLDER_PAGES) {
+      const key = o.key;
+      const page = await fetchHistory({ channels, before: o.cursor });
+      pages++;
+      // Gone live, filtered anew or switched channels meanwhile: this page is not for that view.
+      if (view.following || key !== oldestMessageId(view.shown) || channels !== filters.channels) {
+        return;
+      }
+      scanned += page.records.length;
+      const fresh = olderRecords(view.shown, page.records).filter(view.match)
+        .slice(-(MAX_SCROLLBACK - view.shown.length));
+      o.done = page.before === null;
+      o.cursor = page.before || o.cursor;
+      if (fresh.length) {
+        o.key = fresh[0].id; // before prepend(), whose update would otherwise start `older` over
+        view.prepend(fresh);
+        added = fresh.length;
+      }
+    }
+    const lines = (n) => `${n.toLocaleString('en-US')} ${n === 1 ? 'line' : 'lines'}`;
+    if (o.done) {
+      text = (added ? `${lines(added)} loaded · ` : '') + 'nothing older: this is the start of the gateway\'s history';
+    } else if (added) {
+      text = `${lines(added)} loaded from the history`;
+    } else {
+      text = `none of the ${lines(scanned)} before these matches the filter · load older to look further`;
+    }
+  } catch (err) {
+    text = `could not load older lines: ${err.message}`;
+    error = true;
+  } finally {
+    o.loading = false;
+  }
+  o.text = text;
+  o.error = error;
+  showOlder();
+}
+
+$('load-older').addEventListener('click', () => loadOlder());
+
+// ---- history search ---------------------------------------------------------------------------
+// "Search history" asks /api/history for the filter box's text (q: text or /regex/flags, the
+// gateway matching "<channel> <payload>") in the channels selected, and shows the matches,
+// oldest first, in a panel over the live log that says it is the history. "Search older" goes on
+// from the `before` of the last answer, also after the gateway stopped at its scan limit. The live
+// view pauses meanwhile (no work for lines nobody sees) and goes live again on the way back if it
+// was following.
+
+let search = null; // { q, channels, before, scanned, found, stopped, loading, wasFollowing }
+
+function searching() { return search !== null; }
+
+function describeSelection(q, channels) {
+  return `${q ? `“${q}”` : 'every line'} in ${channels || 'all channels'}`;
+}
+
+function showSearch() {
+  const s = search;
+  const n = (v) => v.toLocaleString('en-US');
+  let text;
+  if (s.loading) {
+    text = `searching the history… (${n(s.scanned)} entries examined so far)`;
+  } else if (s.error) {
+    text = `the search failed: ${s.error}`;
+  } else {
+    const found = s.found ? `${n(s.found)} ${s.found === 1 ? 'match' : 'matches'}` : 'no matches';
+    text = `${found} · ${n(s.scanned)} history entries examined`;
+    if (s.before === null) {
+      text += ' · reached the oldest entry the gateway holds: nothing older';
+    } else if (s.stopped === 'scan-limit') {
+      text += ` · the gateway stopped after examining ${n(s.lastScanned)} entries (its limit per ` +
+        'request): search older to go on';
+    } else {
+      text += ' · search older for more';
+    }
+  }
+  $('results-text').textContent = text;
+  $('results-text').dataset.kind = s.error ? 'error' : '';
+  $('search-older').disabled = s.loading || s.before === null;
+}
+
+async function runSearch(fresh) {
+  if (fresh) {
+    if (!search) {
+      search = { wasFollowing: view.following };
+      view.pause();
+    }
+    Object.assign(search, { q: qInput.value, channels: filters.channels, before: '', scanned: 0,
+                            lastScanned: 0, found: 0, stopped: '', loading: false, error: '',
+                            run: (search.run || 0) + 1 });
+    results.render([]);
+    $('results-what').textContent = `in the gateway's history, not the live stream · ${describeSelection(search.q, search.channels)}`;
+    $('results-panel').hidden = false;
+    $('results').focus();
+  }
+  const s = search;
+  if (!s || s.loading || s.before === null) return;
+  const run = s.run;
+  s.loading = true;
+  s.error = '';
+  showSearch();
+  try {
+    const page = await fetchHistory({ channels: s.channels, q: s.q, before: s.before });
+    if (search !== s || s.run !== run) return; // left, or searched anew, meanwhile
+    const found = olderRecords(results.shown, page.records);
+    if (results.shown.length) results.prepend(found);
+    else results.render(found);
+    s.found += found.length;
+    s.scanned += page.scanned;
+    s.lastScanned = page.scanned;
+    s.stopped = page.stopped;
+    s.before = page.before;
+  } catch (err) {
+    if (search !== s || s.run !== run) return;
+    s.error = err.message;
+  } finally {
+    if (search === s && s.run === run) s.loading = false;
+  }
+  if (search === s) showSearch();
+}
+
+function leaveSearch() {
+  if (!search) return;
+  const { wasFollowing } = search;
+  search = null;
+  $('results-panel').hidden = true;
+  results.render([]);
+  if (wasFollowing) view.goLive();
+  else updateCounters();
+  logEl.focus();
+}
+
+$('search').addEventListener('click', () => runSearch(true));
+$('search-older').addEventListener('click', () => runSearch(false));
+$('back-live').addEventListener('click', () => leaveSearch());
+
 // ---- downloads --------------------------------------------------------------------------------
 
+// What is in view: the search's results while they are shown.
 function download(ext) {
-  const lines = view.shown.map(ext === 'ndjson' ? toNdjson : toText);
+  const lines = (searching() ? results : view).shown.map(ext === 'ndjson' ? toNdjson : toText);
   const blob = new Blob([lines.join('\n') + (lines.length ? '\n' : '')],
                         { type: ext === 'ndjson' ? 'application/x-ndjson' : 'text/plain' });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
@@ -258,6 +459,29 @@ async function learnRedisReason() {
   showStatus();
 }
 
+// ---- delivery badge ---------------------------------------------------------------------------
+// "complete since HH:MM" from the moment this view started receiving, or the last gap the
+// gateway announced (events are missing there; complete again since).
+
+const delivery = { since: 0, gap: null };
+
+function showDelivery() {
+  const b = deliveryBadge(delivery);
+  const el = $('delivery');
+  el.hidden = b.state === 'waiting';
+  el.dataset.state = b.state;
+  el.title = b.title;
+  el.setAttribute('aria-label', b.title);
+  $('delivery-text').textContent = b.text;
+}
+
+function deliveryGap(g) {
+  // A Redis outage's gap says when it ended; other gaps are announced as they happen.
+  const at = Number.isFinite(g.until) ? g.until : Date.now();
+  delivery.gap = { at, reason: String(g.reason || ''), message: String(g.message || '') };
+  showDelivery();
+}
+
 // ---- the stream -------------------------------------------------------------------------------
 
 let lastSeen = null; // newest message id rendered (parseId)
@@ -276,6 +500,10 @@ function firstEvent(isGap) {
 
 const stream = new Stream({
   opened(resumed) {
+    if (!delivery.since) {
+      delivery.since = Date.now();
+      showDelivery();
+    }
     status.state = 'live';
     status.text = 'live';
     status.awaitingFirst = resumed;
@@ -307,6 +535,7 @@ const stream = new Stream({
     firstEvent(true);
     const missed = typeof g.missed === 'number' ? ` (${g.missed.toLocaleString('en-US')} missed)` : '';
     view.add(markerRecord('gap', `gap · ${g.reason || 'unknown'} · ${g.message || 'events were lost'}${missed}`, g));
+    deliveryGap(g);
     note(g.reason === GAP_REASON.redisDisconnected ? 'Redis was down, messages lost' : 'resumed after a gap',
          true, 30000);
   },
@@ -376,5 +605,9 @@ Object.defineProperty(window, '__llmstreamer', {
     lastEventId: () => stream.lastId,
     paused: () => !view.following,
     newLines: () => view.newWhilePaused,
+    resultLines: () => results.shown.map((r) => ({ kind: r.kind, id: r.id, channel: r.channel, msg: r.msg })),
+    searching: () => searching(),
+    delivery: () => ({ state: $('delivery').dataset.state, text: $('delivery-text').textContent,
+                       title: $('delivery').title }),
   }),
 });

@@ -10,6 +10,12 @@ export function clock(ts) {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
+// Local time of day to the minute: 14:03.
+export function hhmm(ts) {
+  const d = new Date(ts);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 // A count in at most four characters: 999, 1.5k, 15k, 1.5M, 15M.
 export function count(n) {
   if (n >= 1e6) return (n / 1e6).toFixed(n >= 1e7 ? 0 : 1) + 'M';

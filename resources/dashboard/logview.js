@@ -6,7 +6,11 @@
 // Following vs paused: while following, new lines are appended and the view sticks to the
 // bottom. Scrolling up (or expanding a line) pauses: the DOM is then frozen, so the line being
 // read cannot move or be dropped, and new lines are only counted. Going live rebuilds the view
-// from the store.
+// from the store. While paused, older lines (from the gateway's history) can be put above the
+// ones shown (prepend()); reaching the top calls onTop, which is where the page asks for them.
+//
+// A view made with `live: false` (the history search's results) never follows: it shows the
+// records it is given with render() and prepend(), nothing else.
 
 import { chips, payloadOf } from './records.js';
 import { clock } from './format.js';
@@ -82,15 +86,17 @@ const LLM_LINE = template(true);
 export class LogView {
   // max: lines rendered at most; the store keeps `storeFactor` times as many records so that a
   // new filter has something to show.
-  constructor(el, { max, storeFactor = 4, channelClass, onUpdate }) {
+  constructor(el, { max, storeFactor = 4, channelClass, onUpdate, onTop = null, live = true }) {
     this.el = el;
+    this.live = live;
+    this.onTop = onTop;
     this.max = max;
     this.store = new Ring(max * storeFactor);
     this.channelClass = channelClass; // name -> colour class, shared with the charts
     this.onUpdate = onUpdate;
     this.shown = []; // records rendered, in DOM order (one .line each)
     this.pending = []; // matching records waiting for the next frame
-    this.following = true;
+    this.following = live;
     this.newWhilePaused = 0;
     this.match = () => true;
     this.frameQueued = false;
@@ -106,6 +112,7 @@ export class LogView {
       this.tailLines = Math.max(TAIL_LINES_MIN, 2 * Math.ceil(el.clientHeight / LINE_PX));
     }).observe(el);
     this.autoTop = 0; // scrollTop we set ourselves; a scroll above it is the user's
+    this.placedTop = -1; // scrollTop prepend() set: no scroll of the user's
     el.addEventListener('scroll', () => this.onScroll(), { passive: true });
     el.addEventListener('click', (e) => this.onClick(e));
   }
@@ -178,21 +185,47 @@ export class LogView {
     const buildFrom = records.length - this.tailLines; // records before it wait in placeholders
     const chunks = document.createDocumentFragment();
     for (let i = Math.max(room, 0); i < records.length; i += CHUNK) {
-      const chunk = document.createElement('div');
-      chunk.className = 'chunk';
-      const end = Math.min(i + CHUNK, records.length);
-      if (end <= buildFrom) {
-        this.lazy.set(chunk, records.slice(i, end));
-        chunk.style.height = (end - i) * LINE_PX + 'px';
-        this.nearView.observe(chunk);
-      } else {
-        for (let k = i; k < end; k++) chunk.append(this.node(records[k]));
-        sizeChunk(chunk);
-        markOpen(chunk);
-      }
-      chunks.append(chunk);
+      chunks.append(this.chunk(records, i, Math.min(i + CHUNK, records.length), buildFrom));
     }
     this.el.append(chunks);
+  }
+
+  // A chunk of records[from, to): built when it reaches buildFrom, else a placeholder.
+  chunk(records, from, to, buildFrom) {
+    const chunk = document.createElement('div');
+    chunk.className = 'chunk';
+    if (to <= buildFrom) {
+      this.lazy.set(chunk, records.slice(from, to));
+      chunk.style.height = (to - from) * LINE_PX + 'px';
+      this.nearView.observe(chunk);
+    } else {
+      for (let k = from; k < to; k++) chunk.append(this.node(records[k]));
+      sizeChunk(chunk);
+      markOpen(chunk);
+    }
+    return chunk;
+  }
+
+  // Puts `records` (oldest first, all older than the lines shown) above them, in the same
+  // chunks as append(): the newest `tailLines` built, the older ones in placeholders, only the
+  // topmost chunk partial. The line in view stays where it is on the screen: the scroll
+  // position grows by exactly the height put above it (the log has no scroll anchoring).
+  prepend(records) {
+    if (!records.length) return;
+    const el = this.el;
+    const height = el.scrollHeight;
+    const top = el.scrollTop;
+    const buildFrom = records.length - this.tailLines;
+    const chunks = document.createDocumentFragment();
+    for (let i = 0, end = records.length % CHUNK || CHUNK; i < records.length; i = end, end += CHUNK) {
+      chunks.append(this.chunk(records, i, end, buildFrom));
+    }
+    el.prepend(chunks);
+    this.shown = records.concat(this.shown);
+    el.scrollTop = top + (el.scrollHeight - height);
+    this.placedTop = el.scrollTop;
+    if (this.following) this.stickToBottom();
+    this.onUpdate();
   }
 
   // Builds the lines of a placeholder chunk.
@@ -250,6 +283,7 @@ export class LogView {
     this.append(list);
     this.shown = list;
     if (this.following) this.stickToBottom();
+    else if (!this.live) this.el.scrollTop = this.el.scrollHeight; // the newest results first
   }
 
   // The newest `max` matching records of the store.
@@ -294,6 +328,7 @@ export class LogView {
   }
 
   goLive() {
+    if (!this.live) return;
     const was = this.following;
     this.following = true;
     this.newWhilePaused = 0;
@@ -306,7 +341,7 @@ export class LogView {
   }
 
   clear() {
-    this.following = true;
+    this.following = this.live;
     this.store.clear();
     this.pending = [];
     this.newWhilePaused = 0;
@@ -318,13 +353,23 @@ export class LogView {
     const el = this.el;
     const top = el.scrollTop;
     const atBottom = el.scrollHeight - top - el.clientHeight < 4;
+    // Lines put above a view paused at the bottom (by "Load older") leave it at the bottom: that
+    // is no reason to go live and drop them.
+    if (top === this.placedTop) {
+      this.placedTop = -1;
+      return;
+    }
+    this.placedTop = -1;
     if (this.following) {
       // Our own scrolls land at autoTop; content only ever grows below it. Anything above
       // autoTop is the user scrolling up.
       if (!atBottom && top < this.autoTop - 2) this.pause();
-    } else if (atBottom) {
+    } else if (atBottom && this.live) {
       this.goLive();
+      return;
     }
+    // Paused at the top (one scroll up to the top pauses first): time for older lines.
+    if (!this.following && top < 2 * LINE_PX) this.onTop?.();
   }
 
   onClick(e) {

@@ -10,7 +10,7 @@
 
 import { compileSelection } from './glob.js';
 import { compileRegexFilter, parseRegexQuery } from './regexfilter.js';
-import { count, millis } from './format.js';
+import { count, hhmm, millis } from './format.js';
 
 // ---- the vocabulary (common/vocabulary.h) ------------------------------------------------------
 
@@ -303,4 +303,167 @@ export function toNdjson(rec) {
   if (rec.kind !== 'msg') return JSON.stringify({ event: rec.kind, ts: rec.ts, message: rec.text, data: rec.data });
   // An object payload keeps the producer's bytes, which may include line breaks.
   return rec.raw.includes('\n') || rec.raw.includes('\r') ? JSON.stringify(JSON.parse(rec.raw)) : rec.raw;
+}
+
+// ---- history (GET /api/history) ---------------------------------------------------------------
+// Older lines come from the gateway's history, a page at a time: {"events": [envelopes, oldest
+// first], "before": id of the next older page or null, "scanned", "stopped", "transport"}.
+
+export const HISTORY_PAGE = 200; // envelopes asked for per request (the gateway allows 1..1000)
+
+// The URL of a page of history: the selection as /events takes it, `before` an event id (none:
+// the newest page), `q` the filter box's text (text, or /regex/flags).
+export function historyUrl({ channels = '', before = '', q = '', limit = HISTORY_PAGE } = {}) {
+  const p = new URLSearchParams();
+  if (channels) p.set('channels', channels);
+  if (before) p.set('before', before);
+  if (q) p.set('q', q);
+  p.set('limit', String(limit));
+  // As stream.js: the gateway (QUrlQuery) reads '+' as a '+', so spaces go as %20.
+  return 'api/history?' + p.toString().replace(/\+/g, '%20');
+}
+
+// Index of the quote closing the JSON string that opens at `at`, or -1.
+function stringEnd(text, at) {
+  for (let k = at + 1; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 0x5c) k++;
+    else if (c === 0x22) return k;
+  }
+  return -1;
+}
+
+// The JSON text of each element of the array under the top-level member `name` of `text` (a
+// JSON object), exactly as written; null when there is no such array. Records keep the
+// envelope's own bytes (for the payload as the producer wrote it, and for NDJSON), as live
+// events do; re-serializing the parsed object would reorder keys such as "2" and rewrite
+// numbers such as 1.0.
+export function rawArrayMember(text, name) {
+  const key = JSON.stringify(name);
+  let depth = 0, last = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const end = stringEnd(text, i);
+      if (end < 0) return null;
+      // At depth 1 the string before a '[' is that array's key.
+      if (depth === 1) last = text.slice(i, end + 1);
+      i = end;
+    } else if (c === '{' || c === '[') {
+      if (depth === 1 && c === '[' && last === key) return arrayElements(text, i);
+      depth++;
+    } else if (c === '}' || c === ']') {
+      depth--;
+    }
+  }
+  return null;
+}
+
+function arrayElements(text, open) {
+  const out = [];
+  let depth = 0, from = open + 1;
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      i = stringEnd(text, i);
+      if (i < 0) return null;
+    } else if (c === '{' || c === '[') {
+      depth++;
+    } else if ((c === '}' || c === ']') && depth > 0) {
+      depth--;
+    } else if (depth === 0 && (c === ',' || c === ']')) {
+      const el = text.slice(from, i).trim();
+      if (el) out.push(el);
+      if (c === ']') return out;
+      from = i + 1;
+    }
+  }
+  return null;
+}
+
+// A page of history as records (oldest first) with where it stopped; throws an Error saying
+// what is wrong with a body that is not such a page.
+export function parseHistory(text) {
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`the gateway's history answer is not JSON: ${err.message}`);
+  }
+  if (!isObject(body) || !Array.isArray(body.events) ||
+      !(body.before === null || typeof body.before === 'string')) {
+    throw new Error('the gateway\'s history answer has no "events" list or "before" id');
+  }
+  const raws = rawArrayMember(text, 'events');
+  const exact = raws !== null && raws.length === body.events.length;
+  const records = body.events.map((env, i) => parseRecord(exact ? raws[i] : JSON.stringify(env),
+                                                          isObject(env) ? env.id : ''));
+  return {
+    records, before: body.before, scanned: Number(body.scanned) || 0,
+    stopped: typeof body.stopped === 'string' ? body.stopped : '',
+    transport: typeof body.transport === 'string' ? body.transport : '',
+  };
+}
+
+// The id of the oldest message in `list` (records in view order), or ''.
+export function oldestMessageId(list) {
+  for (const rec of list) if (rec.kind === 'msg' && parseId(rec.id)) return rec.id;
+  return '';
+}
+
+// The records of an older page (oldest first) that may go above `shown` (in view order): messages
+// older than the oldest message shown and of its id epoch, none already shown, in strictly
+// increasing id order. Nothing is shown twice and nothing out of order, whatever the page holds.
+export function olderRecords(shown, page) {
+  const seen = new Set();
+  let oldest = null;
+  for (const rec of shown) {
+    if (rec.kind !== 'msg') continue;
+    const id = parseId(rec.id);
+    if (id && !oldest) oldest = id;
+    seen.add(rec.id);
+  }
+  const out = [];
+  let prev = null;
+  for (const rec of page) {
+    const id = rec.kind === 'msg' ? parseId(rec.id) : null;
+    if (!id || seen.has(rec.id)) continue;
+    if (oldest && (id.epoch !== oldest.epoch || !idAfter(oldest, id))) continue;
+    if (prev && (id.epoch !== prev.epoch || !idAfter(id, prev))) continue;
+    seen.add(rec.id);
+    out.push(rec);
+    prev = id;
+  }
+  return out;
+}
+
+// What an answer of /api/history other than 200 means, in plain words.
+export function historyError(status, body) {
+  const reason = String(body || '').trim();
+  if (status === 401) return 'sign-in required to read the history (reload the page)';
+  return `the gateway refused the history request (HTTP ${status})` + (reason ? `: ${reason}` : '');
+}
+
+// ---- delivery badge ---------------------------------------------------------------------------
+
+// The header's account of completeness: `since` is when the view started receiving (ms), `gap`
+// the last gap event ({at, reason, message}) or null. Returns { state, text, title }.
+export function deliveryBadge({ since, gap }) {
+  if (gap) {
+    const what = gap.reason || 'unknown';
+    const message = gap.message || 'events were lost';
+    return {
+      state: 'gap',
+      text: `gap at ${hhmm(gap.at)}: ${what} · ${message}`,
+      title: `Events are missing at ${hhmm(gap.at)} (${what}): ${message}. ` +
+        `Complete since then: every event after the gap has arrived.`,
+    };
+  }
+  if (!since) return { state: 'waiting', text: 'not receiving yet', title: 'No stream received yet.' };
+  return {
+    state: 'complete',
+    text: `complete since ${hhmm(since)}`,
+    title: `Complete since ${hhmm(since)}: every event since this view started receiving has ` +
+      'arrived, with no gap.',
+  };
 }

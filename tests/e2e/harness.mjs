@@ -1,12 +1,13 @@
 // Test harness for the dashboard's end-to-end tests: a private redis-server on a free loopback
-// port, the real gateway binary on --port 0, the real producer binary, and Debian's Chromium
-// driven by playwright-core (no browser is ever downloaded). Every process started here is
-// killed when the test process ends, whether the tests passed or not.
+// port, the real gateway binary on --port 0, the real producer binary, Debian's nginx in front of
+// gateways (with the shipped config), and Debian's Chromium driven by playwright-core (no
+// browser is ever downloaded). Every process started here is killed when the test process ends,
+// whether the tests passed or not.
 //
 // Paths come from the environment (set by ctest, see tests/dashboard.cmake):
-//   LLMSTREAMER_GATEWAY, LLMSTREAMER_PRODUCER, REDIS_SERVER, REDIS_CLI, CHROMIUM
+//   LLMSTREAMER_GATEWAY, LLMSTREAMER_PRODUCER, REDIS_SERVER, REDIS_CLI, CHROMIUM, NGINX
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,6 +28,7 @@ export const bin = {
   redisServer: process.env.REDIS_SERVER || 'redis-server',
   redisCli: process.env.REDIS_CLI || 'redis-cli',
   chromium: process.env.CHROMIUM || '/usr/bin/chromium',
+  nginx: process.env.NGINX || '/usr/sbin/nginx',
 };
 
 // ---- process bookkeeping ----------------------------------------------------------------------
@@ -166,15 +168,36 @@ export async function publish(redis, channel, message) {
   await redisCli(redis.port, 'PUBLISH', channel, message);
 }
 
-// Publishes lines through the real producer (`pipe` exits once Redis acknowledged them all).
-export async function publishLines(redis, channel, lines) {
-  const child = track(spawn(bin.producer, ['--redis-url', redis.url, 'pipe', '--channel', channel],
+// Publishes lines through the real producer (`pipe` exits once Redis acknowledged them all);
+// `transport: 'streams'` adds them to the Redis stream instead.
+export async function publishLines(redis, channel, lines, { transport = 'pubsub' } = {}) {
+  const child = track(spawn(bin.producer, ['--redis-url', redis.url, '--transport', transport,
+                                           'pipe', '--channel', channel],
                             { stdio: ['pipe', 'ignore', 'pipe'] }));
   let err = '';
   child.stderr.on('data', (d) => { err += d; });
   child.stdin.end(lines.join('\n') + '\n');
   const code = await exited(child);
   if (code !== 0) throw new Error(`producer pipe exited ${code}: ${err}`);
+}
+
+// `llmstreamer-producer pipe` kept open, for a producer that goes on while a test acts:
+// write(line) publishes one line, end() closes its input and resolves once Redis acknowledged
+// everything. `args` come before the command (e.g. ['--transport', 'streams']).
+export function startPipe(redis, channel, { args = [] } = {}) {
+  const child = track(spawn(bin.producer,
+                            ['--redis-url', redis.url, ...args, 'pipe', '--channel', channel],
+                            { stdio: ['pipe', 'ignore', 'pipe'] }));
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  return {
+    write(line) { child.stdin.write(line + '\n'); },
+    async end() {
+      child.stdin.end();
+      const code = await exited(child);
+      if (code !== 0) throw new Error(`producer pipe exited ${code}: ${err}`);
+    },
+  };
 }
 
 // `llmstreamer-producer simulate`; resolves with the child (wait on `done`).
@@ -234,6 +257,43 @@ export async function startGateway(redis, { port = 0, timeout = 15000, args = []
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+// Debian's nginx on a free loopback port in front of `gateways`, with the shipped
+// packaging/nginx/llmstreamer.conf (round-robin; tests/support/run-nginx.sh puts the gateways in
+// its upstream and runs nginx unprivileged, as one process, in a temporary prefix).
+export async function startNginx(gateways, { timeout = 15000 } = {}) {
+  const prefix = tempDir('llmstreamer-nginx-');
+  const port = await freePort();
+  const proc = track(spawn('bash', [
+    path.join(root, 'tests/support/run-nginx.sh'), bin.nginx,
+    path.join(root, 'packaging/nginx/llmstreamer.conf'), prefix, String(port),
+    ...gateways.map((g) => String(g.port)),
+  ], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let output = '';
+  proc.stdout.on('data', (d) => { output += d; });
+  proc.stderr.on('data', (d) => { output += d; });
+  const log = () => {
+    try { return readFileSync(path.join(prefix, 'error.log'), 'utf8'); } catch { return ''; }
+  };
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(async () => {
+      if (proc.exitCode !== null) throw new Error(`nginx exited (${proc.exitCode})`);
+      return (await fetch(url + '/healthz')).ok;
+    }, { timeout, what: 'nginx to serve /healthz' });
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw new Error(`${err.message}\n${output}\nerror.log:\n${log()}`);
+  }
+  return { url, port, proc, log };
+}
+
+// Open event streams of a gateway (its llmstreamer_clients gauge).
+export async function streams(gw) {
+  const text = await (await fetch(gw.url + '/metrics')).text();
+  const m = /^llmstreamer_clients (\d+)$/m.exec(text);
+  return m ? Number(m[1]) : 0;
 }
 
 export async function metric(gw, name, channel) {

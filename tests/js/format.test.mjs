@@ -1,7 +1,7 @@
 // The dashboard's numbers and times (resources/dashboard/format.js).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { clock, count, formatRate, millis } from '../../resources/dashboard/format.js';
+import { clock, count, formatRate, hhmm, millis } from '../../resources/dashboard/format.js';
 
 describe('format', () => {
   it('counts in at most four characters', () => {
@@ -25,5 +25,10 @@ describe('format', () => {
   it('writes the local time of day with milliseconds', () => {
     const d = new Date(2026, 0, 2, 3, 4, 5, 6);
     assert.equal(clock(d.getTime()), '03:04:05.006');
+  });
+
+  it('writes the local time of day to the minute', () => {
+    assert.equal(hhmm(new Date(2026, 0, 2, 3, 4, 59, 999).getTime()), '03:04');
+    assert.equal(hhmm(new Date(2026, 0, 2, 23, 59).getTime()), '23:59');
   });
 });

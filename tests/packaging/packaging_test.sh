@@ -96,7 +96,8 @@ expected_files() {
     gateway)
         printf '%s\n' /etc/default/llmstreamer-gateway /usr/bin/llmstreamer-gateway \
             /usr/lib/systemd/system/llmstreamer-gateway.service \
-            /usr/share/doc/llmstreamer-gateway/copyright
+            /usr/share/doc/llmstreamer-gateway/copyright \
+            /usr/share/doc/llmstreamer-gateway/examples/nginx/llmstreamer.conf
         ;;
     producer)
         printf '%s\n' /usr/bin/llmstreamer-producer /usr/share/doc/llmstreamer-producer/copyright
