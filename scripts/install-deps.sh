@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs every package LLM Streamer needs to build, run and test on Debian 12.
 # Idempotent: packages already present are not touched and apt is not even called.
-# Usage: scripts/install-deps.sh [--build-only | --run | --bench]
+# Usage: scripts/install-deps.sh [--build-only | --run | --bench | --containers]
 #   (default)     everything: build, run and test packages, and the tests' npm packages
 #   --build-only  what building needs
 #   --run         what scripts/run.sh needs: building, redis-server, curl
 #   --bench       opt-in: what bench/run.sh and bench/soak.sh need (building, redis-server, the
 #                 peers nginx + Nchan and the Python original, valgrind, gnuplot); never installed
 #                 by the other profiles
+#   --containers  what scripts/ci-containers.sh needs: building (for the .debs), Debian's Docker
+#                 engine and docker-compose 1.29, debootstrap for the base image, curl, Python
+#                 with YAML; installing docker.io starts no daemon without systemd
 set -euo pipefail
 
 build_pkgs=(
@@ -28,6 +31,7 @@ test_pkgs+=(desktop-file-utils appstream systemd docker-compose python3 python3-
 test_pkgs+=(nginx)
 bench_pkgs=("${run_pkgs[@]}" nginx libnginx-mod-nchan python3 python3-fastapi python3-uvicorn
     python3-redis valgrind gnuplot-nox procps)
+container_pkgs=(docker.io docker-compose iptables debootstrap curl python3 python3-yaml)
 # Node.js may come from elsewhere than Debian (its bundled npm then conflicts with Debian's npm
 # package): only ask apt for what is missing as a command.
 command -v node >/dev/null || test_pkgs+=(nodejs)
@@ -57,7 +61,8 @@ all) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
 --build-only) pkgs=("${build_pkgs[@]}") ;;
 --run) pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
 --bench) pkgs=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
-*) echo "usage: $0 [--build-only | --run | --bench]" >&2; exit 2 ;;
+--containers) pkgs=("${build_pkgs[@]}" "${container_pkgs[@]}") ;;
+*) echo "usage: $0 [--build-only | --run | --bench | --containers]" >&2; exit 2 ;;
 esac
 
 missing=()
