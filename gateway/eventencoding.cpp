@@ -6,6 +6,14 @@
 
 #include <algorithm>
 
+namespace {
+
+// "id: \ndata: " and "\n\n", the envelope's {"id":"","channel":"","ts":,"payload":""} with a
+// 20-digit time, ,"truncated":<20 digits>, and the marker a cut payload ends with.
+constexpr qsizetype frameOverhead = 256;
+
+} // namespace
+
 namespace EventEncoding {
 
 Result appendEnvelope(QByteArray &out, QByteArrayView id, QByteArrayView channel, qint64 tsMs,
@@ -34,9 +42,12 @@ Result appendEnvelope(QByteArray &out, QByteArrayView id, QByteArrayView channel
 Result appendFrame(QByteArray &out, QByteArrayView id, QByteArrayView channel, qint64 tsMs,
                    QByteArrayView payload, qint64 maxPayloadBytes)
 {
+    // Exactly what a plain payload needs: the frame's lines, the envelope's keys and numbers
+    // (and a truncation marker). Short by even a byte, the buffer would grow by half: the
+    // history holds these, its byte cap counts their size, not their capacity.
     const qsizetype start = out.size();
     out.reserve(start + std::min<qint64>(payload.size(), maxPayloadBytes) + channel.size() +
-                2 * id.size() + 64);
+                2 * id.size() + frameOverhead);
     out.append("id: ", 4).append(id).append("\ndata: ", 7);
     const qsizetype jsonStart = out.size();
     const Result r = appendEnvelope(out, id, channel, tsMs, payload, maxPayloadBytes);
@@ -49,6 +60,10 @@ Result appendFrame(QByteArray &out, QByteArrayView id, QByteArrayView channel, q
     } else {
         out.append("\n\n", 2);
     }
+    // Escaped payloads (control characters, invalid UTF-8) grow past the estimate: give back
+    // what growing left unused.
+    if (out.capacity() - out.size() > out.size() / 8 + 256)
+        out.squeeze();
     return r;
 }
 
