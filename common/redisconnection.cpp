@@ -357,6 +357,15 @@ void RedisConnection::evDelRead(void *self)
         c->m_readNotifier->setEnabled(false);
 }
 
+void RedisConnection::flushWrites()
+{
+    if (!m_ctx || !(m_ctx->c.flags & REDIS_CONNECTED) || m_ctx->c.err)
+        return;
+    int done = 0;
+    if (redisBufferWrite(&m_ctx->c, &done) == REDIS_OK && done)
+        evDelWrite(this);
+}
+
 void RedisConnection::evAddWrite(void *self)
 {
     if (auto *c = static_cast<RedisConnection *>(self); c && c->m_writeNotifier)

@@ -43,6 +43,10 @@ public:
     // Changes with every connection attempt: tells commands sent on an earlier context apart.
     quint64 generation() const { return m_attempt; }
     void setConnectTimeout(std::chrono::milliseconds timeout) { m_connectTimeout = timeout; }
+    // Writes the commands queued on the context now, rather than on the next event-loop pass
+    // (what the kernel does not take waits for the write notifier as usual; an error surfaces
+    // there too). For a command that should reach Redis before the caller's own work.
+    void flushWrites();
 
     // The hiredis context while Ready, for sending commands from the owner's .cpp; null
     // otherwise. Never keep it: it is freed when the connection ends.

@@ -357,7 +357,7 @@ void StreamReader::handleLost(const QString &reason)
 // in front of the blocking read, so it needs no second connection; its reply comes first and
 // announces a loss before the entries after it. XINFO is O(1), but it carries the first and last
 // entries, so it is not sent before every read.
-void StreamReader::sendRead(bool withCheck)
+void StreamReader::sendRead(bool withCheck, QByteArrayView after)
 {
     redisAsyncContext *ac = m_connection->context();
     if (!ac || !m_running)
@@ -370,7 +370,9 @@ void StreamReader::sendRead(bool withCheck)
     m_sentCount = readCount();
     const QByteArray count = QByteArray::number(m_sentCount);
     const QByteArray block = QByteArray::number(qint64(m_blockTimeout.count()));
-    const QByteArray from = m_lastId.isEmpty() ? QByteArrayLiteral("$") : m_lastId;
+    const QByteArray from = !after.isEmpty()     ? after.toByteArray()
+                            : m_lastId.isEmpty() ? QByteArrayLiteral("$")
+                                                 : m_lastId;
     const char *argv[] = {"XREAD",           "COUNT",   count.constData(), "BLOCK",
                           block.constData(), "STREAMS", m_key.constData(), from.constData()};
     const size_t lens[] = {5,
@@ -544,10 +546,17 @@ void StreamReader::handleReadReply(const redisReply *reply)
         failRound(QStringLiteral("unexpected XREAD reply"));
         return;
     }
-    const quint64 session = m_session;
-    const qint64 bytes = deliverEntries(entries);
-    if (m_session != session)
-        return;
+    // The batch's size and last id, before it is handed out: the next read goes out first, so
+    // Redis gathers the next entries while the hub encodes and writes these (a round trip less
+    // per batch in the latency). A handler that stops the reader drops that read with the rest.
+    qint64 bytes = 0;
+    QByteArrayView last;
+    for (size_t i = 0; i < entries->elements; ++i) {
+        if (const auto entry = readEntry(entries->element[i])) {
+            bytes += entry->data.size() + entry->channel.size();
+            last = entry->id;
+        }
+    }
     // Large entries get fewer per read: a reply is held whole (hiredis's buffer and its reply
     // tree) while it is handed out, so COUNT × entry size is memory on top of the history.
     if (entries->elements > 0) {
@@ -555,16 +564,20 @@ void StreamReader::handleReadReply(const redisReply *reply)
         m_readCount = int(std::clamp<qint64>(maxReplyBytes / perEntry, minReadCount, m_batchSize));
     }
     // A full batch: more is waiting, and trimming may be overtaking us; check before reading on.
-    sendRead(entries->elements >= size_t(m_sentCount));
+    const quint64 session = m_session;
+    sendRead(entries->elements >= size_t(m_sentCount), last);
+    m_connection->flushWrites();
+    deliverEntries(entries);
+    if (m_session != session)
+        return;
     if (entries->elements > 0)
         Q_EMIT batchEnded();
 }
 
-qint64 StreamReader::deliverEntries(const redisReply *entries)
+void StreamReader::deliverEntries(const redisReply *entries)
 {
     const quint64 session = m_session;
     quint64 skipped = 0;
-    qint64 bytes = 0;
     QByteArrayView firstSkipped;
     for (size_t i = 0; i < entries->elements; ++i) {
         const auto entry = readEntry(entries->element[i]);
@@ -580,7 +593,6 @@ qint64 StreamReader::deliverEntries(const redisReply *entries)
                 firstSkipped = entry->id;
             continue;
         }
-        bytes += entry->data.size() + entry->channel.size();
         if (m_onEntry) {
             m_onEntry(entry->id, entry->channel, entry->data);
             if (m_session != session)
@@ -594,7 +606,6 @@ qint64 StreamReader::deliverEntries(const redisReply *entries)
                   m_key.constData(), static_cast<unsigned long long>(skipped),
                   firstSkipped.toByteArray().constData());
     }
-    return bytes;
 }
 
 void StreamReader::failRound(const QString &reason)

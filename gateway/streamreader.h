@@ -143,15 +143,15 @@ private:
     static void onRangeReply(redisAsyncContext *ac, void *reply, void *privdata);
     void handleReady();
     void handleLost(const QString &reason);
-    void sendRead(bool withCheck);
+    // Reads after `after` (empty: after the last id received, or `$` before any).
+    void sendRead(bool withCheck, QByteArrayView after = {});
     void handleCheckReply(const redisReply *reply);
     // Compares the stream as XINFO describes it with our position: announces real loss and
     // sets where counting goes on from.
     void checkPosition(const StreamInfo &info);
     static bool removedAfter(const StreamInfo &info, const QByteArray &position);
     void handleReadReply(const redisReply *reply);
-    // Hands out the entries of one reply; returns their channel and data bytes.
-    qint64 deliverEntries(const redisReply *entries);
+    void deliverEntries(const redisReply *entries);
     void failRound(const QString &reason);
     void markReady();
 

@@ -515,18 +515,22 @@ void tst_StreamReader::trimmedWhileBehind()
     QVERIFY(p.startReading());
     p.reader.stop();
     const QByteArrayList ids = xaddMany(m_redis, key, 10, "backlog ");
-    // Trimming overtakes the reader while it works through its first batch: the check sent
-    // after a full batch sees it.
+    // Trimming overtakes the reader while it works through its first batch. The next read (and
+    // its check) went out before the batch was handed out, so it may still get the next batch;
+    // either way the check of a later full batch sees the loss, and announces it once, in place.
     p.reader.setEntryHandler([&](QByteArrayView id, QByteArrayView channel, QByteArrayView data) {
         p.received.append({id.toByteArray(), channel.toByteArray(), data.toByteArray()});
         if (p.received.size() == 1)
             m_redis.command({"XTRIM", key, "MAXLEN", "3"});
     });
     QVERIFY(p.reader.start());
-    QTRY_COMPARE_WITH_TIMEOUT(p.received.size(), 5, 30000);
-    QCOMPARE(p.ids(), ids.mid(0, 2) + ids.mid(7));
+    QTRY_VERIFY_WITH_TIMEOUT(!p.received.isEmpty() && p.received.last().id == ids.last(), 30000);
+    const qsizetype before = p.received.size() - 3; // read before the trimming took effect
+    QVERIFY2(before == 2 || before == 4, qPrintable(QString::number(before)));
+    QCOMPARE(p.ids(), ids.mid(0, before) + ids.mid(7));
     QCOMPARE(p.missing.size(), 1);
-    QCOMPARE(p.firstMissing(), missingText(ids[1], ids[7], QString(StreamReader::trimmedReason)));
+    QCOMPARE(p.firstMissing(),
+             missingText(ids[before - 1], ids[7], QString(StreamReader::trimmedReason)));
 }
 
 void tst_StreamReader::trimmedBeforeGivenStart_data()
