@@ -502,6 +502,10 @@ void StreamReader::checkPosition(const StreamInfo &info)
         reason = restartedEmptyReason;
         m_addedUpToLast = firstIsAhead ? addedBeforeFirst : std::nullopt;
     } else if (!firstIsAhead) {
+        // Started at a given id (the gateway does, after the history it read): at the stream's
+        // end, how many entries it took is known now, and tells a refilled stream from ours.
+        if (!added && info.entriesAdded && info.lastGenerated == last)
+            m_addedUpToLast = info.entriesAdded;
         return;
     } else {
         if (added && info.entriesAdded) {

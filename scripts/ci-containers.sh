@@ -104,7 +104,7 @@ cleanup() {
             compose ps
             compose logs --no-color --tail=40
         fi
-        compose down -v --remove-orphans --timeout 10 >/dev/null 2>&1
+        profiles=scale-out compose down -v --remove-orphans --timeout 10 >/dev/null 2>&1
         "$docker" rm -f "$debs_container" >/dev/null 2>&1
         # Anonymous volumes of containers removed without -v (e.g. an interrupted down).
         local v
@@ -320,7 +320,8 @@ compose() {
     env -u REDIS_URL -u LLMSTREAMER_CHANNELS -u LLMSTREAMER_STREAM_KEY -u PRODUCER_RATE \
         -u COMPOSE_FILE -u COMPOSE_PROJECT_NAME PATH="/usr/bin:$PATH" \
         LLMSTREAMER_PUBLISH=127.0.0.1 LLMSTREAMER_PUBLISH_PORT="${port:-8000}" \
-        LLMSTREAMER_TRANSPORT="${transport:-pubsub}" \
+        LLMSTREAMER_TRANSPORT="${transport:-pubsub}" LLMSTREAMER_LB_PORT="${lb_port:-8080}" \
+        COMPOSE_PROFILES="${profiles:-}" \
         "$compose_bin" --env-file "$tmp/empty.env" --project-name "$project" \
         --project-directory "$root" --file "$root/docker-compose.yml" "$@"
 }
@@ -381,7 +382,7 @@ listen() {
     local file=$1
     shift
     : >"$file"
-    curl -sN "$@" "http://127.0.0.1:$port/events" >"$file" 2>/dev/null &
+    curl -sN "$@" "http://127.0.0.1:${listen_port:-$port}/events" >"$file" 2>/dev/null &
     bg_pids+=($!)
     listen_pid=$!
 }
@@ -509,6 +510,55 @@ $(diff <(echo "$want") <(echo "$got") | head -n 20)"
     ! sse "$s/c.sse" | grep -q '^gap ' || fail "a gap after the gateway restart: $(sse "$s/c.sse" | grep '^gap ')"
     note "streams: gateway restarted; resumed after $last with all $(wc -l <<<"$want") entries added meanwhile, no gap"
     kill "$listen_pid" 2>/dev/null || true
+}
+
+# The scale-out profile: nginx in front of three gateways on one stream. A client that follows
+# the stream through nginx as EventSource does (scripts/sse-follow.py: reconnecting with its
+# Last-Event-ID) gets every entry once, in order, and no gap when the gateway serving it is killed.
+run_scaleout() {
+    transport=streams profiles=scale-out
+    local s=$tmp/scale-out gateways g ip serving= got want first last before follow_pid
+    mkdir -p "$s"
+    compose build lb >"$s/build.log" 2>&1 || fail "build lb: $(tail -n 30 "$s/build.log")"
+    compose up -d --no-build --scale producer=3 --scale gateways=3 >"$s/up.log" 2>&1 ||
+        fail "up (scale-out): $(cat "$s/up.log")"
+    gateways=$(compose ps -q gateways)
+    (($(wc -w <<<"$gateways") == 3)) || fail "expected 3 gateway containers: $gateways"
+    lb_ok() { curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$lb_port/readyz"; }
+    wait_for 120 "/readyz through nginx on 127.0.0.1:$lb_port" lb_ok
+    curl -sf --max-time 10 "http://127.0.0.1:$lb_port/" | grep -q '<title>LLM Streamer</title>' ||
+        fail "the dashboard is not served through nginx"
+    : >"$s/follow.sse"
+    "$py" "$root/scripts/sse-follow.py" "http://127.0.0.1:$lb_port/events" "$s/follow.sse" &
+    follow_pid=$!
+    bg_pids+=("$follow_pid")
+    wait_for 60 "records through nginx" has_messages "$s/follow.sse" 20
+    # The one gateway with a client: the follower's (each gateway answers on its own address).
+    for g in $gateways; do
+        ip=$("$docker" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$g")
+        if curl -sf --max-time 5 "http://$ip:8000/metrics" | grep -q '^llmstreamer_clients 1$'; then
+            serving=$g
+        fi
+    done
+    [[ -n $serving ]] || fail "no gateway says it serves the follower"
+    first=$(sse "$s/follow.sse" | awk '$1 == "message" { print $2; exit }')
+    "$docker" kill "$serving" >/dev/null || fail "docker kill $serving"
+    before=$(messages "$s/follow.sse")
+    more_after_kill() { (($(messages "$s/follow.sse") >= before + 100)); }
+    wait_for 90 "records through nginx from another gateway" more_after_kill
+    kill "$follow_pid" 2>/dev/null || true
+    wait "$follow_pid" 2>/dev/null || true
+    last=$(sse "$s/follow.sse" | awk '$1 == "message" { id = $2 } END { print id }')
+    got=$(sse "$s/follow.sse" | awk '$1 == "message" { print $2 }')
+    want=$( (echo "${first#s}"; stream_ids "${first#s}" "${last#s}" 1000000) | sed 's/^/s/')
+    [[ $got == "$want" ]] || fail "through nginx, a gateway killed: got $(wc -l <<<"$got") ids, the stream holds $(wc -l <<<"$want"):
+$(diff <(echo "$want") <(echo "$got") | head -n 20)"
+    ! sse "$s/follow.sse" | grep -q '^gap ' || fail "a gap through nginx: $(sse "$s/follow.sse" | grep '^gap ')"
+    note "scale-out: nginx + 3 gateways, the follower's gateway killed: all $(wc -l <<<"$want") entries once, in order, no gap"
+    compose down -v --timeout 10 >"$s/down.log" 2>&1 || fail "down -v (scale-out): $(cat "$s/down.log")"
+    [[ -z $("$docker" ps -aq --filter "label=com.docker.compose.project=$project") ]] ||
+        fail "down -v (scale-out) left containers"
+    profiles=
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -651,6 +701,10 @@ run_stack pubsub
 
 stage "stack, streams (3 producers)"
 run_stack streams
+
+stage "stack, scale-out (nginx + 3 gateways, streams)"
+lb_port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+run_scaleout
 
 stage ".debs: programs built, cpack -G DEB"
 debs=$tmp/debs

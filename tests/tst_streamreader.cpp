@@ -169,6 +169,7 @@ private Q_SLOTS:
     void readsOnAfterRestartWithPersistence();
     void restartWithoutPersistenceAnnouncedOnce();
     void restartedAndRefilledWhileStopped();
+    void restartedAndRefilledAfterAGivenStart();
     void recreatedBehindTheReader();
     void trimmedWhileDisconnected_data();
     void trimmedWhileDisconnected();
@@ -442,6 +443,29 @@ void tst_StreamReader::restartedAndRefilledWhileStopped()
                                            QString(StreamReader::restartedEmptyReason)));
     QTRY_COMPARE_WITH_TIMEOUT(p.received.size(), 5, 30000);
     QCOMPARE(p.ids(), before + after);
+}
+
+void tst_StreamReader::restartedAndRefilledAfterAGivenStart()
+{
+    // As the gateway starts: after the newest entry it read itself. The first check learns how
+    // many entries the stream took up to there, so a stream refilled after a restart without
+    // data is told from trimming.
+    TestRedis redis;
+    QVERIFY2(redis.start(), qPrintable(redis.errorString()));
+    const QByteArray key = "s:refilled-given";
+    const QByteArrayList before = xaddMany(redis, key, 3, "before ");
+    Probe p(redis.url(), key);
+    QVERIFY(p.reader.start(before.last()));
+    QTRY_COMPARE_WITH_TIMEOUT(p.ready.size(), 1, 30000);
+    p.reader.stop();
+    QVERIFY2(redis.restart(), qPrintable(redis.errorString()));
+    const QByteArrayList after = xaddMany(redis, key, 2, "after ");
+    QVERIFY(p.reader.start());
+    QTRY_COMPARE_WITH_TIMEOUT(p.missing.size(), 1, 30000);
+    QCOMPARE(p.firstMissing(), missingText(before.last(), after.first(),
+                                           QString(StreamReader::restartedEmptyReason)));
+    QTRY_COMPARE_WITH_TIMEOUT(p.received.size(), 2, 30000);
+    QCOMPARE(p.ids(), after);
 }
 
 void tst_StreamReader::recreatedBehindTheReader()

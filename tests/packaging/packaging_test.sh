@@ -436,8 +436,24 @@ def fail(msg):
 
 stack = yaml.safe_load(open(sys.argv[1]))
 services = stack["services"]
-if set(services) != {"redis", "gateway", "producer"}:
+if set(services) != {"redis", "gateway", "producer", "gateways", "lb"}:
     fail(f"services are {sorted(services)}")
+# The scale-out profile: scalable gateways (no fixed name, no host port) behind nginx, built
+# from packaging/docker/nginx.Dockerfile and published on 8080; neither starts without it.
+gateways, lb = services["gateways"], services["lb"]
+for name, svc in (("gateways", gateways), ("lb", lb)):
+    if svc.get("profiles") != ["scale-out"]:
+        fail(f"{name} is not in the scale-out profile only: {svc.get('profiles')}")
+if "container_name" in gateways or "ports" in gateways:
+    fail("gateways has a container_name or ports: it cannot be scaled")
+if gateways.get("environment", {}).get("LLMSTREAMER_TRANSPORT") is None:
+    fail("gateways do not take LLMSTREAMER_TRANSPORT")
+build = lb.get("build", {})
+if os.path.realpath(os.path.join(build.get("context", ""), build.get("dockerfile", ""))) != \
+        os.path.realpath(os.path.join(sys.argv[3], "packaging/docker/nginx.Dockerfile")):
+    fail("lb is not built from packaging/docker/nginx.Dockerfile")
+if not any(str(p).split("/")[0].endswith(":8080:8080") for p in lb.get("ports", [])):
+    fail(f"lb does not publish port 8080: {lb.get('ports')}")
 redis, gateway, producer = services["redis"], services["gateway"], services["producer"]
 if "redis-cli" not in " ".join(redis.get("healthcheck", {}).get("test", [])):
     fail("redis has no redis-cli healthcheck")
@@ -467,7 +483,8 @@ for name in ("gateway", "producer"):
     if override[name]["environment"]["REDIS_URL"] != "redis://elsewhere:6380/2":
         fail(f"{name} does not take REDIS_URL from the environment")
 EOF
-    echo "docker-compose.yml: valid; redis (healthcheck), gateway (:8000), scalable producer"
+    echo "docker-compose.yml: valid; redis (healthcheck), gateway (:8000), scalable producer," \
+        "scale-out profile (nginx :8080, scalable gateways)"
 }
 
 # dockerfile: multi-stage Debian 12 build, runtime libraries exactly the .debs' Depends, a
