@@ -13,6 +13,35 @@ import time
 import urllib.parse
 
 
+class Dechunker:
+    """Undoes Transfer-Encoding: chunked (nginx re-chunks a response without a length)."""
+
+    def __init__(self):
+        self.buf = b""
+        self.left = 0  # bytes of the current chunk still to come; 0: a size line is next
+
+    def feed(self, data):
+        self.buf += data
+        out = b""
+        while self.buf:
+            if self.left == 0:
+                end = self.buf.find(b"\r\n")
+                if end < 0:
+                    break
+                line = self.buf[:end].split(b";")[0].strip()
+                self.buf = self.buf[end + 2:]
+                if not line:
+                    continue  # the CRLF that ends a chunk's data
+                self.left = int(line, 16)
+                if self.left == 0:
+                    raise EOFError  # the last chunk
+            take = self.buf[:self.left]
+            out += take
+            self.buf = self.buf[len(take):]
+            self.left -= len(take)
+        return out
+
+
 def follow(url, out):
     last = ""
     while True:
@@ -22,25 +51,29 @@ def follow(url, out):
                 if last:
                     head += f"Last-Event-ID: {last}\r\n"
                 conn.sendall((head + "\r\n").encode())
-                buf = b""
-                body = -1  # where the body starts, once the head is in
+                raw = b""
+                body = b""
+                dechunk = None  # set once the head is in: a Dechunker, or False
                 while chunk := conn.recv(65536):
-                    buf += chunk
-                    if body < 0:
-                        end = buf.find(b"\r\n\r\n")
+                    if dechunk is None:
+                        raw += chunk
+                        end = raw.find(b"\r\n\r\n")
                         if end < 0:
                             continue
-                        if not buf.startswith(b"HTTP/1.1 200"):
+                        response_head = raw[:end].lower()
+                        if not response_head.startswith(b"http/1.1 200"):
                             break  # refused (a gateway not ready): try again
-                        buf, body = buf[end + 4:], 0
+                        dechunk = Dechunker() if b"transfer-encoding: chunked" in response_head else False
+                        chunk = raw[end + 4:]
+                    body += dechunk.feed(chunk) if dechunk else chunk
                     # The gateway ends lines with LF only; an event ends with an empty line.
-                    while (end := buf.find(b"\n\n")) >= 0:
-                        event, buf = buf[:end + 2], buf[end + 2:]
+                    while (end := body.find(b"\n\n")) >= 0:
+                        event, body = body[:end + 2], body[end + 2:]
                         out.write(event)
                         for line in event.split(b"\n"):
                             if line.startswith(b"id: "):
                                 last = line[4:].decode()
-        except OSError:
+        except (OSError, EOFError, ValueError):
             pass
         time.sleep(0.5)
 
