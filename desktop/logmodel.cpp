@@ -251,10 +251,11 @@ void LogModel::append(std::vector<LogRecord> records)
     for (auto it = first; it != records.end(); ++it)
         m_records.append(std::move(*it));
     m_totalAppended += quint64(incoming);
-    endInsertRows();
-    // Positions only grow; keep them small so they never overflow in a long session.
+    // Positions only grow; keep them small so they never overflow in a long session. Before
+    // endInsertRows(): the views read the new rows from inside it.
     if (m_records.areIndexesValid() == false)
         m_records.normalizeIndexes();
+    endInsertRows();
     Q_EMIT batchAppended(int(incoming));
 }
 
@@ -268,9 +269,11 @@ int LogModel::prepend(std::vector<LogRecord> records)
     // Newest first, each above the one before; the oldest of `records` that did not fit stay out.
     for (auto it = records.rbegin(); it != records.rbegin() + incoming; ++it)
         m_records.prepend(std::move(*it));
-    endInsertRows();
+    // Prepending below index 0 leaves the indexes invalid: QContiguousCache::at() would then
+    // read outside its buffer. Valid again before endInsertRows(), whose receivers read the rows.
     if (!m_records.areIndexesValid())
         m_records.normalizeIndexes();
+    endInsertRows();
     return int(incoming);
 }
 

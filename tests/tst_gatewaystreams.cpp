@@ -527,9 +527,12 @@ void tst_GatewayStreams::slowReaderReplayIsBounded()
     const qint64 growthMiB = (peak - before) / 1024;
     qInfo("replay of %d entries: peak RSS %lld MiB above the start (%lld MiB)", entries, growthMiB,
           peak / 1024);
+#ifndef __SANITIZE_ADDRESS__
     // Buffering the replay would take > 230 MiB; one page per client and the socket's
-    // low-water mark take < 2 MiB. The bound leaves room for allocator noise.
+    // low-water mark take < 2 MiB. The bound leaves room for allocator noise. (Under ASan freed
+    // memory waits in a 256 MiB quarantine: RSS says nothing there; the replay is still checked.)
     QVERIFY2(growthMiB < 64, qPrintable(QString::number(growthMiB)));
+#endif
 }
 
 QTEST_GUILESS_MAIN(tst_GatewayStreams)
