@@ -202,17 +202,21 @@ HistoryAnswer fromRing(const ReplayRing &ring, qint64 boot, const HistoryQuery &
             page.skip(id); // a gap: not an event of any channel
             continue;
         }
-        // Only a text search needs the payload itself (the envelope decoded).
+        // Only a text search needs the payload itself (the envelope decoded); the envelope is
+        // taken out of the frame once, for that and for the answer.
+        QByteArray envelope;
         QByteArray payload;
         if (query.hasText() && query.selects(e->name)) {
-            if (const auto decoded = Envelope::decode(envelopeOfFrame(e->frame))) {
+            envelope = envelopeOfFrame(e->frame);
+            if (const auto decoded = Envelope::decode(envelope)) {
                 payload =
                     decoded->payload.isString()
                         ? decoded->payload.toString().toUtf8()
                         : QJsonDocument(decoded->payload.toObject()).toJson(QJsonDocument::Compact);
             }
         }
-        page.examine(id, e->name, payload, [e] { return envelopeOfFrame(e->frame); });
+        page.examine(id, e->name, payload,
+                     [&] { return envelope.isEmpty() ? envelopeOfFrame(e->frame) : envelope; });
     }
     return page.finish(seq < first);
 }
