@@ -1,5 +1,7 @@
 #include "redisconnection.h"
 
+#include "replyarena.h"
+
 #include <QHostAddress>
 #include <QHostInfo>
 #include <QLoggingCategory>
@@ -29,6 +31,17 @@ constexpr std::chrono::milliseconds maxBackoff = 2000ms;
 constexpr std::size_t readBufferSize = 256 * 1024;
 constexpr ssize_t readSliceSize = 4096;
 } // namespace
+
+// What hiredis's event hooks get (ac->ev.data) instead of the connection: a context can outlive
+// our interest in it (hiredis frees one that disconnected, or that was freed inside its own
+// callback, when it is ready to), and its replies' memory must live exactly as long as it does.
+// Freed by evCleanup(), which hiredis calls right before it frees the context.
+struct RedisConnection::ContextHooks
+{
+    RedisConnection *owner = nullptr; // null once the connection let go of the context
+    redisAsyncContext *ac = nullptr;
+    ReplyArena replies;
+};
 
 RedisConnection::RedisConnection(const RedisUrl &url, QObject *parent) : QObject(parent), m_url(url)
 {
@@ -123,6 +136,9 @@ void RedisConnection::connectTo(const QString &host)
     }
     m_ctx = ac;
     ac->data = this;
+    m_hooks = new ContextHooks{this, ac, {}};
+    if (ac->c.reader)
+        m_hooks->replies.attach(ac->c.reader);
     if (!m_url.isUnixSocket())
         redisEnableKeepAlive(&ac->c);
     // hiredis frees its read buffer whenever it runs empty with more than 16 KiB spare, so
@@ -144,7 +160,7 @@ void RedisConnection::connectTo(const QString &host)
             redisAsyncHandleWrite(m_ctx);
     });
 
-    ac->ev.data = this;
+    ac->ev.data = m_hooks;
     ac->ev.addRead = &RedisConnection::evAddRead;
     ac->ev.delRead = &RedisConnection::evDelRead;
     ac->ev.addWrite = &RedisConnection::evAddWrite;
@@ -331,7 +347,8 @@ void RedisConnection::fail(const QString &reason)
 void RedisConnection::detachContext()
 {
     if (m_ctx) {
-        m_ctx->ev.data = nullptr; // no more notifier hooks for a context we let go of
+        m_hooks->owner = nullptr; // no more notifier hooks for a context we let go of
+        m_hooks = nullptr;
         m_ctx = nullptr;
     }
     // We may be inside one of these notifiers' activated() slot: delete them later.
@@ -345,15 +362,15 @@ void RedisConnection::detachContext()
     m_writeNotifier = nullptr;
 }
 
-void RedisConnection::evAddRead(void *self)
+void RedisConnection::evAddRead(void *hooks)
 {
-    if (auto *c = static_cast<RedisConnection *>(self); c && c->m_readNotifier)
+    if (auto *c = static_cast<ContextHooks *>(hooks)->owner; c && c->m_readNotifier)
         c->m_readNotifier->setEnabled(true);
 }
 
-void RedisConnection::evDelRead(void *self)
+void RedisConnection::evDelRead(void *hooks)
 {
-    if (auto *c = static_cast<RedisConnection *>(self); c && c->m_readNotifier)
+    if (auto *c = static_cast<ContextHooks *>(hooks)->owner; c && c->m_readNotifier)
         c->m_readNotifier->setEnabled(false);
 }
 
@@ -363,23 +380,28 @@ void RedisConnection::flushWrites()
         return;
     int done = 0;
     if (redisBufferWrite(&m_ctx->c, &done) == REDIS_OK && done)
-        evDelWrite(this);
+        evDelWrite(m_hooks);
 }
 
-void RedisConnection::evAddWrite(void *self)
+void RedisConnection::evAddWrite(void *hooks)
 {
-    if (auto *c = static_cast<RedisConnection *>(self); c && c->m_writeNotifier)
+    if (auto *c = static_cast<ContextHooks *>(hooks)->owner; c && c->m_writeNotifier)
         c->m_writeNotifier->setEnabled(true);
 }
 
-void RedisConnection::evDelWrite(void *self)
+void RedisConnection::evDelWrite(void *hooks)
 {
-    if (auto *c = static_cast<RedisConnection *>(self); c && c->m_writeNotifier)
+    if (auto *c = static_cast<ContextHooks *>(hooks)->owner; c && c->m_writeNotifier)
         c->m_writeNotifier->setEnabled(false);
 }
 
-void RedisConnection::evCleanup(void *self)
+void RedisConnection::evCleanup(void *hooks)
 {
-    if (auto *c = static_cast<RedisConnection *>(self))
-        c->detachContext();
+    auto *h = static_cast<ContextHooks *>(hooks);
+    if (h->owner)
+        h->owner->detachContext();
+    // hiredis frees the reader next, and with it a reply it was still reading: that one's
+    // memory is the arena's, which goes now.
+    h->replies.release(h->ac->c.reader);
+    delete h;
 }

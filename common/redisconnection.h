@@ -79,15 +79,18 @@ private:
     static void onConnect(const redisAsyncContext *ac, int status);
     static void onDisconnect(const redisAsyncContext *ac, int status);
     static void onHandshakeReply(redisAsyncContext *ac, void *reply, void *privdata);
-    static void evAddRead(void *self);
-    static void evDelRead(void *self);
-    static void evAddWrite(void *self);
-    static void evDelWrite(void *self);
-    static void evCleanup(void *self);
+    // hiredis's event hooks get a context's ContextHooks, which lives as long as the context.
+    struct ContextHooks;
+    static void evAddRead(void *hooks);
+    static void evDelRead(void *hooks);
+    static void evAddWrite(void *hooks);
+    static void evDelWrite(void *hooks);
+    static void evCleanup(void *hooks);
 
     RedisUrl m_url;
     State m_state = State::Stopped;
     redisAsyncContext *m_ctx = nullptr;
+    ContextHooks *m_hooks = nullptr; // m_ctx's
     QSocketNotifier *m_readNotifier = nullptr;
     QSocketNotifier *m_writeNotifier = nullptr;
     QTimer m_retryTimer;

@@ -119,9 +119,16 @@ bool Gateway::allowed(QByteArrayView channel)
 {
     // Redis only sends a subscriber the channels it subscribed to; a stream holds every
     // channel, so the allowlist is applied here, once per channel name (the answer is cached).
+    // Entries come in runs of one channel: the last answer first, a compare instead of a hash
+    // (hashing the name was a tenth of the gateway's time per entry in bench a).
+    if (!m_lastChannel.isNull() && channel == m_lastChannel)
+        return m_lastAllowed;
     const QByteArray name = QByteArray::fromRawData(channel.data(), channel.size()); // no copy
-    if (const auto it = m_allowedCache.constFind(name); it != m_allowedCache.constEnd())
+    if (const auto it = m_allowedCache.constFind(name); it != m_allowedCache.constEnd()) {
+        m_lastChannel = it.key();
+        m_lastAllowed = *it;
         return *it;
+    }
     bool ok = false;
     for (const QByteArray &pattern : std::as_const(m_config.channels))
         if (ChannelGlob::matches(pattern, channel)) {

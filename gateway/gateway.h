@@ -63,5 +63,7 @@ private:
     GatewayServer *m_server;
     QTimer m_trimTimer;
     QHash<QByteArray, bool> m_allowedCache;
+    QByteArray m_lastChannel; // a key of m_allowedCache, and its value
+    bool m_lastAllowed = false;
     bool m_stopped = false;
 };

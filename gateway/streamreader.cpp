@@ -125,6 +125,20 @@ std::optional<EntryView> readEntry(const redisReply *entry)
     return out;
 }
 
+// The bytes of an entry's field names and values (all of them, whichever they are): what it
+// costs to hold, without looking for "channel" and "data".
+qint64 fieldBytes(const redisReply *entry)
+{
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
+        entry->element[1]->type != REDIS_REPLY_ARRAY)
+        return 0;
+    const redisReply *fields = entry->element[1];
+    qint64 bytes = 0;
+    for (size_t i = 0; i < fields->elements; ++i)
+        bytes += qint64(fields->element[i]->len);
+    return bytes;
+}
+
 // The entry list of an XREAD reply for one stream, [[key, [entry, ...]]]; null if it has another
 // shape.
 const redisReply *xreadEntries(const redisReply *reply)
@@ -554,15 +568,14 @@ void StreamReader::handleReadReply(const redisReply *reply)
     // Redis gathers the next entries while the hub encodes and writes these (a round trip less
     // per batch in the latency). A handler that stops the reader drops that read with the rest.
     qint64 bytes = 0;
+    for (size_t i = 0; i < entries->elements; ++i)
+        bytes += fieldBytes(entries->element[i]);
     QByteArrayView last;
-    for (size_t i = 0; i < entries->elements; ++i) {
-        if (const auto entry = readEntry(entries->element[i])) {
-            bytes += entry->data.size() + entry->channel.size();
+    for (size_t i = entries->elements; i-- > 0 && last.isEmpty();)
+        if (const auto entry = readEntry(entries->element[i]))
             last = entry->id;
-        }
-    }
     // Large entries get fewer per read: a reply is held whole (hiredis's buffer and its reply
-    // tree) while it is handed out, so COUNT × entry size is memory on top of the history.
+    // tree) while it is handed out, so COUNT x entry size is memory on top of the history.
     if (entries->elements > 0) {
         const qint64 perEntry = std::max<qint64>(1, bytes / qint64(entries->elements));
         m_readCount = int(std::clamp<qint64>(maxReplyBytes / perEntry, minReadCount, m_batchSize));

@@ -1,9 +1,12 @@
-// RedisConnection against a real redis-server: handshake, failures, reconnect with backoff.
+// RedisConnection against a real redis-server: handshake, failures, reconnect with backoff; and
+// against a server that stops in the middle of a reply (the reply's memory is the connection's
+// ReplyArena, let go of with the context: the ASan build reports a leak or a use after free).
 #include "redisconnection.h"
 #include "testredis.h"
 
 #include <QSignalSpy>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 
 using namespace std::chrono_literals;
@@ -20,6 +23,8 @@ private Q_SLOTS:
     void silentServerTimesOut();
     void reconnectsAfterServerRestart();
     void stopWhileConnectingIsQuiet();
+    void endsInTheMiddleOfAReply_data();
+    void endsInTheMiddleOfAReply();
 };
 
 void tst_RedisConnection::connectsAndBecomesReady_data()
@@ -145,6 +150,46 @@ void tst_RedisConnection::stopWhileConnectingIsQuiet()
     QCOMPARE(conn.state(), RedisConnection::State::Stopped);
     conn.start();
     QVERIFY(ready.wait(5000));
+}
+
+void tst_RedisConnection::endsInTheMiddleOfAReply_data()
+{
+    QTest::addColumn<bool>("serverCloses");
+    QTest::newRow("server-closes") << true;
+    QTest::newRow("stopped-by-us") << false;
+}
+
+void tst_RedisConnection::endsInTheMiddleOfAReply()
+{
+    QFETCH(bool, serverCloses);
+    // Sends the first half of a reply to every connection, and closes it when asked to.
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    QList<QTcpSocket *> sockets;
+    connect(&server, &QTcpServer::newConnection, this, [&] {
+        while (QTcpSocket *s = server.nextPendingConnection()) {
+            sockets.append(s);
+            s->write("*3\r\n$5\r\nhello\r\n*2\r\n:1\r\n$10\r\nhal");
+        }
+    });
+    RedisConnection conn(
+        *RedisUrl::parse(QStringLiteral("redis://127.0.0.1:%1").arg(server.serverPort())));
+    QSignalSpy ready(&conn, &RedisConnection::ready);
+    QSignalSpy drained(&conn, &RedisConnection::readDrained);
+    QSignalSpy lost(&conn, &RedisConnection::connectionLost);
+    conn.start();
+    QVERIFY(ready.wait(5000));
+    QTRY_VERIFY_WITH_TIMEOUT(!drained.isEmpty(), 5000); // the half reply was read and parsed
+    if (serverCloses) {
+        sockets.first()->close();
+        QVERIFY(lost.wait(5000));
+        // It reconnects, and reads the next half reply as well.
+        QTRY_COMPARE_WITH_TIMEOUT(ready.size(), 2, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(drained.size() >= 2, 5000);
+    }
+    conn.stop();
+    QCOMPARE(conn.state(), RedisConnection::State::Stopped);
+    QCOMPARE(lost.size(), serverCloses ? 1 : 0);
 }
 
 QTEST_GUILESS_MAIN(tst_RedisConnection)
