@@ -38,8 +38,8 @@ QByteArray dump(const redisReply *r)
     }
     default:
         // The terminating NUL hiredis promises is part of what is compared.
-        return QByteArray::number(r->type) + "'" + QByteArray(r->str, qsizetype(r->len + 1)) +
-               "'" + QByteArray::number(qulonglong(r->len));
+        return QByteArray::number(r->type) + "'" + QByteArray(r->str, qsizetype(r->len + 1)) + "'" +
+               QByteArray::number(qulonglong(r->len));
     }
 }
 
@@ -58,14 +58,14 @@ QByteArray hiredisDump(const QByteArray &resp)
 
 QByteArray xreadReply(int entries, int payloadBytes)
 {
-    QByteArray out = "*1\r\n*2\r\n$18\r\nllmstreamer:stream\r\n*" + QByteArray::number(entries) +
-                     "\r\n";
+    QByteArray out =
+        "*1\r\n*2\r\n$18\r\nllmstreamer:stream\r\n*" + QByteArray::number(entries) + "\r\n";
     for (int i = 0; i < entries; ++i) {
         const QByteArray id = "1700000000000-" + QByteArray::number(i);
         const QByteArray data(payloadBytes, char('a' + i % 26));
-        out += "*2\r\n$" + QByteArray::number(id.size()) + "\r\n" + id + "\r\n*4\r\n$7\r\nchannel\r\n" +
-               "$11\r\nlogs:errors\r\n$4\r\ndata\r\n$" + QByteArray::number(data.size()) +
-               "\r\n" + data + "\r\n";
+        out += "*2\r\n$" + QByteArray::number(id.size()) + "\r\n" + id +
+               "\r\n*4\r\n$7\r\nchannel\r\n" + "$11\r\nlogs:errors\r\n$4\r\ndata\r\n$" +
+               QByteArray::number(data.size()) + "\r\n" + data + "\r\n";
     }
     return out;
 }
