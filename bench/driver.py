@@ -166,6 +166,30 @@ def size_bytes(text):
     return int(text)
 
 
+# The gateway's transports; "-tls": reading Redis over TLS (rediss://).
+TRANSPORTS = ("pubsub", "streams", "pubsub-tls", "streams-tls")
+
+
+def base(transport):
+    """pubsub or streams, with or without TLS."""
+    return transport.removesuffix("-tls")
+
+
+def make_tls_files(tmp):
+    """A CA and a certificate for 127.0.0.1 signed by it (redis.pem, redis.key); the CA's path."""
+    def openssl(*a):
+        subprocess.run(["openssl", *a], cwd=tmp, check=True, capture_output=True)
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=bench CA")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            "redis.key", "-out", "redis.csr", "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(tmp, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "redis.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "redis.pem", "-days", "2", "-extfile", "san.ext")
+    return os.path.join(tmp, "ca.pem")
+
+
 def label(name, transport):
     """A system of the tables: a peer, or the gateway in a transport other than pub/sub."""
     return name if transport == "pubsub" else f"{name}/{transport}"
@@ -187,11 +211,17 @@ class Sut:
         log = open(os.path.join(self.tmp, f"{self.name}.log"), "ab")
         if self.name == "gateway":
             env["QT_LOGGING_RULES"] = "llmstreamer.*.info=false"
+            redis_url = f"redis://127.0.0.1:{self.redis_port}"
+            if self.transport.endswith("-tls"):
+                redis_url = f"rediss://127.0.0.1:{self.args.redis_tls_port}"
             cmd = [self.args.gateway, "--bind", "127.0.0.1", "--port", str(self.port),
-                   "--redis-url", f"redis://127.0.0.1:{self.redis_port}", "--channels", CHANNEL,
+                   "--redis-url", redis_url, "--channels", CHANNEL,
                    "--max-clients", "20000", "--max-clients-per-address", "20000",
-                   "--history-bytes", self.args.history_bytes, "--transport", self.transport]
-            if self.transport == "streams":
+                   "--history-bytes", self.args.history_bytes, "--transport",
+                   base(self.transport)]
+            if self.transport.endswith("-tls"):
+                cmd += ["--redis-ca", self.args.redis_ca]
+            if base(self.transport) == "streams":
                 cmd += ["--stream-key", STREAM_KEY]
             self.sub_url = f"http://127.0.0.1:{self.port}/events"
             ready = f"http://127.0.0.1:{self.port}/readyz"
@@ -246,7 +276,7 @@ class Sut:
         if self.name == "nchan":
             return ["--http-pub", f"http://127.0.0.1:{self.port}/pub"]
         feed = ["--redis", f"127.0.0.1:{self.redis_port}", "--channel", CHANNEL]
-        if self.transport == "streams":
+        if base(self.transport) == "streams":
             maxlen = (self.scenario or {}).get("maxlen", STREAM_MAXLEN)
             feed += ["--stream", STREAM_KEY, "--maxlen", str(maxlen)]
         return feed
@@ -347,7 +377,7 @@ def run_once(args, sut, key, sc, quick, redis_pid):
         r["sut_fds"] = fds_peak
         r["history_cap_mb"] = round(size_bytes(args.history_bytes) / 2**20, 1) if sut.name == "gateway" else None
         r["redis_cpu_s"] = round(redis_cpu1 - redis_cpu0, 3)
-        if sut.transport == "streams":
+        if base(sut.transport) == "streams":
             # What the stream holds now (the gateway trims only every 10 s, and to more than a
             # run adds): Redis's memory per entry, with its per-node overhead.
             entries = int(redis_cli(sut.redis_port, "XLEN", STREAM_KEY) or 0)
@@ -442,8 +472,8 @@ def main():
     if unknown := [n for n in suts if n not in ("gateway", "nchan", "python", "floor")]:
         ap.error(f"--peers: unknown {', '.join(unknown)} (gateway, nchan, python, floor)")
     transports = args.transports.split(",")
-    if not transports or any(t not in ("pubsub", "streams") for t in transports):
-        ap.error(f"--transports: {args.transports!r} is not a list of pubsub and streams")
+    if not transports or any(t not in TRANSPORTS for t in transports):
+        ap.error(f"--transports: {args.transports!r} is not a list of {', '.join(TRANSPORTS)}")
     try:
         if size_bytes(args.history_bytes) < 0:
             raise ValueError
@@ -467,14 +497,23 @@ def main():
             if name != "gateway":
                 out.append((name, "pubsub"))
                 continue
-            out += [(name, t) for t in ("pubsub", "streams")
-                    if t in transports and (t == "pubsub" or sc.get("streams"))]
+            out += [(name, t) for t in TRANSPORTS
+                    if t in transports and (base(t) == "pubsub" or sc.get("streams"))]
         return out
 
     tmp = tempfile.mkdtemp(prefix="llmstreamer-bench-")
     redis_port = free_port()
+    tls_args = []
+    if any(t.endswith("-tls") for t in transports):
+        # The gateway reads over TLS (rediss://, a test CA made here); the load tool publishes
+        # on the plain port: what TLS costs the gateway, nothing else.
+        args.redis_tls_port, args.redis_ca = free_port(), make_tls_files(tmp)
+        tls_args = ["--tls-port", str(args.redis_tls_port), "--tls-cert-file",
+                    os.path.join(tmp, "redis.pem"), "--tls-key-file",
+                    os.path.join(tmp, "redis.key"), "--tls-auth-clients", "no"]
     redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port),
-                              "--save", "", "--appendonly", "no", "--maxclients", "20000"],
+                              "--save", "", "--appendonly", "no", "--maxclients", "20000",
+                              *tls_args],
                              stdout=open(os.path.join(tmp, "redis.log"), "w"),
                              stderr=subprocess.STDOUT, cwd=tmp)
     for _ in range(50):
@@ -599,6 +638,8 @@ def main():
     if compare:
         lines.append("")
         lines.append(transport_table(compare))
+    if any(t.endswith("-tls") for t in transports):
+        lines += ["", tls_table(med, args.scenarios)]
     text = "\n".join(lines)
     md_path = raw_path.replace(".json", ".md")
     with open(md_path, "w") as f:
@@ -607,6 +648,26 @@ def main():
     print(text)
     print(f"\nbench: raw results {raw_path}, {csv_path}, {md_path}"
           + (f", {raw_path.replace('.json', '-transports.csv')}" if compare else ""))
+
+
+def tls_table(med, scenarios):
+    """Each transport read from Redis in clear and over TLS (rediss://), side by side."""
+    out = ["| scenario | transport | figure | plain | TLS | TLS / plain |",
+           "|---|---|---|---:|---:|---:|"]
+    figures = (("deliveries/s", "deliveries_per_s", 0), ("MB/s", "mb_per_s", 1),
+               ("loss %", "loss_pct", 2), ("CPU-s / M deliveries", "cpu_s_per_m", 2),
+               ("p99 ms", "p99_ms", 2), ("peak RSS MB", "rss_mb", 1))
+    for key in scenarios:
+        for t in ("pubsub", "streams"):
+            plain, tls = med.get((key, label("gateway", t))), med.get((key, f"gateway/{t}-tls"))
+            if not plain or not tls:
+                continue
+            for figure, field, digits in figures:
+                p, q = plain.get(field), tls.get(field)
+                ratio = f"{q / p:.2f}×" if p and q is not None and field != "loss_pct" else "–"
+                out.append(f"| {key} | {t} | {figure} | {fmt(p, digits)} | {fmt(q, digits)} | "
+                           f"{ratio} |")
+    return "\n".join(out)
 
 
 def transport_rows(med, scenarios, cap_mb):

@@ -124,6 +124,10 @@ public:
     static std::optional<double> parseReal(const QString &text, double min, double max);
     static std::optional<qint64> parseSize(const QString &text, qint64 min, qint64 max);
 
+    // Writes a refusal as parse() does ("<program>: <reason>" and where to find help); for checks
+    // made after parse() that span several options.
+    Outcome refuse(const QString &reason, QString *output) const;
+
 private:
     struct Subcommand
     {
@@ -143,7 +147,6 @@ private:
     QString apply(const std::vector<const QCommandLineParser *> &parsers,
                   const QStringList &positional, const QStringList &environment) const;
     QString missing(const Row &row) const;
-    Outcome refuse(const QString &reason, QString *output) const;
 
     QString m_description;
     QString m_program;

@@ -1,7 +1,9 @@
 #include "redisconnection.h"
 
+#include "redistls.h"
 #include "replyarena.h"
 
+#include <QFile>
 #include <QHostAddress>
 #include <QHostInfo>
 #include <QLoggingCategory>
@@ -13,6 +15,7 @@
 
 #include <mutex>
 #include <unistd.h>
+#include <utility>
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -85,6 +88,8 @@ void RedisConnection::stop()
         ac->onDisconnect = nullptr; // nothing to report: we asked for it
         redisAsyncFree(ac);
     }
+    if (m_tls)
+        m_tls->stop();
 }
 
 void RedisConnection::attempt()
@@ -94,6 +99,33 @@ void RedisConnection::attempt()
     m_wasReady = false;
     m_pendingHandshake = 0;
     m_connectTimer.start(m_connectTimeout);
+    if (m_url.tls) {
+        // hiredis connects to the bridge once the TLS handshake is done. The files are read
+        // again for every attempt: a renewed certificate is picked up on the next reconnect.
+        QString why;
+        const auto config = RedisTls::configuration(m_url, &why);
+        if (!config) {
+            fail(why);
+            return;
+        }
+        if (!m_tls) {
+            m_tls = new RedisTlsBridge(this);
+            connect(m_tls, &RedisTlsBridge::ready, this, [this] {
+                if (m_state == State::Connecting)
+                    connectTo(QString());
+            });
+            connect(m_tls, &RedisTlsBridge::failed, this, [this](const QString &reason) {
+                if (m_state == State::Connecting)
+                    fail(reason);
+            });
+            // Said before hiredis sees the bridge's socket close: the reason it reports then.
+            connect(m_tls, &RedisTlsBridge::closed, this,
+                    [this](const QString &reason) { m_tlsEndReason = reason; });
+        }
+        m_tlsEndReason.clear();
+        m_tls->start(m_url, *config);
+        return;
+    }
     if (m_url.isUnixSocket()) {
         connectTo(QString());
         return;
@@ -121,9 +153,10 @@ void RedisConnection::handleResolved(const QHostInfo &info)
 
 void RedisConnection::connectTo(const QString &host)
 {
-    redisAsyncContext *ac = m_url.isUnixSocket()
-                                ? redisAsyncConnectUnix(m_url.socketPath.toLocal8Bit().constData())
-                                : redisAsyncConnect(host.toLatin1().constData(), m_url.port);
+    redisAsyncContext *ac =
+        m_url.tls              ? redisAsyncConnectUnix(QFile::encodeName(m_tls->socketPath()))
+        : m_url.isUnixSocket() ? redisAsyncConnectUnix(QFile::encodeName(m_url.socketPath))
+                               : redisAsyncConnect(host.toLatin1().constData(), m_url.port);
     if (!ac) {
         fail(QStringLiteral("out of memory"));
         return;
@@ -139,7 +172,7 @@ void RedisConnection::connectTo(const QString &host)
     m_hooks = new ContextHooks{this, ac, {}};
     if (ac->c.reader)
         m_hooks->replies.attach(ac->c.reader);
-    if (!m_url.isUnixSocket())
+    if (!m_url.isUnixSocket() && !m_url.tls) // the bridge's TLS socket has keep-alive on
         redisEnableKeepAlive(&ac->c);
     // hiredis frees its read buffer whenever it runs empty with more than 16 KiB spare, so
     // with large messages it is freed and regrown (16, 32, 64, 128 KiB...) for every one: heap
@@ -302,8 +335,12 @@ void RedisConnection::onDisconnect(const redisAsyncContext *ac, int status)
     auto *self = static_cast<RedisConnection *>(ac->data);
     if (!self)
         return;
-    const QString error = status == REDIS_OK ? QStringLiteral("connection closed")
-                                             : QString::fromLocal8Bit(ac->errstr);
+    QString error = status == REDIS_OK ? QStringLiteral("connection closed")
+                                       : QString::fromLocal8Bit(ac->errstr);
+    // Over TLS hiredis only sees the bridge close; why the TLS connection ended says more
+    // (Redis refusing a client certificate after a TLS 1.3 handshake, say).
+    if (!self->m_tlsEndReason.isEmpty())
+        error = QStringLiteral("TLS: %1").arg(std::exchange(self->m_tlsEndReason, QString()));
     // hiredis frees the context after this returns.
     self->detachContext();
     self->fail(error);
@@ -329,6 +366,8 @@ void RedisConnection::fail(const QString &reason)
         ac->onDisconnect = nullptr;
         redisAsyncFree(ac);
     }
+    if (m_tls)
+        m_tls->stop();
     const auto delay = m_backoff;
     m_backoff = std::min(m_backoff * 2, maxBackoff);
     m_retryTimer.start(delay);

@@ -11,13 +11,15 @@
 
 struct redisAsyncContext;
 class QHostInfo;
+class RedisTlsBridge;
 class QSocketNotifier;
 
 // Owns one hiredis async connection driven by the Qt event loop: resolves the host without
 // blocking, connects with a timeout, authenticates and selects the database from the URL, and
 // reconnects with backoff (100 ms doubling to 2 s) until stop(). The socket is watched by our own
 // QSocketNotifier pair instead of hiredis's adapters/qt.h, which frees its adapter inside its own
-// notifier slot when the server disconnects.
+// notifier slot when the server disconnects. For rediss:// URLs hiredis talks through a
+// RedisTlsBridge (common/redistls.h), the rest unchanged.
 class RedisConnection final : public QObject
 {
     Q_OBJECT
@@ -91,6 +93,8 @@ private:
     State m_state = State::Stopped;
     redisAsyncContext *m_ctx = nullptr;
     ContextHooks *m_hooks = nullptr; // m_ctx's
+    RedisTlsBridge *m_tls = nullptr; // for rediss:// URLs
+    QString m_tlsEndReason;          // why its established TLS connection ended
     QSocketNotifier *m_readNotifier = nullptr;
     QSocketNotifier *m_writeNotifier = nullptr;
     QTimer m_retryTimer;

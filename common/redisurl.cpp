@@ -1,5 +1,7 @@
 #include "redisurl.h"
 
+#include "redistls.h"
+
 #include <QUrl>
 #include <QUrlQuery>
 
@@ -63,12 +65,11 @@ std::optional<RedisUrl> RedisUrl::parse(const QString &text, QString *error)
         }
         return result;
     }
-    if (scheme == QLatin1String("rediss"))
-        return fail(QStringLiteral("rediss:// (TLS) is not supported by hiredis 0.14; "
-                                   "use redis:// through a TLS tunnel such as stunnel"));
-    if (scheme != QLatin1String("redis"))
-        return fail(QStringLiteral("unsupported scheme \"%1\"; expected redis:// or unix://")
-                        .arg(url.scheme()));
+    if (scheme != QLatin1String("redis") && scheme != QLatin1String("rediss"))
+        return fail(
+            QStringLiteral("unsupported scheme \"%1\"; expected redis://, rediss:// or unix://")
+                .arg(url.scheme()));
+    result.tls = scheme == QLatin1String("rediss");
     if (url.host().isEmpty())
         return fail(QStringLiteral("missing host; expected redis://host:port"));
     result.host = url.host();
@@ -100,7 +101,8 @@ QString RedisUrl::toDisplayString() const
                (db ? QStringLiteral("?db=%1").arg(db) : QString());
     const QString hostPart =
         host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
-    return QStringLiteral("redis://") + auth + hostPart + QLatin1Char(':') + QString::number(port) +
+    return (tls ? QStringLiteral("rediss://") : QStringLiteral("redis://")) + auth + hostPart +
+           QLatin1Char(':') + QString::number(port) +
            (db ? QStringLiteral("/%1").arg(db) : QString());
 }
 
@@ -108,10 +110,50 @@ ConfigOptions::Row RedisUrl::optionRow(RedisUrl *target, const QString &use)
 {
     return {QStringLiteral("redis-url"),
             QStringLiteral("url"),
-            QStringLiteral("Redis to %1: redis://[[user]:password@]host[:port][/db] or "
-                           "unix:///path")
+            QStringLiteral("Redis to %1: redis://[[user]:password@]host[:port][/db], rediss:// "
+                           "for TLS, or unix:///path")
                 .arg(use),
             "REDIS_URL",
             QStringLiteral("redis://127.0.0.1:6379"),
-            ConfigOptions::parsed(target, &RedisUrl::parse)};
+            [target](const QString &value) -> QString {
+                QString why;
+                auto parsed = RedisUrl::parse(value, &why);
+                if (!parsed)
+                    return why;
+                // The TLS files have options of their own, which may come first.
+                parsed->tlsCaFile = target->tlsCaFile;
+                parsed->tlsCertFile = target->tlsCertFile;
+                parsed->tlsKeyFile = target->tlsKeyFile;
+                *target = std::move(*parsed);
+                return {};
+            }};
+}
+
+QList<ConfigOptions::Row> RedisUrl::tlsOptionRows(RedisUrl *target)
+{
+    auto file = [](QString *field) {
+        return [field](const QString &value) -> QString {
+            *field = value;
+            return {};
+        };
+    };
+    return {
+        {QStringLiteral("redis-ca"), QStringLiteral("file"),
+         QStringLiteral("CA certificates (PEM) that sign Redis's certificate, for rediss:// "
+                        "(default: the system's)"),
+         "LLMSTREAMER_REDIS_CA", QString(), file(&target->tlsCaFile)},
+        {QStringLiteral("redis-cert"), QStringLiteral("file"),
+         QStringLiteral("Client certificate (PEM) for a Redis that asks for one "
+                        "(tls-auth-clients); needs --redis-key"),
+         "LLMSTREAMER_REDIS_CERT", QString(), file(&target->tlsCertFile)},
+        {QStringLiteral("redis-key"), QStringLiteral("file"),
+         QStringLiteral("Private key (PEM, unencrypted) of --redis-cert"), "LLMSTREAMER_REDIS_KEY",
+         QString(), file(&target->tlsKeyFile)},
+    };
+}
+
+QString RedisUrl::tlsProblem() const
+{
+    QString why;
+    return RedisTls::configuration(*this, &why) ? QString() : why;
 }

@@ -6,9 +6,9 @@
 
 #include <optional>
 
-// A parsed REDIS_URL: redis://[[username]:password@]host[:port][/db] or
-// unix:///path/to.sock[?db=N]. Credentials are percent-decoded. TLS (rediss://) is refused: hiredis
-// 0.14 has no TLS.
+// A parsed REDIS_URL: redis://[[username]:password@]host[:port][/db], the same with rediss:// for
+// TLS, or unix:///path/to.sock[?db=N]. Credentials are percent-decoded. The TLS files come from
+// their own options (--redis-ca, --redis-cert, --redis-key), kept when the URL is set.
 struct RedisUrl
 {
     QString host = QStringLiteral("127.0.0.1");
@@ -17,11 +17,22 @@ struct RedisUrl
     QString username;
     QString password;
     int db = 0;
+    bool tls = false; // rediss://
+    // PEM files; an empty CA means the system's CAs. The certificate and key are the client's,
+    // for a Redis that asks for one (tls-auth-clients).
+    QString tlsCaFile;
+    QString tlsCertFile;
+    QString tlsKeyFile;
 
     static std::optional<RedisUrl> parse(const QString &text, QString *error = nullptr);
     // The --redis-url / REDIS_URL option row of a program's ConfigOptions, setting `target`;
     // `use` says what the program does with Redis ("publish to").
     static ConfigOptions::Row optionRow(RedisUrl *target, const QString &use);
+    // --redis-ca, --redis-cert, --redis-key (LLMSTREAMER_REDIS_CA, ..._CERT, ..._KEY).
+    static QList<ConfigOptions::Row> tlsOptionRows(RedisUrl *target);
+    // Why these settings cannot work (TLS files without rediss://, a certificate without its key,
+    // a file that cannot be read or is not PEM); empty when they can.
+    QString tlsProblem() const;
     // For messages and logs: never shows the password.
     QString toDisplayString() const;
     bool isUnixSocket() const { return !socketPath.isEmpty(); }

@@ -53,6 +53,8 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
                     QStringLiteral("8000"),
                     ConfigOptions::integer(&c.port, 0, 65535, QStringLiteral("a port number"))});
     options.add(RedisUrl::optionRow(&c.redis, QStringLiteral("subscribe to")));
+    for (const Row &row : RedisUrl::tlsOptionRows(&c.redis))
+        options.add(row);
     options.add(Row{QStringLiteral("channels"), QStringLiteral("list"),
                     QStringLiteral("Comma-separated allowlist of channel names and globs; "
                                    "clients may only select within it"),
@@ -207,6 +209,11 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
 
     switch (options.parse(arguments, environment, output)) {
     case ConfigOptions::Outcome::Parsed:
+        // Read now, so that a wrong path or file is refused at start, not retried forever.
+        if (const QString problem = c.redis.tlsProblem(); !problem.isEmpty()) {
+            options.refuse(problem, output);
+            break;
+        }
         *exitCode = 0;
         return c;
     case ConfigOptions::Outcome::Help:

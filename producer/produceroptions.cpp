@@ -27,6 +27,8 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
         "connected; a stream keeps its last --stream-max-entries entries."));
 
     options.add(RedisUrl::optionRow(&o.redis, QStringLiteral("publish to")));
+    for (const Row &row : RedisUrl::tlsOptionRows(&o.redis))
+        options.add(row);
     options.add(Row{QStringLiteral("buffer"), QStringLiteral("messages"),
                     QStringLiteral("Messages kept until Redis acknowledges them, e.g. while it is "
                                    "down"),
@@ -195,6 +197,12 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
     *exitCode = 0;
     switch (options.parse(arguments, environment, output)) {
     case ConfigOptions::Outcome::Parsed:
+        // Read now, so that a wrong path or file is refused at start, not retried forever.
+        if (const QString problem = o.redis.tlsProblem(); !problem.isEmpty()) {
+            options.refuse(problem, output);
+            *exitCode = 2;
+            break;
+        }
         return o;
     case ConfigOptions::Outcome::Help:
         break;

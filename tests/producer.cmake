@@ -9,3 +9,9 @@ target_compile_definitions(tst_producer PRIVATE
 add_dependencies(tst_producer llmstreamer-producer)
 # Its streams cases read the stream back with a hiredis context of their own.
 target_link_libraries(tst_producer PRIVATE PkgConfig::HIREDIS)
+# Redis over TLS: the gateway in-process, the producer as a program, certificates from openssl.
+find_program(OPENSSL_EXECUTABLE openssl REQUIRED)
+llmstreamer_add_test(redistls LIBS llmstreamer_gateway LABELS integration TIMEOUT 180)
+target_compile_definitions(tst_redistls PRIVATE
+    LLMSTREAMER_PRODUCER_EXECUTABLE="$<TARGET_FILE:llmstreamer-producer>")
+add_dependencies(tst_redistls llmstreamer-producer)

@@ -252,7 +252,9 @@ void tst_GatewayConfig::refuses_data()
     row("bind empty", args({"--bind", ""}), {}, "--bind: \"\"");
     row("bind from env", args({}), env({"LLMSTREAMER_BIND=999.1.1.1"}), "LLMSTREAMER_BIND");
     row("bad redis url", args({"--redis-url", "http://h"}), {}, "--redis-url: unsupported scheme");
-    row("rediss", args({"--redis-url", "rediss://h"}), {}, "--redis-url: rediss:// (TLS)");
+    row("rediss with a missing CA file",
+        args({"--redis-url", "rediss://h", "--redis-ca", "/nonexistent/ca.pem"}), {},
+        "cannot read the CA file /nonexistent/ca.pem");
     row("empty redis url", args({"--redis-url", ""}), {}, "--redis-url: empty Redis URL");
     row("bad REDIS_URL", args({}), env({"REDIS_URL=redis://h:0"}), "REDIS_URL: port");
     row("history -1", args({"--history", "-1"}), {}, "--history: \"-1\"");

@@ -10,6 +10,7 @@ class tst_RedisUrl : public QObject
 private Q_SLOTS:
     void parse_data();
     void parse();
+    void tls();
     void rejects_data();
     void rejects();
     void toDisplayString_data();
@@ -105,6 +106,22 @@ void tst_RedisUrl::parse()
     QVERIFY(RedisUrl::parse(text)); // the error out-parameter is optional
 }
 
+void tst_RedisUrl::tls()
+{
+    const auto url = RedisUrl::parse(QStringLiteral("rediss://alice:s3cret@redis.example:6380/2"));
+    QVERIFY(url);
+    QVERIFY(url->tls);
+    QCOMPARE(url->host, QStringLiteral("redis.example"));
+    QCOMPARE(url->port, 6380);
+    QCOMPARE(url->password, QStringLiteral("s3cret"));
+    QCOMPARE(url->db, 2);
+    QCOMPARE(url->toDisplayString(), QStringLiteral("rediss://alice:***@redis.example:6380/2"));
+    QVERIFY(!RedisUrl::parse(QStringLiteral("redis://h"))->tls);
+    QVERIFY(!RedisUrl::parse(QStringLiteral("unix:///tmp/r.sock"))->tls);
+    // With the system's CAs and no client certificate, nothing to read: nothing to refuse.
+    QCOMPARE(url->tlsProblem(), QString());
+}
+
 void tst_RedisUrl::rejects_data()
 {
     QTest::addColumn<QString>("text");
@@ -112,10 +129,8 @@ void tst_RedisUrl::rejects_data()
 
     QTest::newRow("empty") << QString() << QStringLiteral("empty Redis URL");
     QTest::newRow("blank") << QStringLiteral("  ") << QStringLiteral("empty Redis URL");
-    QTest::newRow("rediss") << QStringLiteral("rediss://h:6380")
-                            << QStringLiteral("rediss:// (TLS) is not supported");
-    QTest::newRow("rediss with password")
-        << QStringLiteral("rediss://:s3cret@h") << QStringLiteral("TLS");
+    QTest::newRow("rediss without host")
+        << QStringLiteral("rediss://:s3cret@") << QStringLiteral("missing host");
     QTest::newRow("http") << QStringLiteral("http://h") << QStringLiteral("unsupported scheme");
     QTest::newRow("no scheme") << QStringLiteral("h:6379") << QStringLiteral("unsupported scheme");
     QTest::newRow("bare host") << QStringLiteral("cache") << QStringLiteral("unsupported scheme");
@@ -234,7 +249,7 @@ void tst_RedisUrl::errorsNeverShowPassword_data()
     QTest::newRow("bad host") << QStringLiteral("redis://alice:hunter2@ho st");
     QTest::newRow("bad user") << QStringLiteral("redis://al ice:hunter2@h");
     QTest::newRow("bad db") << QStringLiteral("redis://:hunter2@h/notadb");
-    QTest::newRow("rediss") << QStringLiteral("rediss://:hunter2@h");
+    QTest::newRow("rediss bad port") << QStringLiteral("rediss://:hunter2@h:abc");
     QTest::newRow("other scheme") << QStringLiteral("foo://:hunter2@h");
     QTest::newRow("unix with host") << QStringLiteral("unix://:hunter2@tmp/r.sock");
 }
