@@ -1,6 +1,7 @@
 #pragma once
 
 #include "linebuffer.h"
+#include "lineparser.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -27,6 +28,9 @@ public:
 
     // Default LineBuffer::defaultMaxLineBytes.
     void setMaxLineBytes(qsizetype bytes) { m_buffer.setMaxLineBytes(bytes); }
+    // How lines become messages; the default publishes each as it came to the channel given
+    // above (LineParser::Format::Text).
+    void setLineParser(const LineParser &parser) { m_parser = parser; }
 
     void start();
     // Stops reading; lines already read (and a partial last one) still go to the publisher.
@@ -45,14 +49,15 @@ Q_SIGNALS:
     void linesTruncated(quint64 total, qint64 lineBytes);
 
 private:
+    void publishLine(QByteArray line);
     void handleReadable();
     void forward();
     void finish(const QString &error);
     void reportTruncations();
 
     int m_fd;
-    QByteArray m_channel;
     RedisPublisher *m_publisher;
+    LineParser m_parser;
     QSocketNotifier *m_notifier = nullptr;
     LineBuffer m_buffer;
     quint64 m_lines = 0;
