@@ -125,6 +125,9 @@ void tst_LineParser::jsonAndLogfmtFormats()
     QCOMPARE(o.value(QLatin1StringView("a")), QJsonValue(QStringLiteral("1")));
     QCOMPARE(o.value(QLatin1StringView("flag")), QJsonValue(true));
     QCOMPARE(o.value(QLatin1StringView("raw")), QJsonValue(QStringLiteral("a=1 flag")));
+    // An empty level is no level: it stays as it came (fuzz_logline found it).
+    const QJsonObject empty = QJsonDocument::fromJson(logfmt.parse("level=").payload).object();
+    QCOMPARE(empty.value(QLatin1StringView("level")), QJsonValue(QString()));
 }
 
 void tst_LineParser::formatNames()
