@@ -32,7 +32,7 @@ function envelopeOf(payload) {
 }
 
 const KNOWN = ['msg', 'level', 'service', 'model', 'error', 'tin', 'tout', 'dur', 'ttft', 'obj',
-  'channel', 'unreadable'];
+  'channel', 'unreadable', 'id'];
 
 describe('records.json', () => {
   it('has rows with unique names', () => {
@@ -58,6 +58,8 @@ describe('records.json', () => {
         { msg: text(exp.msg), level: exp.level ?? '', channel: exp.channel ?? 'logs:generation',
           service: exp.service ?? '', model: exp.model ?? '', error: exp.error ?? '', tin: exp.tin,
           tout: exp.tout, dur: exp.dur, ttft: exp.ttft, obj: exp.obj ?? false });
+      const id = idOf(rec);
+      assert.deepEqual(id && [id.name, id.value], exp.id ?? null);
       assert.equal(rec.ts, 1795564826663);
       assert.equal(rec.raw, raw);
     });
