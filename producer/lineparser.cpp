@@ -108,6 +108,11 @@ LineParser::Record LineParser::parse(QByteArray line) const
         }
     }
     record.insert(Vocabulary::rawField, text);
-    return {kind == Kind::Metrics ? m_metricsChannel : m_channel,
-            QJsonDocument(record).toJson(QJsonDocument::Compact), kind};
+    QByteArray payload = QJsonDocument(record).toJson(QJsonDocument::Compact);
+    // A record holds the line twice (its fields and "raw"); JSON writes a control character as
+    // six bytes. Past three times the line's size the line goes as it came, so a message stays
+    // within a small multiple of --max-line-bytes, far below Redis's output buffer limits.
+    if (payload.size() > maxRecordFactor * line.size() + 1024)
+        return {m_channel, std::move(line), Kind::Text};
+    return {kind == Kind::Metrics ? m_metricsChannel : m_channel, std::move(payload), kind};
 }

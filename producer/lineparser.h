@@ -11,7 +11,7 @@
 // (FieldMap) and the line itself under "raw"; a vLLM stats line (VllmStats) becomes a record for
 // the metrics channel; anything else, and every line in Format::Text, is published as it came.
 // A line that is not valid UTF-8 is always published as it came: a JSON record could not keep
-// its bytes.
+// its bytes; so is one whose record would be over maxRecordFactor times its size.
 class LineParser final
 {
 public:
@@ -27,6 +27,9 @@ public:
     };
 
     static constexpr QLatin1StringView defaultMetricsChannel{"logs:metrics"};
+    // A record longer than this many times its line (plus 1 KiB) is not made: the line is
+    // published as it came.
+    static constexpr qsizetype maxRecordFactor = 3;
 
     LineParser(Format format, const QByteArray &channel,
                const QByteArray &metricsChannel = QByteArray(defaultMetricsChannel.data(),

@@ -27,6 +27,7 @@ private Q_SLOTS:
     void fixtureLines_data();
     void fixtureLines();
     void everyFormatKeepsHostileBytes();
+    void recordsStayNearTheLineSize();
     void textFormatChangesNothing();
     void jsonAndLogfmtFormats();
     void formatNames();
@@ -94,6 +95,19 @@ void tst_LineParser::everyFormatKeepsHostileBytes()
             QCOMPARE(doc.object().value(QLatin1StringView("raw")).toString().toUtf8(), c.line);
         }
     }
+}
+
+void tst_LineParser::recordsStayNearTheLineSize()
+{
+    // Control characters JSON writes as \u00XX: the record would be 12 times the line.
+    const QByteArray controls = "{\"msg\":\"" + QByteArray(100'000, '\x01') + "\"}";
+    const LineParser parser(LineParser::Format::Auto, mainChannel, metricsChannel);
+    const auto record = parser.parse(controls);
+    QCOMPARE(record.kind, LineParser::Kind::Text);
+    QCOMPARE(record.payload, controls);
+    // Just under the bound: a record.
+    const QByteArray fewControls = "{\"msg\":\"" + QByteArray(100, '\x01') + "\"}";
+    QCOMPARE(parser.parse(fewControls).kind, LineParser::Kind::Json);
 }
 
 void tst_LineParser::textFormatChangesNothing()
