@@ -16,7 +16,8 @@ class RedisPublisher;
 // waits for a file that does not exist yet, survives rotation (the path renamed and recreated:
 // the old file is read to its end, then the new one from its start) and truncation (read again
 // from offset 0). Polls inode and size on a timer; stops reading while the publisher is full.
-// Lines longer than the cap are cut (see LineBuffer).
+// Lines longer than the cap are cut (see LineBuffer); each goes as it came or as the record its
+// LineParser makes of it.
 //
 // The path must keep leading to the same place, with the same owner, as when the first file was
 // opened: a producer that may read more than the log's writer (root, group adm) must not be

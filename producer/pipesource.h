@@ -11,10 +11,10 @@ class QSocketNotifier;
 class RedisPublisher;
 
 // Publishes every line read from a file descriptor (stdin in the program; any pipe or file in
-// tests) once, byte for byte: lines split on '\n' only, a last line without '\n' flushed at the
-// end, a line longer than the cap cut (see LineBuffer). Reads one chunk per readiness notification
-// so the event loop never blocks, and stops reading while the publisher is full, so no input is
-// ever dropped.
+// tests) once, byte for byte or as the record its LineParser makes of it: lines split on '\n' only,
+// a last line without '\n' flushed at the end, a line longer than the cap cut (see LineBuffer).
+// Reads one chunk per readiness notification so the event loop never blocks, and stops reading
+// while the publisher is full, so no input is ever dropped.
 class PipeSource final : public QObject
 {
     Q_OBJECT
