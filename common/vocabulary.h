@@ -73,6 +73,15 @@ inline constexpr QLatin1StringView outputTokensFields[] = {
 inline constexpr QLatin1StringView durationMsFields[] = {QLatin1StringView("duration_ms")};
 inline constexpr QLatin1StringView ttftMsFields[] = {QLatin1StringView("ttft_ms")};
 
+// Fields a record read from a log line may carry besides those (llmstreamer-producer pipe/follow
+// --format, README "Log formats"): when it was written, the ids that tie it to a request or a
+// trace, and the line itself as it came.
+inline constexpr QLatin1StringView timeFields[] = {QLatin1StringView("ts")};
+inline constexpr QLatin1StringView requestIdFields[] = {QLatin1StringView("request_id")};
+inline constexpr QLatin1StringView traceIdFields[] = {QLatin1StringView("trace_id")};
+inline constexpr QLatin1StringView spanIdFields[] = {QLatin1StringView("span_id")};
+inline constexpr QLatin1StringView rawField("raw");
+
 // ---- Levels: the names the clients show, least severe first, and the other names for them. ----
 
 inline constexpr QLatin1StringView levelNames[] = {

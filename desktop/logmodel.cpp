@@ -1,5 +1,6 @@
 #include "logmodel.h"
 
+#include "logrecorddecoder.h"
 #include "plaintooltip.h"
 
 #include <QDateTime>
@@ -72,6 +73,13 @@ QVariant LogModel::display(const LogRecord &r, int column) const
         return ms(r.durationMs);
     case TtftColumn:
         return ms(r.ttftMs);
+    case IdColumn: {
+        // 32 hex digits of a trace id read as their first 8, as the dashboard's chip shows them.
+        const auto id = LogRecordDecoder::linkedId(r);
+        if (!id)
+            return {};
+        return id->value.size() > 10 ? id->value.first(8) + QChar(0x2026) : id->value;
+    }
     default:
         return {};
     }
@@ -117,6 +125,11 @@ QVariant LogModel::data(const QModelIndex &index, int role) const
             return PlainToolTip::fromText(r.model());
         if (column == ServiceColumn)
             return PlainToolTip::fromText(r.service());
+        if (column == IdColumn) {
+            if (const auto id = LogRecordDecoder::linkedId(r))
+                return PlainToolTip::fromText(id->field + u' ' + id->value + u'\n' +
+                                              tr("Click to show only the lines of this id"));
+        }
         return {};
     case Qt::ForegroundRole:
         if (r.isMarker())
@@ -138,7 +151,7 @@ QVariant LogModel::data(const QModelIndex &index, int role) const
         }
         return {};
     case Qt::TextAlignmentRole:
-        if (column >= InputTokensColumn)
+        if (column >= InputTokensColumn && column <= TtftColumn)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         return QVariant::fromValue(Qt::AlignLeft | Qt::AlignVCenter);
     case LevelRole:
@@ -151,6 +164,10 @@ QVariant LogModel::data(const QModelIndex &index, int role) const
         return r.ts;
     case RawRole:
         return r.raw;
+    case LinkedIdRole: {
+        const auto id = LogRecordDecoder::linkedId(r);
+        return id ? id->value : QString();
+    }
     default:
         return {};
     }
@@ -182,6 +199,8 @@ QVariant LogModel::headerData(int section, Qt::Orientation orientation, int role
             return tr("Duration");
         case TtftColumn:
             return tr("TTFT");
+        case IdColumn:
+            return tr("Trace/request");
         default:
             return {};
         }
@@ -200,11 +219,13 @@ QVariant LogModel::headerData(int section, Qt::Orientation orientation, int role
             return tr("Time to first token (ttft_ms)");
         case ModelColumn:
             return tr("gen_ai.request.model");
+        case IdColumn:
+            return tr("trace_id, else request_id; a click shows only the lines of that id");
         default:
             return {};
         }
     }
-    if (role == Qt::TextAlignmentRole && section >= InputTokensColumn)
+    if (role == Qt::TextAlignmentRole && section >= InputTokensColumn && section <= TtftColumn)
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     return {};
 }

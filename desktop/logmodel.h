@@ -33,6 +33,7 @@ public:
         OutputTokensColumn,
         DurationColumn,
         TtftColumn,
+        IdColumn, // the trace id, else the request id (LogRecordDecoder::linkedId)
         ColumnCount
     };
     enum Role {
@@ -41,6 +42,7 @@ public:
         ChannelRole,                  // QString
         TimestampRole,                // qint64 ms since the epoch
         RawRole,                      // QByteArray: the envelope or marker data as received
+        LinkedIdRole,                 // QString: IdColumn's whole id, empty when there is none
     };
 
     static constexpr qsizetype defaultCapacity = 200'000;

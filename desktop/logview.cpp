@@ -125,6 +125,7 @@ void LogView::applyDefaultColumnWidths()
         header->resizeSection(c, width("131072"));
     for (const int c : {int(LogModel::DurationColumn), int(LogModel::TtftColumn)})
         header->resizeSection(c, width("12345 ms"));
+    header->resizeSection(LogModel::IdColumn, width("0af76519..."));
     header->setSectionResizeMode(LogModel::MessageColumn, QHeaderView::Stretch);
 }
 

@@ -27,6 +27,8 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QIcon>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
@@ -299,6 +301,7 @@ void MainWindow::createCentralWidgets()
         m_detailsAction->setChecked(true);
         showCurrentPayload();
     });
+    connect(m_view, &QAbstractItemView::clicked, this, &MainWindow::filterToLinkedId);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::showCurrentPayload);
     m_searchPanel->setObjectName(QStringLiteral("historySearchPanel"));
@@ -561,6 +564,21 @@ void MainWindow::setChannelSelection(const std::optional<QStringList> &channels)
     rebuildChannelMenu();
     if (m_feed->state() != SseConnection::State::Idle)
         start(); // resubscribe, resuming from the last event
+}
+
+void MainWindow::filterToLinkedId(const QModelIndex &index)
+{
+    if (index.column() != LogModel::IdColumn)
+        return;
+    const QString id = index.data(LogModel::LinkedIdRole).toString();
+    if (id.isEmpty())
+        return;
+    // The id as a JSON string, quotes included, as the dashboard's chip does: "r-42" finds the
+    // lines whose field is r-42 in their payload, not r-421.
+    const QByteArray array = QJsonDocument(QJsonArray{id}).toJson(QJsonDocument::Compact);
+    m_regexAction->setChecked(false);
+    m_filter->setText(QString::fromUtf8(array.sliced(1, array.size() - 2)));
+    applyTextFilter();
 }
 
 void MainWindow::applyTextFilter()

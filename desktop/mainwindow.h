@@ -109,6 +109,8 @@ private:
     void rebuildChannelMenu();
     void handleChannelToggled();
     void applyTextFilter();
+    // A click on a line's trace/request cell: show only the lines of that id.
+    void filterToLinkedId(const QModelIndex &index);
     void applyLevelFilter();
     void showCurrentPayload();
     void showSearchResultPayload();

@@ -35,7 +35,8 @@ std::optional<QByteArray> resolve(const QByteArray &path)
 
 FileFollower::FileFollower(const QString &path, const QByteArray &channel,
                            RedisPublisher *publisher, QObject *parent)
-    : QObject(parent), m_path(path), m_channel(channel), m_publisher(publisher)
+    : QObject(parent), m_path(path), m_publisher(publisher),
+      m_parser(LineParser::Format::Text, channel)
 {
     m_pollTimer.setInterval(200ms);
     connect(&m_pollTimer, &QTimer::timeout, this, &FileFollower::poll);
@@ -161,7 +162,7 @@ bool FileFollower::forwardLines(bool atEnd)
         const auto line = m_buffer.takeLine(atEnd);
         if (!line)
             break;
-        m_publisher->publish(m_channel, *line);
+        publishLine(std::move(*line));
         ++m_lines;
     }
     if (m_buffer.takeNewTruncations() > 0)
@@ -225,4 +226,10 @@ void FileFollower::poll()
         m_offset = 0;
         readToEnd();
     }
+}
+
+void FileFollower::publishLine(QByteArray line)
+{
+    const LineParser::Record record = m_parser.parse(std::move(line));
+    m_publisher->publish(record.channel, record.payload);
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "linebuffer.h"
+#include "lineparser.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -15,7 +16,8 @@ class RedisPublisher;
 // waits for a file that does not exist yet, survives rotation (the path renamed and recreated:
 // the old file is read to its end, then the new one from its start) and truncation (read again
 // from offset 0). Polls inode and size on a timer; stops reading while the publisher is full.
-// Lines longer than the cap are cut (see LineBuffer).
+// Lines longer than the cap are cut (see LineBuffer); each goes as it came or as the record its
+// LineParser makes of it.
 //
 // The path must keep leading to the same place, with the same owner, as when the first file was
 // opened: a producer that may read more than the log's writer (root, group adm) must not be
@@ -38,6 +40,9 @@ public:
     void setPollInterval(std::chrono::milliseconds interval) { m_pollTimer.setInterval(interval); }
     // Default LineBuffer::defaultMaxLineBytes.
     void setMaxLineBytes(qsizetype bytes) { m_buffer.setMaxLineBytes(bytes); }
+    // How lines become messages; the default publishes each as it came to the channel given
+    // above (LineParser::Format::Text).
+    void setLineParser(const LineParser &parser) { m_parser = parser; }
     // Follow the path wherever it leads and whoever owns the file there.
     void setTrustPath(bool trust) { m_trustPath = trust; }
 
@@ -60,6 +65,7 @@ Q_SIGNALS:
     void refused(const QString &message);
 
 private:
+    void publishLine(QByteArray line);
     bool open(bool atEnd);
     // Why a file the path now resolves to, owned by `owner`, may not be read; empty if it may.
     QString identityChange(const QByteArray &resolved, uint owner) const;
@@ -71,8 +77,8 @@ private:
     bool forwardLines(bool atEnd);
 
     QString m_path;
-    QByteArray m_channel;
     RedisPublisher *m_publisher;
+    LineParser m_parser;
     QTimer m_pollTimer;
     LineBuffer m_buffer;
     int m_fd = -1;

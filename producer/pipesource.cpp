@@ -15,7 +15,7 @@ constexpr qsizetype chunkSize = 64 * 1024;
 
 PipeSource::PipeSource(int fd, const QByteArray &channel, RedisPublisher *publisher,
                        QObject *parent)
-    : QObject(parent), m_fd(fd), m_channel(channel), m_publisher(publisher)
+    : QObject(parent), m_fd(fd), m_publisher(publisher), m_parser(LineParser::Format::Text, channel)
 {
     connect(m_publisher, &RedisPublisher::spaceAvailable, this, &PipeSource::forward);
 }
@@ -46,7 +46,7 @@ void PipeSource::stop()
     if (m_notifier)
         m_notifier->setEnabled(false);
     while (const auto line = m_buffer.takeLine(true)) {
-        m_publisher->publish(m_channel, *line);
+        publishLine(std::move(*line));
         ++m_lines;
     }
     reportTruncations();
@@ -84,7 +84,7 @@ void PipeSource::forward()
         const auto line = m_buffer.takeLine(m_atEnd);
         if (!line)
             break;
-        m_publisher->publish(m_channel, *line);
+        publishLine(std::move(*line));
         ++m_lines;
     }
     reportTruncations();
@@ -109,4 +109,10 @@ void PipeSource::finish(const QString &error)
     if (m_notifier)
         m_notifier->setEnabled(false);
     Q_EMIT finished();
+}
+
+void PipeSource::publishLine(QByteArray line)
+{
+    const LineParser::Record record = m_parser.parse(std::move(line));
+    m_publisher->publish(record.channel, record.payload);
 }

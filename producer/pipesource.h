@@ -1,6 +1,7 @@
 #pragma once
 
 #include "linebuffer.h"
+#include "lineparser.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -10,10 +11,10 @@ class QSocketNotifier;
 class RedisPublisher;
 
 // Publishes every line read from a file descriptor (stdin in the program; any pipe or file in
-// tests) once, byte for byte: lines split on '\n' only, a last line without '\n' flushed at the
-// end, a line longer than the cap cut (see LineBuffer). Reads one chunk per readiness notification
-// so the event loop never blocks, and stops reading while the publisher is full, so no input is
-// ever dropped.
+// tests) once, byte for byte or as the record its LineParser makes of it: lines split on '\n' only,
+// a last line without '\n' flushed at the end, a line longer than the cap cut (see LineBuffer).
+// Reads one chunk per readiness notification so the event loop never blocks, and stops reading
+// while the publisher is full, so no input is ever dropped.
 class PipeSource final : public QObject
 {
     Q_OBJECT
@@ -27,6 +28,9 @@ public:
 
     // Default LineBuffer::defaultMaxLineBytes.
     void setMaxLineBytes(qsizetype bytes) { m_buffer.setMaxLineBytes(bytes); }
+    // How lines become messages; the default publishes each as it came to the channel given
+    // above (LineParser::Format::Text).
+    void setLineParser(const LineParser &parser) { m_parser = parser; }
 
     void start();
     // Stops reading; lines already read (and a partial last one) still go to the publisher.
@@ -45,14 +49,15 @@ Q_SIGNALS:
     void linesTruncated(quint64 total, qint64 lineBytes);
 
 private:
+    void publishLine(QByteArray line);
     void handleReadable();
     void forward();
     void finish(const QString &error);
     void reportTruncations();
 
     int m_fd;
-    QByteArray m_channel;
     RedisPublisher *m_publisher;
+    LineParser m_parser;
     QSocketNotifier *m_notifier = nullptr;
     LineBuffer m_buffer;
     quint64 m_lines = 0;

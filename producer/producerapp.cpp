@@ -38,6 +38,11 @@ QString destination(const ProducerOptions &options)
         .arg(QString::fromUtf8(options.transport.streamKey), url, channels, trimming);
 }
 
+LineParser lineParser(const ProducerOptions &options)
+{
+    return LineParser(options.format, options.channel, options.metricsChannel);
+}
+
 } // namespace
 
 ProducerApp::ProducerApp(const ProducerOptions &options, int inputFd, QObject *parent)
@@ -90,6 +95,7 @@ void ProducerApp::start()
     case ProducerOptions::Mode::Pipe:
         m_pipe = new PipeSource(m_inputFd, m_options.channel, m_publisher, this);
         m_pipe->setMaxLineBytes(m_options.maxLineBytes);
+        m_pipe->setLineParser(lineParser(m_options));
         connect(m_pipe, &PipeSource::finished, this, &ProducerApp::handleSourceFinished);
         connect(m_pipe, &PipeSource::linesTruncated, this, &ProducerApp::handleLinesTruncated);
         m_pipe->start();
@@ -98,6 +104,7 @@ void ProducerApp::start()
         m_follow = new FileFollower(m_options.file, m_options.channel, m_publisher, this);
         m_follow->setFromStart(m_options.fromStart);
         m_follow->setMaxLineBytes(m_options.maxLineBytes);
+        m_follow->setLineParser(lineParser(m_options));
         m_follow->setTrustPath(m_options.trustPath);
         connect(m_follow, &FileFollower::linesTruncated, this, &ProducerApp::handleLinesTruncated);
         connect(m_follow, &FileFollower::refused, this, &printError);

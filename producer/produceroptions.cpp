@@ -138,19 +138,50 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
         QStringLiteral("1M"),
         ConfigOptions::size(&o.maxLineBytes, 1024, 64 * 1024 * 1024,
                             QStringLiteral("a size from 1K to 64M"))};
+    const Row format{
+        QStringLiteral("format"),
+        QStringLiteral("format"),
+        QStringLiteral("How lines are read: json and logfmt lines become JSON records with the "
+                       "clients' field names and the line under \"raw\"; text publishes every "
+                       "line as it came; auto decides per line (see README, \"Log formats\"): a "
+                       "JSON object, logfmt with a level or message key, else text. vLLM's stats "
+                       "lines go to --metrics-channel in every format but text"),
+        "LLMSTREAMER_FORMAT",
+        QStringLiteral("auto"),
+        [&](const QString &v) {
+            const auto f = LineParser::formatFromName(v);
+            if (!f)
+                return QStringLiteral("\"%1\" is not one of auto, json, logfmt, text").arg(v);
+            o.format = *f;
+            return QString();
+        }};
+    const Row metricsChannel{QStringLiteral("metrics-channel"),
+                             QStringLiteral("name"),
+                             QStringLiteral("Channel for the records made of vLLM's periodic "
+                                            "throughput and KV cache stats lines"),
+                             nullptr,
+                             QStringLiteral("logs:metrics"),
+                             [&](const QString &v) {
+                                 o.metricsChannel = v.toUtf8();
+                                 return v.isEmpty() ? QStringLiteral("the name is empty")
+                                                    : QString();
+                             }};
     const QString lineCap =
         QStringLiteral("Lines longer than --max-line-bytes are cut, with a marker.");
 
     ConfigOptions &pipe = options.add(ConfigOptions::Command{
         QStringLiteral("pipe"), QStringLiteral("--channel C"),
         QStringLiteral("Publish every line of stdin to channel C"),
-        QStringLiteral("Publishes every line of stdin, byte for byte, to one channel (split on "
-                       "\\n only; a last line without \\n is sent too), then exits once Redis "
+        QStringLiteral("Publishes every line of stdin to one channel (split on \\n only; a last "
+                       "line without \\n is sent too), as it came or as a JSON record (--format), "
+                       "then exits once Redis "
                        "acknowledged all of them. Reading pauses while the buffer is full, so "
                        "nothing is dropped. ") +
             lineCap,
         [&] { o.mode = Mode::Pipe; }});
     pipe.add(channel);
+    pipe.add(format);
+    pipe.add(metricsChannel);
     pipe.add(maxLineBytes);
 
     ConfigOptions &follow = options.add(ConfigOptions::Command{
@@ -179,6 +210,8 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
                    .required = true,
                    .example = QStringLiteral("follow /var/log/app.log --channel logs:app")});
     follow.add(channel);
+    follow.add(format);
+    follow.add(metricsChannel);
     follow.add(Row{.name = QStringLiteral("from-start"),
                    .help = QStringLiteral("Read the file from its beginning instead of only new "
                                           "lines"),

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "linebuffer.h"
+#include "lineparser.h"
 #include "redisurl.h"
 #include "transport.h"
 
@@ -35,6 +36,9 @@ struct ProducerOptions
 
     // pipe, follow
     QByteArray channel;
+    LineParser::Format format = LineParser::Format::Auto; // LLMSTREAMER_FORMAT
+    QByteArray metricsChannel = QByteArray(LineParser::defaultMetricsChannel.data(),
+                                           LineParser::defaultMetricsChannel.size());
     qsizetype maxLineBytes = LineBuffer::defaultMaxLineBytes; // LLMSTREAMER_MAX_LINE_BYTES
     QString file;
     bool fromStart = false;

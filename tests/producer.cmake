@@ -1,6 +1,8 @@
 # Included from tests/CMakeLists.txt: the producer's tests (they link llmstreamer_producer).
 llmstreamer_add_test(logsimulator LIBS llmstreamer_producer LABELS unit)
 llmstreamer_add_test(producerlinebuffer LIBS llmstreamer_producer LABELS unit)
+# Log lines to records (--format), held to tests/fixtures/logformats/.
+llmstreamer_add_test(lineparser LIBS llmstreamer_producer LABELS unit)
 llmstreamer_add_test(produceroptions LIBS llmstreamer_producer LABELS unit)
 llmstreamer_add_test(producer LIBS llmstreamer_producer LABELS integration TIMEOUT 90)
 # Some of its cases run the program itself: its memory and stderr are what they check.

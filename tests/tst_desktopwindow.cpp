@@ -55,6 +55,7 @@ private Q_SLOTS:
     void filtersAndChannels();
     void shortcutsExportAndClear();
     void gapAfterGatewayRestartIsAMarkerLine();
+    void idCellClickFiltersToTheId();
     void badUrlInPlainWords();
     void refusedConnectionInPlainWords();
     void unauthorizedInPlainWords();
@@ -374,6 +375,51 @@ void tst_DesktopWindow::gapAfterGatewayRestartIsAMarkerLine()
     // Gap lines pass every filter.
     w->filterEdit()->setText(QStringLiteral("no such text"));
     QTRY_COMPARE_WITH_TIMEOUT(w->proxy()->rowCount(), 1, 30000);
+}
+
+void tst_DesktopWindow::idCellClickFiltersToTheId()
+{
+    m_gateway = startGateway();
+    QVERIFY(m_gateway);
+    auto w = openWindow(m_gateway->baseUrl());
+    QVERIFY(w);
+    QTRY_COMPARE_WITH_TIMEOUT(m_gateway->hub()->clientCount(), 1, 30000);
+    // What `llmstreamer-producer pipe --format auto` writes for lines with these ids.
+    m_redis.publish("logs:a", R"({"msg":"ids start","request_id":"r-7","raw":"x"})");
+    m_redis.publish("logs:a", R"({"msg":"ids other","request_id":"r-71"})");
+    m_redis.publish("logs:b", R"({"msg":"ids traced","request_id":"r-7",)"
+                              R"("trace_id":"0af7651916cd43dd8448eb211c80319c"})");
+    m_redis.publish("logs:a", "ids plain r-7");
+    QTRY_COMPARE_WITH_TIMEOUT(w->received(), quint64(4), 30000);
+    w->model()->flush();
+    const auto messages = [&] {
+        QStringList out;
+        for (int row = 0; row < w->proxy()->rowCount(); ++row)
+            out.append(w->proxy()->index(row, LogModel::MessageColumn).data().toString());
+        return out;
+    };
+    const auto clickId = [&](int row) {
+        const QModelIndex index = w->proxy()->index(row, LogModel::IdColumn);
+        w->logView()->scrollTo(index);
+        QTest::mouseClick(w->logView()->viewport(), Qt::LeftButton, {},
+                          w->logView()->visualRect(index).center());
+    };
+    QCOMPARE(w->proxy()->index(2, LogModel::IdColumn).data().toString(),
+             QStringLiteral("0af76519\u2026"));
+    QVERIFY(w->proxy()->index(3, LogModel::IdColumn).data().isNull());
+
+    clickId(3); // no id: nothing happens
+    QCOMPARE(w->filterEdit()->text(), QString());
+    clickId(0);
+    QCOMPARE(w->filterEdit()->text(), QStringLiteral("\"r-7\""));
+    QTRY_COMPARE_WITH_TIMEOUT(
+        messages(), (QStringList{QStringLiteral("ids start"), QStringLiteral("ids traced")}),
+        30000);
+    clickId(1); // "ids traced": its trace id
+    QCOMPARE(w->filterEdit()->text(), QStringLiteral("\"0af7651916cd43dd8448eb211c80319c\""));
+    QTRY_COMPARE_WITH_TIMEOUT(messages(), QStringList{QStringLiteral("ids traced")}, 30000);
+    w->filterEdit()->clear();
+    QTRY_COMPARE_WITH_TIMEOUT(w->proxy()->rowCount(), 4, 30000);
 }
 
 void tst_DesktopWindow::badUrlInPlainWords()

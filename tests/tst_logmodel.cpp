@@ -74,6 +74,7 @@ private Q_SLOTS:
     void prependIntoFreeRoom();
     void prependedLinesAreEvictedFirst();
     void oldestMessageIds();
+    void idColumn();
     void setCapacity();
     void clear();
     void display();
@@ -301,6 +302,39 @@ void tst_LogModel::clear()
     QCOMPARE(model.pendingCount(), 0);
     model.append(lines(6, 12));
     QCOMPARE(messages(model), range(8, 17));
+}
+
+void tst_LogModel::idColumn()
+{
+    // The trace id, else the request id: shortened in the cell, whole in the tooltip and the role.
+    LogRecordDecoder decoder;
+    const auto envelope = [&](const char *payload) {
+        return decoder.decodeEnvelope(QByteArray(R"({"id":"7-1","channel":"logs:a","ts":1,)") +
+                                      "\"payload\":" + payload + '}');
+    };
+    LogModel model(100);
+    model.append({envelope(R"({"msg":"a","request_id":"r-42"})"),
+                  envelope(R"({"msg":"b","request_id":"r-42",)"
+                           R"("trace_id":"0af7651916cd43dd8448eb211c80319c"})"),
+                  envelope(R"({"msg":"c"})"), envelope(R"("trace_id=x text")")});
+    const auto cell = [&](int row, int role = Qt::DisplayRole) {
+        return model.index(row, LogModel::IdColumn).data(role);
+    };
+    QCOMPARE(cell(0).toString(), QStringLiteral("r-42"));
+    QCOMPARE(cell(0, LogModel::LinkedIdRole).toString(), QStringLiteral("r-42"));
+    QCOMPARE(cell(1).toString(), QStringLiteral("0af76519\u2026"));
+    QCOMPARE(cell(1, LogModel::LinkedIdRole).toString(),
+             QStringLiteral("0af7651916cd43dd8448eb211c80319c"));
+    QVERIFY(shownAsToolTip(cell(1, Qt::ToolTipRole).toString())
+                .startsWith(QStringLiteral("trace_id 0af7651916cd43dd8448eb211c80319c\n")));
+    for (const int row : {2, 3}) {
+        QVERIFY(cell(row).isNull());
+        QVERIFY(cell(row, LogModel::LinkedIdRole).toString().isEmpty());
+    }
+    QCOMPARE(cell(0, Qt::TextAlignmentRole).value<Qt::Alignment>(),
+             Qt::AlignLeft | Qt::AlignVCenter);
+    QCOMPARE(model.headerData(LogModel::IdColumn, Qt::Horizontal).toString(),
+             QStringLiteral("Trace/request"));
 }
 
 void tst_LogModel::display()

@@ -261,7 +261,8 @@ void tst_LogRecordDecoder::sharedFixture()
         QStringLiteral("msg"),   QStringLiteral("level"),   QStringLiteral("service"),
         QStringLiteral("model"), QStringLiteral("error"),   QStringLiteral("tin"),
         QStringLiteral("tout"),  QStringLiteral("dur"),     QStringLiteral("ttft"),
-        QStringLiteral("obj"),   QStringLiteral("channel"), QStringLiteral("unreadable")};
+        QStringLiteral("obj"),   QStringLiteral("channel"), QStringLiteral("unreadable"),
+        QStringLiteral("id")};
     for (const QString &key : expected.keys())
         QVERIFY2(known.contains(key), qPrintable(QStringLiteral("unknown expectation ") + key));
     const auto text = [&](const char *key) {
@@ -307,6 +308,15 @@ void tst_LogRecordDecoder::sharedFixture()
         compareFloat(r->durationMs, number("dur"));
         compareFloat(r->ttftMs, number("ttft"));
         QCOMPARE(r->payloadIsObject, expected.value(QLatin1StringView("obj")).toBool());
+        // The trace/request column: [field, value], or none.
+        const auto id = LogRecordDecoder::linkedId(*r);
+        QStringList gotId;
+        if (id)
+            gotId = {QString(id->field), id->value};
+        QStringList wantedId;
+        for (const QJsonValue v : expected.value(QLatin1StringView("id")).toArray())
+            wantedId.append(v.toString());
+        QCOMPARE(gotId, wantedId);
         QCOMPARE(r->ts, qint64(1795564826663));
     }
 }

@@ -1,5 +1,6 @@
 #include "filefollower.h"
 #include "linebuffer.h"
+#include "logformatfixtures.h"
 #include "pipesource.h"
 #include "producerapp.h"
 #include "redisconnection.h"
@@ -263,6 +264,9 @@ private Q_SLOTS:
     void simulatePublishesExactlyCount_data();
     void simulatePublishesExactlyCount();
     void pipeDeliversEveryLineOnceInOrder();
+    void pipeFormatAutoOverFixtures_data();
+    void pipeFormatAutoOverFixtures();
+    void followFormatAuto();
     void pipeLosesNothingAcrossRedisRestart();
     void inFlightMessagesAreResentAfterConnectionLoss_data();
     void inFlightMessagesAreResentAfterConnectionLoss();
@@ -395,6 +399,7 @@ void tst_Producer::pipeDeliversEveryLineOnceInOrder()
     options.mode = ProducerOptions::Mode::Pipe;
     options.redis = urlOf(m_redis);
     options.channel = "pipe:bytes";
+    options.format = LineParser::Format::Text; // byte for byte: the JSON lines too
     options.bufferMessages = 5000; // small, so reading has to pause and resume many times
     ProducerApp app(options, fd);
     QSignalSpy finished(&app, &ProducerApp::finished);
@@ -408,6 +413,119 @@ void tst_Producer::pipeDeliversEveryLineOnceInOrder()
     QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), lines.size(), deliveryTimeoutMs);
     QByteArray why;
     QVERIFY2(sameLines(payloads(subscriber.messages()), lines, &why), why.constData());
+}
+
+void tst_Producer::pipeFormatAutoOverFixtures_data()
+{
+    QTest::addColumn<QString>("file"); // in tests/fixtures/logformats/, or "large"
+    QTest::addColumn<bool>("streams");
+    QStringList files = LogFormatFixtures::files();
+    QVERIFY(!files.isEmpty());
+    files.append(QStringLiteral("large"));
+    for (const QString &file : std::as_const(files)) {
+        QTest::addRow("%s pubsub", qPrintable(file)) << file << false;
+        QTest::addRow("%s streams", qPrintable(file)) << file << true;
+    }
+}
+
+void tst_Producer::pipeFormatAutoOverFixtures()
+{
+    // The program, as a user runs it over a server's log: every line published once, in order,
+    // as expected.json says (records with their fields and "raw", vLLM stats on logs:metrics,
+    // other lines byte for byte), with either transport.
+    QFETCH(QString, file);
+    QFETCH(bool, streams);
+    QList<LogFormatFixtures::Case> cases;
+    if (file == QLatin1StringView("large")) {
+        cases = LogFormatFixtures::largeCases();
+    } else {
+        QString error;
+        const auto all = LogFormatFixtures::cases(&error);
+        QVERIFY2(!all.isEmpty(), qPrintable(error));
+        for (const auto &c : all)
+            if (c.file == file)
+                cases.append(c);
+    }
+    QVERIFY(!cases.isEmpty());
+    QByteArray input;
+    for (const auto &c : std::as_const(cases))
+        input += c.line + '\n';
+
+    const QByteArray channel = "fmt:" + file.toUtf8();
+    const QByteArray metricsChannel = "fmt:metrics";
+    const QByteArray key = "fmt:stream";
+    m_redis.command({"DEL", key});
+    TestSubscriber subscriber(m_redis.port(), "fmt:*");
+    QVERIFY(subscriber.waitSubscribed());
+    QStringList arguments{QStringLiteral("--redis-url"), m_redis.url()};
+    if (streams)
+        arguments << QStringLiteral("--transport") << QStringLiteral("streams")
+                  << QStringLiteral("--stream-key") << QString::fromUtf8(key);
+    // The large lines are up to 2 MiB: a 4M cap takes them whole.
+    arguments << QStringLiteral("pipe") << QStringLiteral("--channel") << QString::fromUtf8(channel)
+              << QStringLiteral("--format") << QStringLiteral("auto")
+              << QStringLiteral("--metrics-channel") << QString::fromUtf8(metricsChannel)
+              << QStringLiteral("--max-line-bytes") << QStringLiteral("4M");
+    QProcess producer;
+    startProgram(producer, arguments);
+    QVERIFY2(producer.waitForStarted(), qPrintable(producer.errorString()));
+    producer.write(input);
+    producer.closeWriteChannel();
+    QVERIFY(producer.waitForFinished(deliveryTimeoutMs));
+    const QByteArray stderrText = producer.readAllStandardError();
+    QCOMPARE(producer.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(producer.exitCode() == 0, stderrText.constData());
+
+    QList<QPair<QByteArray, QByteArray>> got;
+    if (streams) {
+        got = streamMessages(m_redis, key);
+        QCOMPARE(subscriber.count(), 0); // nothing went through pub/sub
+    } else {
+        QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), cases.size(), deliveryTimeoutMs);
+        got = subscriber.messages();
+    }
+    QCOMPARE(got.size(), cases.size());
+    for (qsizetype i = 0; i < cases.size(); ++i) {
+        QString why;
+        QVERIFY2(LogFormatFixtures::matches(cases.at(i), got.at(i).first, got.at(i).second, channel,
+                                            metricsChannel, &why),
+                 qPrintable(why));
+    }
+}
+
+void tst_Producer::followFormatAuto()
+{
+    // follow reads lines the same way: records on the channel, stats on the metrics channel.
+    QString error;
+    QList<LogFormatFixtures::Case> cases;
+    for (const auto &c : LogFormatFixtures::cases(&error))
+        if (c.file == QLatin1StringView("vllm.log") || c.file == QLatin1StringView("ollama.log"))
+            cases.append(c);
+    QVERIFY2(!cases.isEmpty(), qPrintable(error));
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("server.log"));
+    const QByteArray channel = "follow:fmt";
+    const QByteArray metricsChannel = "follow:metrics";
+    TestSubscriber subscriber(m_redis.port(), "follow:*");
+    QVERIFY(subscriber.waitSubscribed());
+    RedisPublisher publisher(urlOf(m_redis));
+    FileFollower follower(path, channel, &publisher);
+    follower.setLineParser(LineParser(LineParser::Format::Auto, channel, metricsChannel));
+    follower.setPollInterval(std::chrono::milliseconds(20));
+    publisher.start();
+    follower.start();
+    QByteArray content;
+    for (const auto &c : std::as_const(cases))
+        content += c.line + '\n';
+    QVERIFY(appendTo(path, content));
+    QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), cases.size(), deliveryTimeoutMs);
+    const auto got = subscriber.messages();
+    for (qsizetype i = 0; i < cases.size(); ++i) {
+        QString why;
+        QVERIFY2(LogFormatFixtures::matches(cases.at(i), got.at(i).first, got.at(i).second, channel,
+                                            metricsChannel, &why),
+                 qPrintable(why));
+    }
 }
 
 void tst_Producer::pipeLosesNothingAcrossRedisRestart()

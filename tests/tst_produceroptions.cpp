@@ -89,6 +89,19 @@ void tst_ProducerOptions::parses_data()
         << split("follow app.log --channel c --trust-path --max-line-bytes 64M") << QStringList{}
         << int(ProducerOptions::Mode::Follow) << QStringLiteral("redis://127.0.0.1:6379")
         << QStringLiteral("channel=c file=app.log start=0 line=67108864 trust=1");
+    QTest::newRow("pipe format")
+        << split("pipe --channel c --format logfmt --metrics-channel vllm:stats") << QStringList{}
+        << int(ProducerOptions::Mode::Pipe) << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("channel=c format=logfmt metrics=vllm:stats");
+    QTest::newRow("follow format")
+        << split("follow f --channel c --format text") << QStringList{}
+        << int(ProducerOptions::Mode::Follow) << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("channel=c file=f start=0 format=text");
+    QTest::newRow("env format") << split("pipe --channel c")
+                                << QStringList{QStringLiteral("LLMSTREAMER_FORMAT=json")}
+                                << int(ProducerOptions::Mode::Pipe)
+                                << QStringLiteral("redis://127.0.0.1:6379")
+                                << QStringLiteral("channel=c format=json");
     QTest::newRow("streams transport")
         << split("--transport streams pipe --channel c") << QStringList{}
         << int(ProducerOptions::Mode::Pipe) << QStringLiteral("redis://127.0.0.1:6379")
@@ -167,6 +180,10 @@ void tst_ProducerOptions::parses()
         got += QStringLiteral(" line=%1").arg(options->maxLineBytes);
     if (options->trustPath)
         got += QStringLiteral(" trust=1");
+    if (options->format != LineParser::Format::Auto)
+        got += QStringLiteral(" format=") + LineParser::formatName(options->format);
+    if (options->metricsChannel != "logs:metrics")
+        got += QStringLiteral(" metrics=") + QString::fromUtf8(options->metricsChannel);
     if (options->transport.isStreams())
         got += QStringLiteral(" streams");
     if (options->transport.streamKey != "llmstreamer:stream")
@@ -228,6 +245,14 @@ void tst_ProducerOptions::refuses_data()
     QTest::newRow("trust path is for follow only")
         << split("pipe --channel c --trust-path") << QStringList{}
         << QStringLiteral("Unknown option 'trust-path'");
+    QTest::newRow("unknown format")
+        << split("pipe --channel c --format yaml") << QStringList{}
+        << QStringLiteral("--format: \"yaml\" is not one of auto, json, logfmt, text");
+    QTest::newRow("format is not for simulate") << split("simulate --format json") << QStringList{}
+                                                << QStringLiteral("Unknown option 'format'");
+    QTest::newRow("empty metrics channel")
+        << split("pipe --channel c --metrics-channel=") << QStringList{}
+        << QStringLiteral("--metrics-channel: the name is empty");
     QTest::newRow("unknown transport")
         << split("--transport kafka simulate") << QStringList{}
         << QStringLiteral("--transport: \"kafka\" is not a transport; use pubsub or streams");

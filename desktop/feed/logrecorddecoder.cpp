@@ -657,3 +657,21 @@ QExplicitlySharedDataPointer<LogLabels> LogRecordDecoder::labels(QByteArrayView 
     m_labels.insert(m_key, l);
     return l;
 }
+
+std::optional<LogRecordDecoder::LinkedId> LogRecordDecoder::linkedId(const LogRecord &record)
+{
+    if (record.isMarker() || !record.payloadIsObject)
+        return std::nullopt;
+    const QByteArrayView payload = record.payloadJson();
+    // Most payloads have neither id: no tree for those.
+    if (!payload.contains("_id\"") && !payload.contains('\\'))
+        return std::nullopt;
+    const QJsonObject o = QJsonDocument::fromJson(payload.toByteArray()).object();
+    for (const auto fields : {std::span<const QLatin1StringView>(Vocabulary::traceIdFields),
+                              std::span<const QLatin1StringView>(Vocabulary::requestIdFields)}) {
+        for (const QLatin1StringView name : fields)
+            if (const QJsonValue v = lookup(o, name); isScalar(v))
+                return LinkedId{fields.front(), scalarText(v)};
+    }
+    return std::nullopt;
+}

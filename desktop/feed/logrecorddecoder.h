@@ -33,6 +33,16 @@ public:
     // A marker line (kind Gap or Notice) for an event about the stream itself.
     static LogRecord marker(LogRecord::Kind kind, const QByteArray &type, const QByteArray &data);
 
+    // The id that ties a record to others, as both clients show it in their trace/request column:
+    // the payload's trace_id, else its request_id (common/vocabulary.h), as text. Read from the
+    // payload when asked (the view asks for the rows on screen), not kept in every record.
+    struct LinkedId
+    {
+        QLatin1StringView field;
+        QString value;
+    };
+    static std::optional<LinkedId> linkedId(const LogRecord &record);
+
     // Tests compare the two ways of reading an envelope.
     void setScannerEnabled(bool enabled) { m_scannerEnabled = enabled; }
     quint64 scanned() const { return m_scanned; }

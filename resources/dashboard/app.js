@@ -5,6 +5,7 @@ import { Stream } from './stream.js';
 import { StackedChart } from './chart.js';
 import { LogView } from './logview.js';
 import { GAP_REASON, parseRecord, markerRecord, compileMatcher, toNdjson, toText, parseId, idAfter,
+         idFilter,
          historyUrl, parseHistory, historyError, oldestMessageId, olderRecords, deliveryBadge }
   from './records.js';
 import { count, formatRate } from './format.js';
@@ -49,10 +50,11 @@ const logEl = $('log');
 // Reaching the top while paused loads older lines; after a refusal only the button asks again
 // (each scroll event would otherwise repeat the request).
 const view = new LogView(logEl, { max: MAX_LINES, channelClass, onUpdate: updateCounters,
-                                  onTop: () => { if (!olderState().error) loadOlder(); } });
+                                  onTop: () => { if (!olderState().error) loadOlder(); },
+                                  onId: (id) => showId(id) });
 // The history search's results (see "history search" below): a view that never follows.
 const results = new LogView($('results'), { max: MAX_LINES, channelClass, live: false,
-                                            onUpdate: () => {} });
+                                            onUpdate: () => {}, onId: (id) => showId(id) });
 const rateChart = new StackedChart($('chart-rate'), $('legend-rate'), { colorFor, unit: '/s' });
 const tokenChart = new StackedChart($('chart-tokens'), $('legend-tokens'), { colorFor, unit: '/s' });
 
@@ -80,6 +82,15 @@ function applyFilters() {
   showFilterNote(error, error ? 'error' : '');
   view.setMatcher(match);
   syncUrl();
+}
+
+// A click on a trace/request chip: the lines of that id, through the filter box (so the id shows
+// there, goes into the URL, and Escape clears it).
+function showId(id) {
+  if (searching()) leaveSearch();
+  qInput.value = idFilter(id);
+  filters.q = qInput.value;
+  applyFilters();
 }
 
 // A regex that spent its time budget now lets every line through (see regexfilter.js).

@@ -12,7 +12,7 @@
 // A view made with `live: false` (the history search's results) never follows: it shows the
 // records it is given with render() and prepend(), nothing else.
 
-import { chips, payloadOf } from './records.js';
+import { chips, idOf, payloadOf } from './records.js';
 import { clock } from './format.js';
 
 // ---- the view ---------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ function sizeChunk(chunk) {
   chunk.style.containIntrinsicBlockSize = n === CHUNK ? '' : n * LINE_PX + 'px';
 }
 
-const CHIP_KINDS = ['model', 'tok', 'dur', 'ttft'];
+const CHIP_KINDS = ['model', 'tok', 'dur', 'ttft', 'id'];
 function template(withChips) {
   const div = document.createElement('div');
   div.className = withChips ? 'line llm' : 'line';
@@ -86,10 +86,12 @@ const LLM_LINE = template(true);
 export class LogView {
   // max: lines rendered at most; the store keeps `storeFactor` times as many records so that a
   // new filter has something to show.
-  constructor(el, { max, storeFactor = 4, channelClass, onUpdate, onTop = null, live = true }) {
+  constructor(el, { max, storeFactor = 4, channelClass, onUpdate, onTop = null, onId = null,
+                    live = true }) {
     this.el = el;
     this.live = live;
     this.onTop = onTop;
+    this.onId = onId; // a click on a line's trace/request chip, with the id
     this.max = max;
     this.store = new Ring(max * storeFactor);
     this.channelClass = channelClass; // name -> colour class, shared with the charts
@@ -378,6 +380,11 @@ export class LogView {
     if (!line || line.parentElement?.parentElement !== this.el) return;
     if (String(getSelection() || '')) return; // the user is selecting text, not clicking
     const rec = this.recordOf(line);
+    // The trace/request chip filters to its id instead of opening the line.
+    if (e.target.closest('.chip.id') && this.onId && idOf(rec)) {
+      this.onId(idOf(rec).value);
+      return;
+    }
     rec.open = !rec.open;
     if (rec.open) {
       line.classList.add('open');

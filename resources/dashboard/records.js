@@ -52,6 +52,12 @@ export const FIELDS = Object.freeze({
   outputTokens: ['gen_ai.usage.output_tokens'],
   durationMs: ['duration_ms'],
   ttftMs: ['ttft_ms'],
+  // What the producer writes when it reads a log line (README, "Log formats"). The time is the
+  // envelope's here; the ids are a line's trace/request chip.
+  time: ['ts'],
+  requestId: ['request_id'],
+  traceId: ['trace_id'],
+  spanId: ['span_id'],
 });
 
 // Level names, least severe first, and the other names payloads use for them.
@@ -203,7 +209,7 @@ export function parseRecord(raw, id) {
     kind: 'msg', id: env.id || id || '', ts: env.ts,
     channel: env.channel, level: '', service: '', msg: '', err: '', obj: false,
     model: '', tin: undefined, tout: undefined, dur: undefined, ttft: undefined,
-    raw, open: false,
+    trace: '', req: '', raw, open: false,
   };
   if (isObject(p)) {
     rec.obj = true;
@@ -216,6 +222,8 @@ export function parseRecord(raw, id) {
     rec.tout = tokens(firstOf(p, FIELDS.outputTokens));
     rec.dur = num(firstOf(p, FIELDS.durationMs));
     rec.ttft = num(firstOf(p, FIELDS.ttftMs));
+    rec.trace = textOf(firstOf(p, FIELDS.traceId));
+    rec.req = textOf(firstOf(p, FIELDS.requestId));
   } else {
     rec.msg = p;
     rec.level = guessLevel(rec.msg);
@@ -275,6 +283,22 @@ export function compileMatcher({ channels, q, level }, { onSuspend } = {}) {
 
 const shortModel = (m) => m.slice(m.lastIndexOf('/') + 1);
 
+// The id that ties a record to others, for its chip: the trace id, else the request id; null
+// when it has neither.
+export function idOf(rec) {
+  if (rec.trace) return { name: FIELDS.traceId[0], value: rec.trace };
+  if (rec.req) return { name: FIELDS.requestId[0], value: rec.req };
+  return null;
+}
+
+// The filter text that shows the lines of one id (a click on its chip): the id as a JSON string,
+// quotes included, so that "r-42" finds the records whose field is r-42 and not r-421.
+export function idFilter(value) {
+  return JSON.stringify(value);
+}
+
+const shortId = (v) => (v.length > 10 ? v.slice(0, 8) + '…' : v);
+
 // The LLM columns of a line: [kind, text shown, title].
 export function chips(rec) {
   const out = [];
@@ -286,6 +310,8 @@ export function chips(rec) {
   }
   if (rec.dur !== undefined) out.push(['dur', millis(rec.dur), `duration ${rec.dur} ms`]);
   if (rec.ttft !== undefined) out.push(['ttft', millis(rec.ttft), `time to first token ${rec.ttft} ms`]);
+  const id = idOf(rec);
+  if (id) out.push(['id', shortId(id.value), `${id.name} ${id.value}`]);
   return out;
 }
 
@@ -294,7 +320,11 @@ export function toText(rec) {
   if (rec.kind !== 'msg') return `${time} -- ${rec.text}`;
   const p = payloadOf(rec);
   const msg = rec.obj ? messageOf(p, rec.raw) : textOf(p);
-  const extra = chips(rec).map(([k, , title]) => (k === 'model' ? 'model=' + rec.model : title));
+  const extra = chips(rec).map(([k, , title]) => {
+    if (k === 'model') return 'model=' + rec.model;
+    if (k === 'id') return `${idOf(rec).name}=${idOf(rec).value}`;
+    return title;
+  });
   if (rec.err) extra.unshift('error.type=' + rec.err);
   return [time, rec.channel, rec.level || '-', rec.service || '-', msg, ...extra].join(' ');
 }

@@ -194,6 +194,40 @@ describe('dashboard', { timeout: 120000 }, () => {
     assert.equal(query().get('q'), null);
   });
 
+  it('chips trace and request ids from the producer\'s --format auto, one click filtering to one', async () => {
+    await h.publishLines(redis, 'logs:ids', [
+      'level=info msg="ids start" request_id=r-7',
+      '{"level":30,"msg":"ids step","reqId":"r-7"}',
+      '{"level":40,"msg":"ids other","request_id":"r-71"}',
+      '{"msg":"ids traced","traceId":"0af7651916cd43dd8448eb211c80319c","request_id":"r-7"}',
+      'time=2024-01-01T00:00:00Z level=warn msg="ids none"',
+    ], { format: 'auto' });
+    await waitCount('ids none', 1);
+    const chipOf = (msg) => page.locator('#log .line', { hasText: msg }).locator('.chip.id');
+    assert.equal(await chipOf('ids start').textContent(), 'r-7');
+    assert.equal(await chipOf('ids step').textContent(), 'r-7');
+    assert.equal(await chipOf('ids traced').textContent(), '0af76519…');
+    assert.equal(await chipOf('ids traced').getAttribute('title'), 'trace_id 0af7651916cd43dd8448eb211c80319c');
+    assert.equal(await page.locator('#log .line', { hasText: 'ids none' }).locator('.chip.id:not(.none)')
+      .count(), 0);
+
+    const shown = () => page.evaluate(() => window.__llmstreamer.lines()
+      .filter((l) => l.kind === 'msg').map((l) => l.msg));
+    await chipOf('ids step').click();
+    await page.waitForFunction(() => window.__llmstreamer.lines().filter((l) => l.kind === 'msg').length === 3, null, T);
+    assert.deepEqual(await shown(), ['ids start', 'ids step', 'ids traced']);
+    assert.equal(await page.inputValue('#q'), '"r-7"');
+    assert.equal(query().get('q'), '"r-7"');
+    assert.equal(await page.locator('#log .line.open').count(), 0); // the click did not open the line
+
+    await chipOf('ids traced').click();
+    await page.waitForFunction(() => window.__llmstreamer.lines().filter((l) => l.kind === 'msg').length === 1, null, T);
+    assert.deepEqual(await shown(), ['ids traced']);
+
+    await page.fill('#q', '');
+    await page.waitForFunction(() => window.__llmstreamer.renderedLines() > 300, null, T);
+  });
+
   it('switches channel through the selector, reconnecting with ?channels=', async () => {
     await h.publish(redis, 'logs:a', 'a-before');
     await h.publish(redis, 'logs:b', 'b-before');

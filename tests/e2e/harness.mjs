@@ -170,9 +170,12 @@ export async function publish(redis, channel, message) {
 
 // Publishes lines through the real producer (`pipe` exits once Redis acknowledged them all);
 // `transport: 'streams'` adds them to the Redis stream instead.
-export async function publishLines(redis, channel, lines, { transport = 'pubsub' } = {}) {
+// `format` is the producer's --format: 'text' (the default here) publishes each line as it came,
+// which is what the tests compare payloads with; 'auto' turns JSON and logfmt lines into records.
+export async function publishLines(redis, channel, lines,
+                                   { transport = 'pubsub', format = 'text' } = {}) {
   const child = track(spawn(bin.producer, ['--redis-url', redis.url, '--transport', transport,
-                                           'pipe', '--channel', channel],
+                                           'pipe', '--channel', channel, '--format', format],
                             { stdio: ['pipe', 'ignore', 'pipe'] }));
   let err = '';
   child.stderr.on('data', (d) => { err += d; });
@@ -186,7 +189,8 @@ export async function publishLines(redis, channel, lines, { transport = 'pubsub'
 // everything. `args` come before the command (e.g. ['--transport', 'streams']).
 export function startPipe(redis, channel, { args = [] } = {}) {
   const child = track(spawn(bin.producer,
-                            ['--redis-url', redis.url, ...args, 'pipe', '--channel', channel],
+                            ['--redis-url', redis.url, ...args, 'pipe', '--channel', channel,
+                             '--format', 'text'],
                             { stdio: ['pipe', 'ignore', 'pipe'] }));
   let err = '';
   child.stderr.on('data', (d) => { err += d; });

@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  EVENT, FIELDS, GAP_REASON, LEVELS, LEVEL_ALIASES, compactJson, compileMatcher, guessLevel,
-  idAfter, markerRecord, normLevel, parseId, parseRecord, toNdjson, toText,
+  EVENT, FIELDS, GAP_REASON, LEVELS, LEVEL_ALIASES, chips, compactJson, compileMatcher, guessLevel,
+  idAfter, idFilter, idOf, markerRecord, normLevel, parseId, parseRecord, toNdjson, toText,
 } from '../../resources/dashboard/records.js';
 
 const rows = JSON.parse(readFileSync(new URL('../fixtures/records.json', import.meta.url), 'utf8'));
@@ -32,7 +32,7 @@ function envelopeOf(payload) {
 }
 
 const KNOWN = ['msg', 'level', 'service', 'model', 'error', 'tin', 'tout', 'dur', 'ttft', 'obj',
-  'channel', 'unreadable'];
+  'channel', 'unreadable', 'id'];
 
 describe('records.json', () => {
   it('has rows with unique names', () => {
@@ -58,6 +58,8 @@ describe('records.json', () => {
         { msg: text(exp.msg), level: exp.level ?? '', channel: exp.channel ?? 'logs:generation',
           service: exp.service ?? '', model: exp.model ?? '', error: exp.error ?? '', tin: exp.tin,
           tout: exp.tout, dur: exp.dur, ttft: exp.ttft, obj: exp.obj ?? false });
+      const id = idOf(rec);
+      assert.deepEqual(id && [id.name, id.value], exp.id ?? null);
       assert.equal(rec.ts, 1795564826663);
       assert.equal(rec.raw, raw);
     });
@@ -164,6 +166,44 @@ describe('text forms', () => {
     assert.equal(toNdjson(parseRecord(compact)), compact);
     const multiline = env('{\n"msg":"x"\n}');
     assert.equal(toNdjson(parseRecord(multiline)), JSON.stringify(JSON.parse(multiline)));
+  });
+});
+
+describe('trace and request ids', () => {
+  const rec = (payload) => parseRecord(envelopeOf(JSON.stringify(payload)), '7-7');
+  const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+  it('chips the trace id before the request id', () => {
+    const r = rec({ msg: 'm', trace_id: trace, request_id: 'r-42' });
+    assert.deepEqual(idOf(r), { name: 'trace_id', value: trace });
+    assert.deepEqual(chips(r).at(-1), ['id', '4bf92f35…', `trace_id ${trace}`]);
+    assert.ok(toText(r).endsWith(` m trace_id=${trace}`));
+  });
+
+  it('chips the request id without a trace id, whole when short', () => {
+    const r = rec({ msg: 'm', request_id: 'r-42', trace_id: null });
+    assert.deepEqual(idOf(r), { name: 'request_id', value: 'r-42' });
+    assert.deepEqual(chips(r), [['id', 'r-42', 'request_id r-42']]);
+    assert.deepEqual(idOf(rec({ request_id: 42 })), { name: 'request_id', value: '42' });
+  });
+
+  it('has no chip without an id', () => {
+    for (const p of [{ msg: 'm' }, { trace_id: {}, request_id: [] }, { trace: { id: 'x' } }]) {
+      assert.equal(idOf(rec(p)), null);
+      assert.deepEqual(chips(rec(p)), []);
+    }
+    assert.equal(idOf(parseRecord(envelopeOf('trace_id=abc plain text'), '7-7')), null);
+  });
+
+  it('filters to the records of one id, not ids that contain it', () => {
+    const { match, error } = compileMatcher({ channels: '', q: idFilter('r-42'), level: '' });
+    assert.equal(error, '');
+    assert.ok(match(rec({ msg: 'a', request_id: 'r-42' })));
+    assert.ok(match(rec({ msg: 'b', request_id: 'R-42', level: 'error' }))); // text filters ignore case
+    assert.ok(!match(rec({ msg: 'c', request_id: 'r-421' })));
+    assert.ok(!match(rec({ msg: 'r-42 in the message' })));
+    assert.equal(idFilter('a"b'), '"a\\"b"');
+    assert.ok(compileMatcher({ q: idFilter('a"b') }).match(rec({ trace_id: 'a"b' })));
   });
 });
 
