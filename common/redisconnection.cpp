@@ -46,7 +46,8 @@ struct RedisConnection::ContextHooks
     ReplyArena replies;
 };
 
-RedisConnection::RedisConnection(const RedisUrl &url, QObject *parent) : QObject(parent), m_url(url)
+RedisConnection::RedisConnection(const RedisUrl &url, QObject *parent)
+    : QObject(parent), m_url(url), m_nodes(url.nodes())
 {
     // hiredis 0.14 writes with plain write(): a server closing mid-write would raise SIGPIPE and
     // kill the process. Qt's own sockets already send with MSG_NOSIGNAL.
@@ -123,7 +124,7 @@ void RedisConnection::attempt()
                     [this](const QString &reason) { m_tlsEndReason = reason; });
         }
         m_tlsEndReason.clear();
-        m_tls->start(m_url, *config);
+        m_tls->start(node().host, node().port, *config);
         return;
     }
     if (m_url.isUnixSocket()) {
@@ -131,12 +132,12 @@ void RedisConnection::attempt()
         return;
     }
     QHostAddress literal;
-    if (literal.setAddress(m_url.host)) {
+    if (literal.setAddress(node().host)) {
         connectTo(literal.toString());
         return;
     }
     // hiredis resolves names with a blocking getaddrinfo(); resolve them off the event loop.
-    m_lookupId = QHostInfo::lookupHost(m_url.host, this, &RedisConnection::handleResolved);
+    m_lookupId = QHostInfo::lookupHost(node().host, this, &RedisConnection::handleResolved);
 }
 
 void RedisConnection::handleResolved(const QHostInfo &info)
@@ -145,7 +146,7 @@ void RedisConnection::handleResolved(const QHostInfo &info)
     if (m_state != State::Connecting)
         return;
     if (info.error() != QHostInfo::NoError || info.addresses().isEmpty()) {
-        fail(QStringLiteral("cannot resolve host %1: %2").arg(m_url.host, info.errorString()));
+        fail(QStringLiteral("cannot resolve host %1: %2").arg(node().host, info.errorString()));
         return;
     }
     connectTo(info.addresses().constFirst().toString());
@@ -156,7 +157,7 @@ void RedisConnection::connectTo(const QString &host)
     redisAsyncContext *ac =
         m_url.tls              ? redisAsyncConnectUnix(QFile::encodeName(m_tls->socketPath()))
         : m_url.isUnixSocket() ? redisAsyncConnectUnix(QFile::encodeName(m_url.socketPath))
-                               : redisAsyncConnect(host.toLatin1().constData(), m_url.port);
+                               : redisAsyncConnect(host.toLatin1().constData(), node().port);
     if (!ac) {
         fail(QStringLiteral("out of memory"));
         return;
@@ -277,6 +278,9 @@ void RedisConnection::handleTcpConnected()
         redisAsyncCommand(m_ctx, &RedisConnection::onHandshakeReply, this, "SELECT %d", m_url.db);
         ++m_pendingHandshake;
     }
+    // A cluster's nodes, to move to when this one fails; not waited for, and an error (no
+    // cluster, an ACL without CLUSTER) is nothing to report.
+    redisAsyncCommand(m_ctx, &RedisConnection::onClusterNodes, this, "CLUSTER NODES");
     if (m_pendingHandshake == 0)
         becomeReady();
 }
@@ -291,6 +295,54 @@ void RedisConnection::onHandshakeReply(redisAsyncContext *, void *r, void *privd
         self->handleHandshakeReply(false, QString::fromUtf8(reply->str, qsizetype(reply->len)));
     else
         self->handleHandshakeReply(true, {});
+}
+
+QString RedisConnection::where() const
+{
+    const QString url = m_url.toDisplayString();
+    return m_nodes.size() > 1 ? QStringLiteral("%1 (node %2)").arg(url, nodeAddress()) : url;
+}
+
+void RedisConnection::onClusterNodes(redisAsyncContext *, void *r, void *privdata)
+{
+    const auto *reply = static_cast<const redisReply *>(r);
+    if (!reply || reply->type != REDIS_REPLY_STRING)
+        return;
+    auto *self = static_cast<RedisConnection *>(privdata);
+    for (const RedisUrl::Node &node :
+         parseClusterNodes(QByteArrayView(reply->str, qsizetype(reply->len)))) {
+        if (!self->m_nodes.contains(node)) {
+            self->m_nodes.append(node);
+            qCInfo(lcRedis, "cluster node %s:%u will be tried when the others fail",
+                   qUtf8Printable(node.host), unsigned(node.port));
+        }
+    }
+}
+
+QList<RedisUrl::Node> RedisConnection::parseClusterNodes(QByteArrayView text)
+{
+    // "<id> <ip:port@cport[,hostname]> <flags> <master> <ping> <pong> <epoch> <link> <slots>..."
+    QList<RedisUrl::Node> nodes;
+    for (const QByteArray &line : text.toByteArray().split('\n')) {
+        const QList<QByteArray> fields = line.trimmed().split(' ');
+        if (fields.size() < 3)
+            continue;
+        const QByteArray &flags = fields[2];
+        if (flags.contains("fail") || flags.contains("noaddr") || flags.contains("handshake"))
+            continue;
+        QByteArrayView address = fields[1];
+        if (const qsizetype at = address.indexOf('@'); at >= 0)
+            address = address.first(at);
+        const qsizetype colon = address.lastIndexOf(':');
+        if (colon <= 0)
+            continue;
+        bool ok = false;
+        const uint port = address.sliced(colon + 1).toUInt(&ok);
+        if (!ok || port == 0 || port > 65535)
+            continue;
+        nodes.append({QString::fromLatin1(address.first(colon)), quint16(port)});
+    }
+    return nodes;
 }
 
 void RedisConnection::handleHandshakeReply(bool ok, const QString &error)
@@ -318,7 +370,7 @@ void RedisConnection::becomeReady()
     m_everReady = true;
     m_backoff = minBackoff;
     m_lastError.clear();
-    qCInfo(lcRedis, "connected to %s", qUtf8Printable(m_url.toDisplayString()));
+    qCInfo(lcRedis, "connected to %s", qUtf8Printable(where()));
     // Not emitted from inside hiredis's connect callback: a slot that stopped us there would
     // free the context under hiredis's feet.
     QMetaObject::invokeMethod(
@@ -368,16 +420,19 @@ void RedisConnection::fail(const QString &reason)
     }
     if (m_tls)
         m_tls->stop();
+    const QString failedAt = where();
+    // The next attempt goes to the next node (a cluster's other nodes, or the other seeds).
+    m_node = (m_node + 1) % int(m_nodes.size());
     const auto delay = m_backoff;
     m_backoff = std::min(m_backoff * 2, maxBackoff);
     m_retryTimer.start(delay);
     if (wasReady) {
-        qCWarning(lcRedis, "lost connection to %s: %s; reconnecting",
-                  qUtf8Printable(m_url.toDisplayString()), qUtf8Printable(reason));
+        qCWarning(lcRedis, "lost connection to %s: %s; reconnecting", qUtf8Printable(failedAt),
+                  qUtf8Printable(reason));
         Q_EMIT connectionLost(reason);
     } else {
         qCWarning(lcRedis, "cannot reach Redis at %s: %s; retrying in %lld ms",
-                  qUtf8Printable(m_url.toDisplayString()), qUtf8Printable(reason),
+                  qUtf8Printable(failedAt), qUtf8Printable(reason),
                   static_cast<long long>(delay.count()));
         Q_EMIT connectFailed(reason);
     }

@@ -45,6 +45,14 @@ public:
     // Changes with every connection attempt: tells commands sent on an earlier context apart.
     quint64 generation() const { return m_attempt; }
     void setConnectTimeout(std::chrono::milliseconds timeout) { m_connectTimeout = timeout; }
+    // The node connected to, or tried next: the URL's, its other nodes, then the cluster's.
+    QString nodeAddress() const
+    {
+        return node().host + QLatin1Char(':') + QString::number(node().port);
+    }
+    qsizetype nodeCount() const { return m_nodes.size(); }
+    // The reachable nodes in a CLUSTER NODES reply.
+    static QList<RedisUrl::Node> parseClusterNodes(QByteArrayView text);
     // Writes the commands queued on the context now, rather than on the next event-loop pass
     // (what the kernel does not take waits for the write notifier as usual; an error surfaces
     // there too). For a command that should reach Redis before the caller's own work.
@@ -81,6 +89,10 @@ private:
     static void onConnect(const redisAsyncContext *ac, int status);
     static void onDisconnect(const redisAsyncContext *ac, int status);
     static void onHandshakeReply(redisAsyncContext *ac, void *reply, void *privdata);
+    static void onClusterNodes(redisAsyncContext *ac, void *reply, void *privdata);
+    const RedisUrl::Node &node() const { return m_nodes.at(m_node); }
+    // The URL for messages, and the node when there are several.
+    QString where() const;
     // hiredis's event hooks get a context's ContextHooks, which lives as long as the context.
     struct ContextHooks;
     static void evAddRead(void *hooks);
@@ -90,6 +102,8 @@ private:
     static void evCleanup(void *hooks);
 
     RedisUrl m_url;
+    QList<RedisUrl::Node> m_nodes; // never empty
+    int m_node = 0;
     State m_state = State::Stopped;
     redisAsyncContext *m_ctx = nullptr;
     ContextHooks *m_hooks = nullptr; // m_ctx's

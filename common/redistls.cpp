@@ -99,10 +99,11 @@ RedisTlsBridge::~RedisTlsBridge()
     stop();
 }
 
-void RedisTlsBridge::start(const RedisUrl &url, const QSslConfiguration &configuration)
+void RedisTlsBridge::start(const QString &host, quint16 port,
+                           const QSslConfiguration &configuration)
 {
     stop();
-    m_peer = QStringLiteral("%1:%2").arg(url.host).arg(url.port);
+    m_peer = QStringLiteral("%1:%2").arg(host).arg(port);
     if (!m_dir) {
         // 0700: only this user reaches the socket, which carries the Redis session in clear.
         m_dir = std::make_unique<QTemporaryDir>();
@@ -160,7 +161,7 @@ void RedisTlsBridge::start(const RedisUrl &url, const QSslConfiguration &configu
     connect(m_tls, &QSslSocket::disconnected, this,
             [this] { end(QStringLiteral("Redis closed the TLS connection")); });
     connect(m_tls, &QSslSocket::readyRead, this, &RedisTlsBridge::pumpFromRedis);
-    m_tls->connectToHostEncrypted(url.host, url.port);
+    m_tls->connectToHostEncrypted(host, port);
 }
 
 void RedisTlsBridge::stop()

@@ -38,8 +38,9 @@ public:
     explicit RedisTlsBridge(QObject *parent = nullptr);
     ~RedisTlsBridge() override;
 
-    // Connects to url's host and port; the TLS settings come from RedisTls::configuration().
-    void start(const RedisUrl &url, const QSslConfiguration &configuration);
+    // Connects to host:port (its certificate must name `host`); the TLS settings come from
+    // RedisTls::configuration().
+    void start(const QString &host, quint16 port, const QSslConfiguration &configuration);
     // Closes both sides, quietly.
     void stop();
     QString socketPath() const { return m_path; }

@@ -31,6 +31,35 @@ std::optional<RedisUrl> RedisUrl::parse(const QString &text, QString *error)
     const QString trimmed = text.trimmed();
     if (trimmed.isEmpty())
         return fail(QStringLiteral("empty Redis URL; expected redis://host:port"));
+    // Several nodes: commas after the credentials (a password may hold one) separate host:port
+    // pairs; a path (the database) after the last one is the whole URL's.
+    if (const qsizetype comma =
+            trimmed.indexOf(QLatin1Char(','), trimmed.lastIndexOf(QLatin1Char('@')) + 1);
+        comma >= 0) {
+        QStringList more = trimmed.mid(comma + 1).split(QLatin1Char(','));
+        QString first = trimmed.left(comma);
+        if (const qsizetype slash = more.last().indexOf(QLatin1Char('/')); slash >= 0) {
+            first += more.last().mid(slash);
+            more.last().truncate(slash);
+        }
+        auto result = parse(first, error);
+        if (!result)
+            return std::nullopt;
+        if (result->isUnixSocket())
+            return fail(QStringLiteral("a unix:// URL names one socket; list nodes with redis://"));
+        for (QString node : more) {
+            node = node.trimmed();
+            if (const qsizetype scheme = node.indexOf(QLatin1String("://")); scheme >= 0)
+                node = node.mid(scheme + 3);
+            const QUrl url(QStringLiteral("redis://") + node, QUrl::StrictMode);
+            if (node.isEmpty() || !url.isValid() || url.host().isEmpty() ||
+                !url.userInfo().isEmpty() || !url.path().isEmpty() || url.port(6379) <= 0)
+                return fail(QStringLiteral("\"%1\" is not a node (host:port) in a list of nodes")
+                                .arg(node));
+            result->moreNodes.append({url.host(), quint16(url.port(6379))});
+        }
+        return result;
+    }
     const QUrl url(trimmed, QUrl::StrictMode);
     if (!url.isValid()) {
         // QUrl::errorString() quotes the whole URL ("; source was ..."), password included.
@@ -99,11 +128,20 @@ QString RedisUrl::toDisplayString() const
     if (isUnixSocket())
         return QStringLiteral("unix://") + auth + socketPath +
                (db ? QStringLiteral("?db=%1").arg(db) : QString());
-    const QString hostPart =
-        host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
-    return (tls ? QStringLiteral("rediss://") : QStringLiteral("redis://")) + auth + hostPart +
-           QLatin1Char(':') + QString::number(port) +
-           (db ? QStringLiteral("/%1").arg(db) : QString());
+    QStringList hostPorts;
+    for (const Node &node : nodes()) {
+        const QString hostPart = node.host.contains(QLatin1Char(':'))
+                                     ? QLatin1Char('[') + node.host + QLatin1Char(']')
+                                     : node.host;
+        hostPorts.append(hostPart + QLatin1Char(':') + QString::number(node.port));
+    }
+    return (tls ? QStringLiteral("rediss://") : QStringLiteral("redis://")) + auth +
+           hostPorts.join(QLatin1Char(',')) + (db ? QStringLiteral("/%1").arg(db) : QString());
+}
+
+QList<RedisUrl::Node> RedisUrl::nodes() const
+{
+    return QList<Node>{{host, port}} + moreNodes;
 }
 
 ConfigOptions::Row RedisUrl::optionRow(RedisUrl *target, const QString &use)

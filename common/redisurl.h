@@ -2,6 +2,7 @@
 
 #include "configoptions.h"
 
+#include <QList>
 #include <QString>
 
 #include <optional>
@@ -24,7 +25,19 @@ struct RedisUrl
     QString tlsCertFile;
     QString tlsKeyFile;
 
+    // More nodes to try when host:port cannot be reached (a Redis Cluster's seed nodes):
+    // "redis://:pw@h1:7000,h2:7001,h3:7002". They share the first URL's scheme and credentials.
+    struct Node
+    {
+        QString host;
+        quint16 port = 6379;
+        friend bool operator==(const Node &, const Node &) = default;
+    };
+    QList<Node> moreNodes;
+
     static std::optional<RedisUrl> parse(const QString &text, QString *error = nullptr);
+    // host:port and then moreNodes.
+    QList<Node> nodes() const;
     // The --redis-url / REDIS_URL option row of a program's ConfigOptions, setting `target`;
     // `use` says what the program does with Redis ("publish to").
     static ConfigOptions::Row optionRow(RedisUrl *target, const QString &use);
