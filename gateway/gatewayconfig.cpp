@@ -41,8 +41,9 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
     const QString seconds = QStringLiteral("a number of seconds");
 
     options.add(Row{QStringLiteral("bind"), QStringLiteral("address"),
-                    QStringLiteral("Address to listen on. Anything but loopback needs TLS (a "
-                                   "TLS-terminating proxy) or a trusted network"),
+                    QStringLiteral("Address to listen on. Anything but loopback needs TLS "
+                                   "(--tls-cert, or a TLS-terminating proxy) or a trusted "
+                                   "network"),
                     "LLMSTREAMER_BIND", QStringLiteral("127.0.0.1"), [&](const QString &v) {
                         return c.bind.setAddress(v.trimmed())
                                    ? QString()
@@ -104,6 +105,21 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
                             return why;
                         c.access = std::move(*policy);
                         c.tokenFile = v;
+                        return QString();
+                    }});
+    options.add(Row{QStringLiteral("tls-cert"), QStringLiteral("file"),
+                    QStringLiteral("Serve HTTPS (TLS 1.2 or newer) with this PEM certificate, "
+                                   "followed by its intermediates; needs --tls-key. SIGHUP reads "
+                                   "both again (new connections get the new certificate)"),
+                    "LLMSTREAMER_TLS_CERT", QStringLiteral("none, plain HTTP"),
+                    [&](const QString &v) {
+                        c.tlsCertFile = v;
+                        return QString();
+                    }});
+    options.add(Row{QStringLiteral("tls-key"), QStringLiteral("file"),
+                    QStringLiteral("The PEM private key of --tls-cert, without a passphrase"),
+                    "LLMSTREAMER_TLS_KEY", QStringLiteral("none"), [&](const QString &v) {
+                        c.tlsKeyFile = v;
                         return QString();
                     }});
     options.add(Row{QStringLiteral("cors-origin"), QStringLiteral("origins"),
@@ -207,6 +223,14 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
 
     switch (options.parse(arguments, environment, output)) {
     case ConfigOptions::Outcome::Parsed:
+        if (c.tlsCertFile.isEmpty() != c.tlsKeyFile.isEmpty()) {
+            *output = c.tlsCertFile.isEmpty()
+                          ? QStringLiteral("--tls-key needs --tls-cert (LLMSTREAMER_TLS_CERT): "
+                                           "the certificate the key belongs to\nTry --help.\n")
+                          : QStringLiteral("--tls-cert needs --tls-key (LLMSTREAMER_TLS_KEY): "
+                                           "the certificate's private key\nTry --help.\n");
+            break;
+        }
         *exitCode = 0;
         return c;
     case ConfigOptions::Outcome::Help:
