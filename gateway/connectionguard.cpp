@@ -205,14 +205,16 @@ void ConnectionGuard::watchHandshake(QSslSocket *socket)
             [this, socket](QAbstractSocket::SocketError error) {
                 if (socket->isEncrypted())
                     return; // later errors end the connection as over plain TCP
-                ++m_hits["tls_handshake"];
+                // A peer that closed without a word (a port check) is no failed handshake.
+                if (error == QAbstractSocket::SslHandshakeFailedError)
+                    ++m_hits["tls_handshake"];
                 qCDebug(lcHttp, "TLS handshake with %s failed (%d): %s",
                         qUtf8Printable(socket->peerAddress().toString()), int(error),
                         qUtf8Printable(socket->errorString()));
                 // Qt's server deletes it on disconnected(), which may not come from here.
                 socket->deleteLater();
             });
-    // What Qt queued while the data was encrypted counts as unsent until the kernel took it.
+    // Over TLS the unsent bytes drain from the TCP socket inside: resume as it writes them.
     connect(socket, &QSslSocket::encryptedBytesWritten, this, [this, socket] { resume(socket); });
 }
 

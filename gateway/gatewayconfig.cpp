@@ -177,7 +177,8 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
         ConfigOptions::integer(&c.maxGlobLength, 1, 65536, QStringLiteral("a number of bytes"))});
     options.add(Row{QStringLiteral("header-timeout"), QStringLiteral("seconds"),
                     QStringLiteral("Seconds a client may take to send a whole request head once "
-                                   "it began; then 408 and the connection is closed"),
+                                   "it began (then 408 and the connection is closed), and over "
+                                   "TLS to complete the handshake"),
                     "LLMSTREAMER_HEADER_TIMEOUT", QStringLiteral("10"),
                     ConfigOptions::integer(&c.headTimeoutSeconds, 1, 3600, seconds)});
     options.add(Row{QStringLiteral("max-connections-per-address"), QStringLiteral("n"),
