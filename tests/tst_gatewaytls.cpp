@@ -359,6 +359,19 @@ void TestGatewayTls::pipelinesAndHistoryOverTls()
     const qsizetype ready = in.indexOf("\"ready\"");
     QVERIFY2(ok > 0 && history > ok && ready > history, in.constData());
     QVERIFY(in.contains("Strict-Transport-Security: max-age=31536000"));
+
+    // A refused head is answered by the gate, over TLS too, and the connection closed after it.
+    in.clear();
+    socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n");
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            in += socket.readAll();
+            return socket.state() == QAbstractSocket::UnconnectedState;
+        },
+        hang));
+    in += socket.readAll();
+    QVERIFY2(in.startsWith("HTTP/1.1 400 Bad Request\r\n"), in.constData());
+    QVERIFY(in.contains("Connection: close"));
 }
 
 void TestGatewayTls::dropsSlowClientOverTls()
