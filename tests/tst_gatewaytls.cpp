@@ -296,6 +296,12 @@ void TestGatewayTls::refusesWrongCaAndPlainHttp()
                   gateway.url(QStringLiteral("/metrics"))},
                  &out) == 0);
     QVERIFY2(sample(out, "llmstreamer_tls_handshake_failures_total") >= 2, out.constData());
+    // Nothing is left of the failed handshakes: the only connection is the one asking.
+    QTRY_VERIFY_WITH_TIMEOUT(curl({QStringLiteral("--cacert"), file(QStringLiteral("otherca.pem")),
+                                   gateway.url(QStringLiteral("/metrics"))},
+                                  &out) == 0 &&
+                                 sample(out, "llmstreamer_connections") == 1,
+                             hang);
     QVERIFY(gateway.isRunning());
 }
 
