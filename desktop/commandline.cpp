@@ -34,7 +34,13 @@ CommandLine CommandLine::parse(const QStringList &arguments, const QStringList &
                                     "Comma-separated channel names or globs to show, e.g. "
                                     "'logs:errors,logs:gen*' (default: all)."),
         QStringLiteral("LIST"));
-    parser.addOptions({urlOption, tokenOption, channelsOption});
+    const QCommandLineOption caFileOption(
+        QStringLiteral("ca-file"),
+        QCoreApplication::translate("CommandLine",
+                                    "PEM file of the CA that signed an https:// gateway's "
+                                    "certificate, trusted besides the system's CAs."),
+        QStringLiteral("FILE"));
+    parser.addOptions({urlOption, tokenOption, channelsOption, caFileOption});
     result.helpText = parser.helpText();
 
     if (!parser.parse(arguments)) {
@@ -63,6 +69,8 @@ CommandLine CommandLine::parse(const QStringList &arguments, const QStringList &
         result.token = *env;
     if (parser.isSet(channelsOption))
         result.channels = parser.value(channelsOption);
+    if (parser.isSet(caFileOption))
+        result.caFile = parser.value(caFileOption);
     return result;
 }
 
@@ -74,4 +82,6 @@ void CommandLine::applyTo(DesktopSettings &settings) const
         settings.token = *token;
     if (channels)
         settings.channels = *channels;
+    if (caFile)
+        settings.caFile = *caFile;
 }

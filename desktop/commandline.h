@@ -7,13 +7,15 @@
 
 struct DesktopSettings;
 
-// llmstreamer-desktop's command line: --url, --token, --channels override the saved settings
+// llmstreamer-desktop's command line: --url, --token, --channels, --ca-file override the saved
+// settings
 // for this run (LLMSTREAMER_TOKEN too, which keeps the token out of the process list).
 struct CommandLine
 {
     std::optional<QString> url;
     std::optional<QString> token;
     std::optional<QString> channels;
+    std::optional<QString> caFile;
     bool help = false;
     bool version = false;
     QString helpText;

@@ -8,6 +8,7 @@ namespace {
 const QString urlKey = QStringLiteral("connection/url");
 const QString tokenKey = QStringLiteral("connection/token");
 const QString channelsKey = QStringLiteral("connection/channels");
+const QString caFileKey = QStringLiteral("connection/caFile");
 const QString bufferKey = QStringLiteral("view/bufferLines");
 } // namespace
 
@@ -22,6 +23,7 @@ DesktopSettings DesktopSettings::load(const QSettings &store)
     s.gatewayUrl = store.value(urlKey, s.gatewayUrl).toString();
     s.token = store.value(tokenKey).toString();
     s.channels = store.value(channelsKey).toString();
+    s.caFile = store.value(caFileKey).toString();
     bool ok = false;
     const qlonglong lines = store.value(bufferKey, s.bufferLines).toLongLong(&ok);
     if (ok)
@@ -37,6 +39,10 @@ void DesktopSettings::save(QSettings &store) const
     else
         store.setValue(tokenKey, token);
     store.setValue(channelsKey, channels);
+    if (caFile.isEmpty())
+        store.remove(caFileKey);
+    else
+        store.setValue(caFileKey, caFile);
     store.setValue(bufferKey, qlonglong(bufferLines));
 }
 

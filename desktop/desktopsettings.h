@@ -12,6 +12,7 @@ struct DesktopSettings
     QString gatewayUrl = QStringLiteral("http://127.0.0.1:8000");
     QString token;    // sent as "Authorization: Bearer"; stored in plain text
     QString channels; // comma-separated names or globs; empty: every channel
+    QString caFile;   // PEM CA certificates trusted for an https:// gateway besides the system's
     qsizetype bufferLines = 200'000;
 
     static constexpr qsizetype minBufferLines = 1'000;

@@ -3,6 +3,7 @@
 #include "channelglob.h"
 #include "desktoplogging.h"
 #include "feedstatus.h"
+#include "gatewaytrust.h"
 #include "gatewayurl.h"
 #include "historysearch.h"
 #include "historysearchpanel.h"
@@ -418,15 +419,19 @@ void MainWindow::start()
         m_feed->fail(why + tr(". Open Settings to correct it."));
         return;
     }
+    if (!GatewayTrust::setCaFile(m_settings.caFile, &why)) {
+        m_feed->fail(why + tr(". Open Settings to correct it."));
+        return;
+    }
     m_feed->start(*url, m_settings.token,
                   m_selectedChannels ? *m_selectedChannels : m_settings.channelList());
 }
 
 void MainWindow::applySettings(const DesktopSettings &settings, bool persist)
 {
-    const bool reconnect = settings.gatewayUrl != m_settings.gatewayUrl ||
-                           settings.token != m_settings.token ||
-                           settings.channels != m_settings.channels;
+    const bool reconnect =
+        settings.gatewayUrl != m_settings.gatewayUrl || settings.token != m_settings.token ||
+        settings.channels != m_settings.channels || settings.caFile != m_settings.caFile;
     if (settings.channels != m_settings.channels) {
         m_selectedChannels.reset();
         m_proxy->setChannels(std::nullopt);

@@ -5,6 +5,7 @@
 #include <QAction>
 #include <QDialogButtonBox>
 #include <QDir>
+#include <QFileDialog>
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -16,8 +17,8 @@
 SettingsDialog::SettingsDialog(const DesktopSettings &settings, const QString &storageLocation,
                                bool firstStart, QWidget *parent)
     : QDialog(parent), m_url(new QLineEdit(this)), m_token(new QLineEdit(this)),
-      m_channels(new QLineEdit(this)), m_buffer(new QSpinBox(this)), m_urlError(new QLabel(this)),
-      m_tokenWarning(new QLabel(this)),
+      m_channels(new QLineEdit(this)), m_caFile(new QLineEdit(this)), m_buffer(new QSpinBox(this)),
+      m_urlError(new QLabel(this)), m_tokenWarning(new QLabel(this)),
       m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this))
 {
     setWindowTitle(firstStart ? tr("Welcome to LLM Streamer") : tr("Settings"));
@@ -67,6 +68,23 @@ SettingsDialog::SettingsDialog(const DesktopSettings &settings, const QString &s
     m_channels->setText(settings.channels);
     m_channels->setPlaceholderText(tr("all channels, or e.g. logs:errors, logs:gen*"));
 
+    m_caFile->setObjectName(QStringLiteral("caFileEdit"));
+    m_caFile->setText(settings.caFile);
+    m_caFile->setPlaceholderText(tr("none: the system's CAs"));
+    m_caFile->setClearButtonEnabled(true);
+    m_caFile->setToolTip(tr("For an https:// gateway whose certificate a private CA signed: that "
+                            "CA's certificate (PEM)."));
+    QAction *browse = m_caFile->addAction(style()->standardIcon(QStyle::SP_DirOpenIcon),
+                                          QLineEdit::TrailingPosition);
+    browse->setToolTip(tr("Choose the CA file"));
+    connect(browse, &QAction::triggered, this, [this] {
+        const QString file =
+            QFileDialog::getOpenFileName(this, tr("CA certificate"), m_caFile->text(),
+                                         tr("PEM certificates (*.pem *.crt *.cer);;All files (*)"));
+        if (!file.isEmpty())
+            m_caFile->setText(file);
+    });
+
     m_buffer->setObjectName(QStringLiteral("bufferEdit"));
     m_buffer->setRange(int(DesktopSettings::minBufferLines), int(DesktopSettings::maxBufferLines));
     m_buffer->setSingleStep(50'000);
@@ -82,6 +100,7 @@ SettingsDialog::SettingsDialog(const DesktopSettings &settings, const QString &s
     form->addRow(tr("Access &token:"), m_token);
     form->addRow(QString(), m_tokenWarning);
     form->addRow(tr("&Channels:"), m_channels);
+    form->addRow(tr("C&A file:"), m_caFile);
     form->addRow(tr("&Keep:"), m_buffer);
     layout->addLayout(form);
     layout->addStretch();
@@ -115,6 +134,7 @@ DesktopSettings SettingsDialog::settings() const
     s.gatewayUrl = m_url->text().trimmed();
     s.token = m_token->text().trimmed();
     s.channels = m_channels->text().trimmed();
+    s.caFile = m_caFile->text().trimmed();
     s.bufferLines = m_buffer->value();
     return s;
 }

@@ -29,6 +29,7 @@ public:
     QLineEdit *urlEdit() const { return m_url; }
     QLineEdit *tokenEdit() const { return m_token; }
     QLineEdit *channelsEdit() const { return m_channels; }
+    QLineEdit *caFileEdit() const { return m_caFile; }
     QSpinBox *bufferEdit() const { return m_buffer; }
 
 private:
@@ -37,6 +38,7 @@ private:
     QLineEdit *m_url;
     QLineEdit *m_token;
     QLineEdit *m_channels;
+    QLineEdit *m_caFile;
     QSpinBox *m_buffer;
     QLabel *m_urlError;
     QLabel *m_tokenWarning;

@@ -3,9 +3,13 @@
 #include "requesthead.h"
 
 #include <QDateTime>
+#include <QLoggingCategory>
+#include <QSslSocket>
 #include <QTcpSocket>
 
 #include <sys/socket.h>
+
+Q_DECLARE_LOGGING_CATEGORY(lcHttp)
 
 namespace {
 
@@ -95,17 +99,48 @@ qint64 ConnectionGuard::unsentResponseBytes() const
     qint64 total = 0;
     for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it)
         if (!it->streaming)
-            total += it.key()->bytesToWrite();
+            total += unsentBytes(it.key());
     return total;
+}
+
+void ConnectionGuard::setTlsConfiguration(const QSslConfiguration &configuration)
+{
+    m_tls = configuration;
+}
+
+qint64 ConnectionGuard::unsentBytes(const QTcpSocket *socket)
+{
+    // A QSslSocket's own buffer holds what is not encrypted yet; once encrypted, the bytes wait
+    // in the buffer of the TCP socket inside it.
+    qint64 unsent = socket->bytesToWrite();
+    if (const auto *tls = qobject_cast<const QSslSocket *>(socket))
+        unsent += tls->encryptedBytesToWrite();
+    return unsent;
+}
+
+QTcpSocket *ConnectionGuard::acceptSocket(qintptr handle)
+{
+    QTcpSocket *socket = nullptr;
+    if (isTls()) {
+        auto *tls = new QSslSocket(this);
+        tls->setSslConfiguration(m_tls);
+        socket = tls;
+    } else {
+        socket = new QTcpSocket(this);
+    }
+    if (!socket->setSocketDescriptor(handle)) {
+        delete socket;
+        return nullptr;
+    }
+    return socket;
 }
 
 void ConnectionGuard::incomingConnection(qintptr handle)
 {
-    auto *socket = new QTcpSocket(this);
-    if (!socket->setSocketDescriptor(handle)) {
-        delete socket;
+    QTcpSocket *socket = acceptSocket(handle);
+    if (!socket)
         return;
-    }
+    auto *tls = qobject_cast<QSslSocket *>(socket);
     // Twice the largest accepted head: more is not read from the kernel until Qt took a request.
     socket->setReadBufferSize(2 * m_limits.maxRequestBytes);
     Connection c;
@@ -117,6 +152,12 @@ void ConnectionGuard::incomingConnection(qintptr handle)
     if (!c.proxied && m_perAddress.value(c.peer) >= m_limits.maxConnectionsPerAddress) {
         // Never handed to Qt: answered and closed here.
         ++m_hits["max_connections_per_address"];
+        if (tls) {
+            // Nothing can be said before a handshake; a handshake is what the cap saves.
+            socket->abort();
+            socket->deleteLater();
+            return;
+        }
         connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
         socket->write(errorResponse(429, "too many connections from " + c.peer.toString().toUtf8() +
                                              " that are not "
@@ -139,8 +180,42 @@ void ConnectionGuard::incomingConnection(qintptr handle)
     // Before Qt's own handler, which QAbstractHttpServer connects once it takes the socket.
     connect(socket, &QIODevice::readyRead, this, [this, socket] { beforeQt(socket); });
     connect(socket, &QIODevice::bytesWritten, this, [this, socket] { resume(socket); });
+    if (tls)
+        watchHandshake(tls);
     m_newSockets.append(socket);
     addPendingConnection(socket);
+    // Qt's handler is connected now; it gets the request's bytes once they are decrypted.
+    if (tls)
+        tls->startServerEncryption();
+}
+
+void ConnectionGuard::watchHandshake(QSslSocket *socket)
+{
+    Connection &c = m_connections[socket];
+    c.handshaking = true;
+    c.headStartedMs = c.lastRequestMs; // the handshake is bounded like a request head
+    connect(socket, &QSslSocket::encrypted, this, [this, socket] {
+        if (auto it = m_connections.find(socket); it != m_connections.end()) {
+            it->handshaking = false;
+            it->lastRequestMs = nowMs();
+            it->headStartedMs = it->held.isEmpty() ? 0 : it->lastRequestMs;
+        }
+    });
+    connect(socket, &QAbstractSocket::errorOccurred, this,
+            [this, socket](QAbstractSocket::SocketError error) {
+                if (socket->isEncrypted())
+                    return; // later errors end the connection as over plain TCP
+                // A peer that closed without a word (a port check) is no failed handshake.
+                if (error == QAbstractSocket::SslHandshakeFailedError)
+                    ++m_hits["tls_handshake"];
+                qCDebug(lcHttp, "TLS handshake with %s failed (%d): %s",
+                        qUtf8Printable(socket->peerAddress().toString()), int(error),
+                        qUtf8Printable(socket->errorString()));
+                // Qt's server deletes it on disconnected(), which may not come from here.
+                socket->deleteLater();
+            });
+    // Over TLS the unsent bytes drain from the TCP socket inside: resume as it writes them.
+    connect(socket, &QSslSocket::encryptedBytesWritten, this, [this, socket] { resume(socket); });
 }
 
 void ConnectionGuard::beforeQt(QTcpSocket *socket)
@@ -159,7 +234,7 @@ void ConnectionGuard::beforeQt(QTcpSocket *socket)
         return;
     }
     c.held += socket->readAll();
-    if (c.held.isEmpty() || c.awaiting || socket->bytesToWrite() > m_limits.pauseOutputBytes)
+    if (c.held.isEmpty() || c.awaiting || unsentBytes(socket) > m_limits.pauseOutputBytes)
         return; // paused: resume() or releaseRequests() picks up
 
     const RequestHead head = RequestHead::parse(c.held, m_limits.maxRequestBytes);
@@ -218,7 +293,7 @@ void ConnectionGuard::afterQt(QTcpSocket *socket)
         closeConnection(socket, c); // after the response Qt just wrote
         return;
     }
-    if (socket->bytesToWrite() > m_limits.maxOutputBytes) {
+    if (unsentBytes(socket) > m_limits.maxOutputBytes) {
         ++m_hits["max_output_bytes"];
         c.closing = true;
         socket->abort();
@@ -229,7 +304,7 @@ void ConnectionGuard::afterQt(QTcpSocket *socket)
     const bool more = c.admitted && !c.held.isEmpty();
     c.held.clear();
     c.admitted = false;
-    if (more && socket->bytesToWrite() <= m_limits.pauseOutputBytes)
+    if (more && unsentBytes(socket) <= m_limits.pauseOutputBytes)
         kick(socket, c);
 }
 
@@ -261,7 +336,7 @@ void ConnectionGuard::resume(QTcpSocket *socket)
     const auto it = m_connections.find(socket);
     if (it == m_connections.end() || it->streaming || it->closing || it->awaiting)
         return;
-    if (socket->bytesAvailable() > 0 && socket->bytesToWrite() <= m_limits.pauseOutputBytes)
+    if (socket->bytesAvailable() > 0 && unsentBytes(socket) <= m_limits.pauseOutputBytes)
         kick(socket, *it);
 }
 
@@ -281,6 +356,8 @@ void ConnectionGuard::markStreaming(QTcpSocket *socket)
         // A stream reads no further request: nothing to resume, and a stream's writes are the
         // gateway's hottest path (one bytesWritten per write).
         QObject::disconnect(socket, &QIODevice::bytesWritten, this, nullptr);
+        if (auto *tls = qobject_cast<QSslSocket *>(socket))
+            QObject::disconnect(tls, &QSslSocket::encryptedBytesWritten, this, nullptr);
     }
 }
 
@@ -304,6 +381,13 @@ void ConnectionGuard::closeConnection(QTcpSocket *socket, Connection &c)
     c.held.clear();
     uncount(c);
     QObject::disconnect(socket, &QIODevice::readyRead, parent(), nullptr);
+    if (qobject_cast<QSslSocket *>(socket)) {
+        // Over TLS the close is TLS's own: the response, then close_notify, then the close
+        // (Qt offers no TLS close that keeps reading).
+        socket->disconnectFromHost();
+        abortLater(socket);
+        return;
+    }
     // A lingering close, as web servers do: the response, then our FIN, while whatever the client
     // still sends is read and dropped (beforeQt) until it closes too. Closing with unread input
     // makes the kernel reset the connection, and the client may lose the response.
@@ -359,12 +443,12 @@ void ConnectionGuard::sweep()
     const qint64 idleMs = qint64(m_limits.idleTimeoutSeconds) * 1000;
     const qint64 headMs = qint64(m_limits.headTimeoutSeconds) * 1000;
     // Collected first: closing a socket may change m_connections.
-    QList<QTcpSocket *> idle, slow;
+    QList<QTcpSocket *> idle, slow, handshakes;
     for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
         if (it->streaming || it->closing || it->awaiting)
             continue; // an answer on its way is not idleness
         if (it->headStartedMs != 0 && now - it->headStartedMs >= headMs)
-            slow.append(it.key());
+            (it->handshaking ? handshakes : slow).append(it.key());
         else if (now - it->lastRequestMs >= idleMs)
             idle.append(it.key());
     }
@@ -374,6 +458,15 @@ void ConnectionGuard::sweep()
                    "request head not completed within " +
                        QByteArray::number(m_limits.headTimeoutSeconds) + " s",
                    "head_timeout");
+    }
+    for (QTcpSocket *socket : std::as_const(handshakes)) {
+        auto it = m_connections.find(socket);
+        if (it == m_connections.end())
+            continue;
+        ++m_hits["head_timeout"];
+        it->closing = true;
+        uncount(*it);
+        socket->abort(); // no response can be written before the handshake completed
     }
     for (QTcpSocket *socket : std::as_const(idle)) {
         auto it = m_connections.find(socket);

@@ -5,11 +5,13 @@
 #include <QByteArray>
 #include <QHash>
 #include <QHostAddress>
+#include <QSslConfiguration>
 #include <QTcpServer>
 #include <QTimer>
 
 #include <map>
 
+class QSslSocket;
 class QTcpSocket;
 
 // The gateway's listening socket and the gate in front of Qt HttpServer 6.4's request parser,
@@ -28,6 +30,13 @@ class QTcpSocket;
 // request head, an idle timeout, client addresses forwarded by trusted proxies, an output cap,
 // "Connection: close" and HTTP/1.0 honoured, one event stream per connection, and a 1024-deep
 // listen backlog instead of Qt's 50.
+//
+// With a TLS configuration every connection is a QSslSocket whose handshake starts at accept;
+// the gate then sees the decrypted bytes, so every limit above holds over TLS too. Not Qt's
+// QSslServer: it hides a connection until its handshake completed, so the per-address cap would
+// not count handshakes in progress, and it stops accepting at maxPendingConnections (30)
+// handshakes in progress. Here a handshake counts as a request head: it must complete within
+// the head timeout.
 class ConnectionGuard final : public QTcpServer
 {
     Q_OBJECT
@@ -54,6 +63,12 @@ public:
     // Call once the HTTP server has been bound to this listener (its per-connection handlers must
     // be connected before the gate's second handler).
     void serverBound();
+    // Serve HTTPS with `configuration` (certificate, key, protocols) from the next connection
+    // on; connections already open keep theirs. A null configuration: plain HTTP.
+    void setTlsConfiguration(const QSslConfiguration &configuration);
+    bool isTls() const { return !m_tls.isNull(); }
+    // Unsent bytes of `socket`: its buffer and, over TLS, what is encrypted and not yet sent.
+    static qint64 unsentBytes(const QTcpSocket *socket);
     // The connection now carries an event stream: no timeout applies and nothing it sends is
     // parsed any more.
     void markStreaming(QTcpSocket *socket);
@@ -80,6 +95,8 @@ protected:
     void incomingConnection(qintptr handle) override;
 
 private:
+    QTcpSocket *acceptSocket(qintptr handle);
+    void watchHandshake(QSslSocket *socket);
     struct Connection
     {
         QHostAddress peer;
@@ -95,6 +112,7 @@ private:
         bool closeAfter = false; // the admitted request asked for the connection to close
         bool awaiting = false;   // its response comes later (holdRequests)
         bool kickQueued = false;
+        bool handshaking = false; // TLS: not encrypted yet
     };
 
     void beforeQt(QTcpSocket *socket);
@@ -113,5 +131,6 @@ private:
     QHash<QHostAddress, int> m_perAddress;
     QList<QTcpSocket *> m_newSockets; // accepted, waiting for their second handler
     QTimer m_sweepTimer;
+    QSslConfiguration m_tls;
     std::map<QByteArray, quint64> m_hits;
 };

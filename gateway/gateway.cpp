@@ -236,6 +236,21 @@ bool Gateway::reloadTokens(QString *message)
     return true;
 }
 
+bool Gateway::reloadTls(QString *message)
+{
+    return m_server->reloadTls(message);
+}
+
+bool Gateway::isTls() const
+{
+    return m_server->isTls();
+}
+
+QString Gateway::tlsSummary() const
+{
+    return m_server->tlsSummary();
+}
+
 void Gateway::shutdown()
 {
     m_stopped = true;
@@ -262,5 +277,7 @@ QString Gateway::baseUrl() const
         host = QStringLiteral("[::1]");
     else if (m_config.bind.protocol() == QAbstractSocket::IPv6Protocol)
         host = QLatin1Char('[') + host + QLatin1Char(']');
-    return QStringLiteral("http://%1:%2").arg(host).arg(port());
+    return QStringLiteral("%1://%2:%3")
+        .arg(isTls() ? QStringLiteral("https") : QStringLiteral("http"), host)
+        .arg(port());
 }

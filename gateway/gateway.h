@@ -31,6 +31,11 @@ public:
     // Reads the token file again (SIGHUP): sessions and streams of removed or changed tokens
     // end. On an unreadable or malformed file the old tokens stay. `message` says what happened.
     bool reloadTokens(QString *message);
+    // Reads the TLS certificate and key again (SIGHUP): new connections get them; open streams
+    // go on. On failure the old ones stay.
+    bool reloadTls(QString *message);
+    bool isTls() const;
+    QString tlsSummary() const;
     // Stops accepting, tells every stream it is closing, and drops the subscription.
     void shutdown();
 

@@ -41,8 +41,9 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
     const QString seconds = QStringLiteral("a number of seconds");
 
     options.add(Row{QStringLiteral("bind"), QStringLiteral("address"),
-                    QStringLiteral("Address to listen on. Anything but loopback needs TLS (a "
-                                   "TLS-terminating proxy) or a trusted network"),
+                    QStringLiteral("Address to listen on. Anything but loopback needs TLS "
+                                   "(--tls-cert, or a TLS-terminating proxy) or a trusted "
+                                   "network"),
                     "LLMSTREAMER_BIND", QStringLiteral("127.0.0.1"), [&](const QString &v) {
                         return c.bind.setAddress(v.trimmed())
                                    ? QString()
@@ -108,6 +109,21 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
                         c.tokenFile = v;
                         return QString();
                     }});
+    options.add(Row{QStringLiteral("tls-cert"), QStringLiteral("file"),
+                    QStringLiteral("Serve HTTPS (TLS 1.2 or newer) with this PEM certificate, "
+                                   "followed by its intermediates; needs --tls-key. SIGHUP reads "
+                                   "both again (new connections get the new certificate)"),
+                    "LLMSTREAMER_TLS_CERT", QStringLiteral("none, plain HTTP"),
+                    [&](const QString &v) {
+                        c.tlsCertFile = v;
+                        return QString();
+                    }});
+    options.add(Row{QStringLiteral("tls-key"), QStringLiteral("file"),
+                    QStringLiteral("The PEM private key of --tls-cert, without a passphrase"),
+                    "LLMSTREAMER_TLS_KEY", QStringLiteral("none"), [&](const QString &v) {
+                        c.tlsKeyFile = v;
+                        return QString();
+                    }});
     options.add(Row{QStringLiteral("cors-origin"), QStringLiteral("origins"),
                     QStringLiteral("Comma-separated origins allowed to read the API and streams "
                                    "from other sites, e.g. https://grafana.example"),
@@ -163,7 +179,8 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
         ConfigOptions::integer(&c.maxGlobLength, 1, 65536, QStringLiteral("a number of bytes"))});
     options.add(Row{QStringLiteral("header-timeout"), QStringLiteral("seconds"),
                     QStringLiteral("Seconds a client may take to send a whole request head once "
-                                   "it began; then 408 and the connection is closed"),
+                                   "it began (then 408 and the connection is closed), and over "
+                                   "TLS to complete the handshake"),
                     "LLMSTREAMER_HEADER_TIMEOUT", QStringLiteral("10"),
                     ConfigOptions::integer(&c.headTimeoutSeconds, 1, 3600, seconds)});
     options.add(Row{QStringLiteral("max-connections-per-address"), QStringLiteral("n"),
@@ -209,6 +226,16 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
 
     switch (options.parse(arguments, environment, output)) {
     case ConfigOptions::Outcome::Parsed:
+        if (c.tlsCertFile.isEmpty() != c.tlsKeyFile.isEmpty()) {
+            options.refuse(
+                c.tlsCertFile.isEmpty()
+                    ? QStringLiteral("--tls-key needs --tls-cert (LLMSTREAMER_TLS_CERT): "
+                                     "the certificate the key belongs to")
+                    : QStringLiteral("--tls-cert needs --tls-key (LLMSTREAMER_TLS_KEY): "
+                                     "the certificate's private key"),
+                output);
+            break;
+        }
         // Read now, so that a wrong path or file is refused at start, not retried forever.
         if (const QString problem = c.redis.tlsProblem(); !problem.isEmpty()) {
             options.refuse(problem, output);

@@ -28,7 +28,10 @@ struct GatewayConfig
     int retryMilliseconds = 2000; // sent to clients as "retry:"
     AccessPolicy access;          // tokens; empty: unauthenticated
     QString tokenFile;            // where `access` came from (reloaded on SIGHUP)
-    QByteArrayList corsOrigins;   // origins allowed cross-site; empty: CORS off
+    // HTTPS with this PEM certificate (chain) and key, both reloaded on SIGHUP; empty: plain HTTP.
+    QString tlsCertFile;
+    QString tlsKeyFile;
+    QByteArrayList corsOrigins; // origins allowed cross-site; empty: CORS off
     int maxClientsPerAddress = 256;
     // Peers whose Forwarded / X-Forwarded-For name the client for limits and logs; empty: none.
     TrustedProxies trustedProxies;

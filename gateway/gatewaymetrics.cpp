@@ -85,6 +85,11 @@ QByteArray GatewayMetrics::text(const Sources &in)
                               "idle_timeout", "max_connections_per_address", "max_output_bytes"})
         m.sample("llmstreamer_limit_hits_total", {{"limit", limit}},
                  double(in.tcp ? in.tcp->limitHits(limit) : 0));
+    m.family("llmstreamer_tls_handshake_failures_total", "counter",
+             "TLS handshakes that failed (with --tls-cert; one that did not complete within "
+             "--header-timeout counts as a head_timeout hit).");
+    m.sample("llmstreamer_tls_handshake_failures_total",
+             double(in.tcp ? in.tcp->limitHits("tls_handshake") : 0));
     m.family("llmstreamer_unsent_response_bytes", "gauge",
              "Response bytes waiting for clients, over connections that are not event streams.");
     m.sample("llmstreamer_unsent_response_bytes",

@@ -6,6 +6,7 @@
 #include "hub.h"
 #include "redisfeed.h"
 #include "sseclient.h"
+#include "tlsidentity.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -98,6 +99,20 @@ bool GatewayServer::start(QString *error)
     limits.maxConnectionsPerAddress = m_config.maxConnectionsPerAddress;
     limits.trustedProxies = m_config.trustedProxies;
     m_tcp = new ConnectionGuard(limits, this);
+    if (isTls()) {
+        QString why;
+        const auto identity = TlsIdentity::load(m_config.tlsCertFile, m_config.tlsKeyFile, &why);
+        if (!identity) {
+            *error = QStringLiteral("cannot serve HTTPS: %1").arg(why);
+            delete m_tcp;
+            m_tcp = nullptr;
+            return false;
+        }
+        m_tlsSummary = identity->summary();
+        m_tcp->setTlsConfiguration(identity->configuration);
+        // Browsers then use HTTPS for this host for a year, even if given an http:// link.
+        m_tlsHeaders = {{"Strict-Transport-Security", "max-age=31536000"}};
+    }
     if (!m_tcp->listen(m_config.bind, m_config.port)) {
         *error = QStringLiteral("cannot listen on %1:%2: %3")
                      .arg(m_config.bind.toString())
@@ -109,6 +124,24 @@ bool GatewayServer::start(QString *error)
     }
     bind(m_tcp);
     m_tcp->serverBound();
+    return true;
+}
+
+bool GatewayServer::reloadTls(QString *message)
+{
+    if (!isTls() || !m_tcp) {
+        *message = QStringLiteral("no --tls-cert: nothing to reload");
+        return false;
+    }
+    QString why;
+    const auto identity = TlsIdentity::load(m_config.tlsCertFile, m_config.tlsKeyFile, &why);
+    if (!identity) {
+        *message = QStringLiteral("certificate not reloaded, the old one stays: %1").arg(why);
+        return false;
+    }
+    m_tcp->setTlsConfiguration(identity->configuration);
+    m_tlsSummary = identity->summary();
+    *message = QStringLiteral("certificate reloaded: %1").arg(identity->summary());
     return true;
 }
 
@@ -134,6 +167,8 @@ void GatewayServer::respond(QHttpServerResponder &r, int status, const QByteArra
     if (m_tcp && m_tcp->closesAfterResponse(r.socket()))
         r.writeHeader("Connection", "close");
     for (const auto &[key, value] : std::as_const(m_responseHeaders))
+        r.writeHeader(key, value);
+    for (const auto &[key, value] : std::as_const(m_tlsHeaders))
         r.writeHeader(key, value);
     for (const auto &[key, value] : extra)
         r.writeHeader(key, value);
@@ -237,7 +272,7 @@ bool GatewayServer::answerSignIn(const QHttpServerRequest &request, QHttpServerR
                 {{"Location", location},
                  {"Set-Cookie", sessionCookie + '=' + session + "; Path=/; Max-Age=" +
                                     QByteArray::number(m_config.sessionLifetimeSeconds) +
-                                    "; HttpOnly; SameSite=Strict"}});
+                                    "; HttpOnly; SameSite=Strict" + (isTls() ? "; Secure" : "")}});
     return true;
 }
 
@@ -492,7 +527,7 @@ void GatewayServer::serveEvents(const QHttpServerRequest &request, QHttpServerRe
             query.queryItemValue(QStringLiteral("last_event_id"), QUrl::FullyDecoded).toUtf8();
     m_tcp->markStreaming(responder.socket());
     m_hub->addClient(std::make_unique<SseClient>(std::move(responder), client, selection,
-                                                 m_responseHeaders,
+                                                 m_responseHeaders + m_tlsHeaders,
                                                  grant ? grant->token : QByteArray(),
                                                  grant ? grant->channels : QByteArrayList()),
                      lastEventId.trimmed(), tail);

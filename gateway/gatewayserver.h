@@ -37,7 +37,14 @@ public:
                                              std::function<void(const HistoryAnswer &)> done)>;
     void setHistorySearch(HistorySearch search) { m_history = std::move(search); }
 
+    // Listens; with --tls-cert, a certificate or key that cannot be used is the error.
     bool start(QString *error);
+    // Reads the certificate and key again (SIGHUP): new connections get them, open ones keep
+    // theirs. On failure the old ones stay. `message` says what happened.
+    bool reloadTls(QString *message);
+    bool isTls() const { return !m_config.tlsCertFile.isEmpty(); }
+    // The certificate in use (TlsIdentity::summary()); empty without TLS.
+    const QString &tlsSummary() const { return m_tlsSummary; }
     // Stops accepting connections; open streams are the hub's to close.
     void stopListening();
     quint16 port() const;
@@ -95,4 +102,6 @@ private:
     std::map<QByteArray, quint64> m_limitHits;
     std::map<QByteArray, quint64> m_authFailures;
     HistorySearch m_history;
+    Headers m_tlsHeaders; // on every response over HTTPS (HSTS)
+    QString m_tlsSummary;
 };

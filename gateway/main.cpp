@@ -55,16 +55,27 @@ int main(int argc, char *argv[])
     if (!config->trustedProxies.isEmpty())
         std::printf("  client addresses: as forwarded by the trusted proxies %s\n",
                     qPrintable(config->trustedProxies.toString()));
-    if (!loopback)
-        std::printf("  warning: no TLS here; put the gateway behind a TLS-terminating proxy\n");
+    if (gateway.isTls())
+        std::printf("  tls: %s\n", qPrintable(gateway.tlsSummary()));
+    else if (!loopback)
+        std::printf("  warning: plain HTTP on a non-loopback address: tokens, cookies and logs "
+                    "cross the network in clear text; give --tls-cert and --tls-key, or put the "
+                    "gateway behind a TLS-terminating proxy\n");
     std::fflush(stdout);
 
     UnixSignalHandler signals({SIGINT, SIGTERM, SIGHUP});
-    QObject::connect(&signals, &UnixSignalHandler::signalReceived, &app, [&gateway](int sig) {
+    QObject::connect(&signals, &UnixSignalHandler::signalReceived, &app, [&](int sig) {
         if (sig == SIGHUP) {
+            // Each of what SIGHUP reloads, or that there is nothing to.
             QString message;
-            gateway.reloadTokens(&message);
-            std::fprintf(stderr, "llmstreamer-gateway: SIGHUP: %s\n", qPrintable(message));
+            if (!config->tokenFile.isEmpty() || !gateway.isTls()) {
+                gateway.reloadTokens(&message);
+                std::fprintf(stderr, "llmstreamer-gateway: SIGHUP: %s\n", qPrintable(message));
+            }
+            if (gateway.isTls()) {
+                gateway.reloadTls(&message);
+                std::fprintf(stderr, "llmstreamer-gateway: SIGHUP: %s\n", qPrintable(message));
+            }
             return;
         }
         std::fprintf(stderr, "llmstreamer-gateway: %s, shutting down\n",

@@ -49,15 +49,13 @@ public:
     void close(const QByteArray &finalBytes) override;
 
     bool isConnected() const override;
-    qint64 pendingBytes() const override
-    {
-        return m_socket ? m_socket->bytesToWrite() + m_queuedBytes : 0;
-    }
+    qint64 pendingBytes() const override;
     QHostAddress peerAddress() const override { return m_peer; }
     const QByteArrayList &selection() const override { return m_selection; }
     const QByteArray &grantToken() const override { return m_grantToken; }
     const QByteArrayList &grantChannels() const override { return m_grantChannels; }
-    // `gone` on the socket's disconnected() or destroyed(), `drained` on its bytesWritten().
+    // `gone` on the socket's disconnected() or destroyed(), `drained` on its bytesWritten()
+    // (over TLS also on encryptedBytesWritten()).
     void setHandlers(std::function<void()> gone, std::function<void()> drained) override;
 
     QTcpSocket *socket() const { return m_socket; }
@@ -75,4 +73,5 @@ private:
     std::function<void()> m_gone;
     std::function<void()> m_drained;
     std::vector<QMetaObject::Connection> m_connections;
+    bool m_tls = false; // a QSslSocket: only Qt may write to its descriptor
 };

@@ -16,9 +16,10 @@ set -euo pipefail
 build_pkgs=(
     cmake g++ make pkgconf ccache dpkg-dev file
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev libqt6opengl6-dev
-    libhiredis-dev
+    libhiredis-dev libssl-dev
 )
-run_pkgs=(redis-server redis-tools curl)
+# openssl makes the HTTPS tests' certificates.
+run_pkgs=(redis-server redis-tools curl openssl)
 # clang-14 and its runtimes build the libFuzzer targets (scripts/fuzz.sh); clang-format checks
 # the formatting (scripts/check-format.sh).
 test_pkgs=("${run_pkgs[@]}" xvfb chromium fonts-dejavu-core clang-14 libclang-rt-14-dev clang-format)

@@ -41,7 +41,7 @@ endif()
 
 set(dashboard_e2e_dir ${CMAKE_CURRENT_SOURCE_DIR}/e2e)
 set(dashboard_e2e_files dashboard.test.mjs filters.test.mjs restart.test.mjs auth.test.mjs
-    history.test.mjs)
+    history.test.mjs https.test.mjs)
 # The burst floods the page (its latency figures are bench/dashboard/burst.mjs's). A sanitizer
 # build's gateway and producer take 2-3 times the CPU, which Chromium then lacks on 2 cores. The
 # other files still run that gateway through every feature.

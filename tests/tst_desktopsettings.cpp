@@ -38,12 +38,15 @@ void tst_DesktopSettings::roundTrip()
     s.gatewayUrl = QStringLiteral("http://gw:9000");
     s.token = QStringLiteral("tok");
     s.channels = QStringLiteral("logs:errors, logs:gen*");
+    s.caFile = QStringLiteral("/etc/llmstreamer/ca.pem");
     s.bufferLines = 50'000;
     s.save(store);
     QCOMPARE(DesktopSettings::load(store), s);
     s.token.clear();
+    s.caFile.clear();
     s.save(store);
     QVERIFY(!store.contains(QStringLiteral("connection/token"))); // not kept as an empty value
+    QVERIFY(!store.contains(QStringLiteral("connection/caFile")));
     QCOMPARE(DesktopSettings::load(store), s);
 }
 
@@ -105,6 +108,10 @@ void tst_DesktopSettings::commandLine_data()
                                               QStringLiteral("logs:errors")}
                                << QStringList{} << QStringLiteral("gw:8000") << QStringLiteral("t1")
                                << QStringLiteral("logs:errors") << QString();
+    QTest::newRow("CA file") << QStringList{QStringLiteral("--ca-file"),
+                                            QStringLiteral("/tmp/ca.pem")}
+                             << QStringList{} << saved << QStringLiteral("saved-token") << QString()
+                             << QString();
     QTest::newRow("= form") << QStringList{QStringLiteral("--url=http://x:1")} << QStringList{}
                             << QStringLiteral("http://x:1") << QStringLiteral("saved-token")
                             << QString() << QString();
@@ -152,6 +159,7 @@ void tst_DesktopSettings::commandLine()
     QCOMPARE(s.gatewayUrl, url);
     QCOMPARE(s.token, token);
     QCOMPARE(s.channels, channels);
+    QCOMPARE(s.caFile, args.contains(QLatin1StringView("--ca-file")) ? args.last() : QString());
     QCOMPARE(cli.overridesUrl(), args.join(u' ').contains(QLatin1StringView("--url")));
 }
 
@@ -162,6 +170,7 @@ void tst_DesktopSettings::dialog()
         CommandLine::parse({QStringLiteral("x"), QStringLiteral("--help")}, {});
     QVERIFY(help.help && help.error.isEmpty());
     QVERIFY(help.helpText.contains(QLatin1StringView("--channels")));
+    QVERIFY(help.helpText.contains(QLatin1StringView("--ca-file")));
     QVERIFY(CommandLine::parse({QStringLiteral("x"), QStringLiteral("--version")}, {}).version);
 
     DesktopSettings s;
@@ -184,10 +193,12 @@ void tst_DesktopSettings::dialog()
     QVERIFY(dialog.findChild<QLabel *>(QStringLiteral("urlError"))->isHidden());
     dialog.channelsEdit()->setText(QStringLiteral(" logs:errors "));
     dialog.bufferEdit()->setValue(123'000);
+    dialog.caFileEdit()->setText(QStringLiteral(" /etc/ca.pem "));
     const DesktopSettings edited = dialog.settings();
     QCOMPARE(edited.gatewayUrl, QStringLiteral("gw.internal:8000"));
     QCOMPARE(edited.channels, QStringLiteral("logs:errors"));
     QCOMPARE(edited.bufferLines, 123'000);
+    QCOMPARE(edited.caFile, QStringLiteral("/etc/ca.pem"));
     QCOMPARE(edited.token, QStringLiteral("abc"));
 }
 

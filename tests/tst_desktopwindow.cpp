@@ -57,6 +57,7 @@ private Q_SLOTS:
     void gapAfterGatewayRestartIsAMarkerLine();
     void idCellClickFiltersToTheId();
     void badUrlInPlainWords();
+    void unreadableCaFileInPlainWords();
     void refusedConnectionInPlainWords();
     void unauthorizedInPlainWords();
     void badRequestInPlainWords();
@@ -432,6 +433,22 @@ void tst_DesktopWindow::badUrlInPlainWords()
              QStringLiteral("Not connected: the gateway URL must start with http:// or https://, "
                             "not redis://. Open Settings to correct it."));
     QVERIFY(w->feedStatus()->stateText().startsWith(QLatin1StringView("Stopped: the gateway URL")));
+}
+
+void tst_DesktopWindow::unreadableCaFileInPlainWords()
+{
+    DesktopSettings settings;
+    settings.gatewayUrl = QStringLiteral("https://127.0.0.1:1");
+    settings.caFile = m_dir.filePath(QStringLiteral("no-such-ca.pem"));
+    MainWindow w(settings);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.start();
+    QCOMPARE(w.connection()->state(), State::Failed);
+    QVERIFY2(w.bannerText().startsWith(QStringLiteral("Not connected: cannot read the CA file ") +
+                                       settings.caFile),
+             qPrintable(w.bannerText()));
+    QVERIFY(w.bannerText().endsWith(QLatin1StringView(". Open Settings to correct it.")));
 }
 
 void tst_DesktopWindow::refusedConnectionInPlainWords()

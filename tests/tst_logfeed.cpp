@@ -1,13 +1,15 @@
 // LogFeed, the desktop monitor's data side, without a window: a redis-server on a free port and
 // the gateway in-process; what arrives is decoded into lines, stats and channel names, and
 // counted; delivery is complete or has a gap; pages of the gateway's history meet exactly and a
-// search pages back. Links llmstreamer_feed only (Qt Core and Network), so it runs without a
-// display.
+// search pages back; over HTTPS with a CA file, and certificate errors in plain words. Links
+// llmstreamer_feed only (Qt Core and Network), so it runs without a display.
 #include "gatewaytest.h"
+#include "gatewaytrust.h"
 #include "historyfetcher.h"
 #include "historysearch.h"
 #include "hub.h"
 #include "logfeed.h"
+#include "testcertificates.h"
 #include "testredis.h"
 
 #include <QDateTime>
@@ -91,6 +93,9 @@ private Q_SLOTS:
     void historyErrorsInPlainWords();
     void historySearchPagesBack();
     void historySearchSaysHowFarItLooked();
+    void streamsOverHttpsWithCaFile();
+    void certificateErrorsInPlainWords_data();
+    void certificateErrorsInPlainWords();
 
 private:
     std::unique_ptr<Gateway> startGateway(quint16 port = 0) const;
@@ -98,12 +103,27 @@ private:
     static bool connectFeed(LogFeed &feed, Gateway &gateway, const QStringList &channels = {});
     static QUrl baseUrl(const Gateway &gateway);
 
+    // A gateway serving HTTPS with gateway-one's certificate (signed by the test CA).
+    std::unique_ptr<Gateway> startHttpsGateway(const QHostAddress &bind = QHostAddress::LocalHost);
+
     TestRedis m_redis;
+    TestCertificates m_certificates;
 };
 
 void tst_LogFeed::initTestCase()
 {
     QVERIFY2(m_redis.start(), qPrintable(m_redis.errorString()));
+    QVERIFY2(m_certificates.make(), qPrintable(m_certificates.errorString()));
+}
+
+std::unique_ptr<Gateway> tst_LogFeed::startHttpsGateway(const QHostAddress &bind)
+{
+    GatewayConfig c = GatewayTest::config(m_redis);
+    c.bind = bind;
+    c.retryMilliseconds = 200;
+    c.tlsCertFile = m_certificates.path(QStringLiteral("gateway-one.pem"));
+    c.tlsKeyFile = m_certificates.path(QStringLiteral("gateway-one.key"));
+    return GatewayTest::start(c);
 }
 
 std::unique_ptr<Gateway> tst_LogFeed::startGateway(quint16 port) const
@@ -519,6 +539,76 @@ void tst_LogFeed::historySearchSaysHowFarItLooked()
     QCOMPARE(search->scanned(), qint64(10501));
     QCOMPARE(search->stopped(), QStringLiteral("start"));
     QVERIFY(!search->canSearchOlder());
+}
+
+void tst_LogFeed::streamsOverHttpsWithCaFile()
+{
+    auto gateway = startHttpsGateway();
+    QVERIFY(gateway);
+    QString error;
+    QVERIFY2(GatewayTrust::setCaFile(m_certificates.path(QStringLiteral("ca.pem")), &error),
+             qPrintable(error));
+    Client client;
+    LogFeed &feed = client.feed;
+    feed.start(QUrl(QStringLiteral("https://localhost:%1").arg(gateway->port())), QString(), {});
+    QTRY_COMPARE_WITH_TIMEOUT(feed.state(), State::Live, 30000);
+    m_redis.publish("logs:tls", "level=info over https");
+    QTRY_COMPARE_WITH_TIMEOUT(client.records.size(), 1, 30000);
+    QCOMPARE(client.records[0].message(), QStringLiteral("level=info over https"));
+    // /api/channels over HTTPS too.
+    QTRY_COMPARE_WITH_TIMEOUT(feed.allowlist(), QStringList{QStringLiteral("logs:*")}, 30000);
+    feed.stop();
+    QVERIFY(GatewayTrust::setCaFile(QString(), &error));
+}
+
+void tst_LogFeed::certificateErrorsInPlainWords_data()
+{
+    QTest::addColumn<QString>("caFile");
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<QString>("reason");
+    const QString untrusted = QStringLiteral(
+        "the gateway's certificate is not signed by a trusted CA (issued by ca); give that CA's "
+        "certificate as the CA file (Settings, or --ca-file)");
+    QTest::newRow("no CA file") << QString() << QStringLiteral("localhost") << untrusted;
+    QTest::newRow("another CA") << QStringLiteral("otherca.pem") << QStringLiteral("localhost")
+                                << untrusted;
+    QTest::newRow("another name") << QStringLiteral("ca.pem") << QStringLiteral("127.0.0.2")
+                                  << QStringLiteral("the gateway's certificate is for ");
+}
+
+void tst_LogFeed::certificateErrorsInPlainWords()
+{
+    QFETCH(QString, caFile);
+    QFETCH(QString, host);
+    QFETCH(QString, reason);
+    auto gateway = startHttpsGateway(QHostAddress::AnyIPv4);
+    QVERIFY(gateway);
+    QString error;
+    QVERIFY(GatewayTrust::setCaFile(caFile.isEmpty() ? QString() : m_certificates.path(caFile),
+                                    &error));
+    Client client;
+    LogFeed &feed = client.feed;
+    QStringList reasons;
+    QList<State> states;
+    QObject::connect(&feed, &LogFeed::stateChanged, &feed, [&](State state, const QString &why) {
+        states.append(state);
+        reasons.append(why);
+    });
+    const QUrl base(QStringLiteral("https://%1:%2").arg(host).arg(gateway->port()));
+    feed.start(base, QString(), {});
+    const QString where = QStringLiteral("cannot trust %1:%2: ").arg(host).arg(gateway->port());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        feed.state() == State::Reconnecting && reasons.last().startsWith(where + reason), 30000);
+    if (host == QLatin1String("127.0.0.2"))
+        QVERIFY2(reasons.last().endsWith(QLatin1String(", not for 127.0.0.2; connect by one of "
+                                                       "its names")),
+                 qPrintable(reasons.last()));
+    // Never ignored: the stream never went live, and the gateway never had it.
+    QVERIFY(!states.contains(State::Live));
+    QCOMPARE(gateway->hub()->clientCount(), 0);
+    QVERIFY(client.records.isEmpty());
+    feed.stop();
+    QVERIFY(GatewayTrust::setCaFile(QString(), &error));
 }
 
 QTEST_GUILESS_MAIN(tst_LogFeed)

@@ -2,6 +2,7 @@
 
 #include "feedlogging.h"
 #include "gatewayurl.h"
+#include "networkerror.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -11,7 +12,9 @@
 
 ChannelFetcher::ChannelFetcher(QObject *parent)
     : QObject(parent), m_network(new QNetworkAccessManager(this))
-{}
+{
+    NetworkError::watchCertificates(m_network);
+}
 
 ChannelFetcher::~ChannelFetcher()
 {

@@ -17,7 +17,9 @@ constexpr qint64 maxBodyBytes = 256LL * 1024 * 1024;
 
 HistoryFetcher::HistoryFetcher(QObject *parent)
     : QObject(parent), m_network(new QNetworkAccessManager(this))
-{}
+{
+    NetworkError::watchCertificates(m_network);
+}
 
 HistoryFetcher::~HistoryFetcher()
 {

@@ -22,6 +22,7 @@ constexpr qsizetype maxErrorBody = 4096;
 SseConnection::SseConnection(QObject *parent)
     : QObject(parent), m_network(new QNetworkAccessManager(this))
 {
+    NetworkError::watchCertificates(m_network);
     // Redirects are followed only to the same or a safer scheme (the default policy).
     m_retryTimer.setSingleShot(true);
     connect(&m_retryTimer, &QTimer::timeout, this, &SseConnection::connectNow);

@@ -7,6 +7,7 @@
 // Paths come from the environment (set by ctest, see tests/dashboard.cmake):
 //   LLMSTREAMER_GATEWAY, LLMSTREAMER_PRODUCER, REDIS_SERVER, REDIS_CLI, CHROMIUM, NGINX
 import { spawn } from 'node:child_process';
+import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -224,9 +225,19 @@ export function simulate(redis, { rate, duration, seed = 7, service = 'vllm-01' 
 
 // ---- gateway ----------------------------------------------------------------------------------
 
+// GET over HTTPS trusting `ca` (PEM): resolves with the status (node's fetch takes no CA).
+export function httpsStatus(url, ca) {
+  return new Promise((resolve, reject) => {
+    https.get(url, { ca }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    }).on('error', reject);
+  });
+}
+
 // `args` are extra gateway flags; `token` authenticates the readiness check when the gateway
-// was given a --token-file.
-export async function startGateway(redis, { port = 0, timeout = 15000, args = [], token } = {}) {
+// was given a --token-file; `ca` (PEM) is what the check trusts when `args` turn on HTTPS.
+export async function startGateway(redis, { port = 0, timeout = 15000, args = [], token, ca } = {}) {
   const deadline = Date.now() + timeout;
   const auth = token ? { headers: { Authorization: `Bearer ${token}` } } : {};
   for (;;) {
@@ -238,7 +249,7 @@ export async function startGateway(redis, { port = 0, timeout = 15000, args = []
     let stderr = '';
     proc.stderr.on('data', (d) => { stderr += d; });
     try {
-      const m = await waitForOutput(proc, 'stdout', /listening on (http:\/\/127\.0\.0\.1:(\d+))/,
+      const m = await waitForOutput(proc, 'stdout', /listening on (https?:\/\/127\.0\.0\.1:(\d+))/,
                                     Math.max(1000, deadline - Date.now()), 'the gateway to listen');
       const gw = {
         url: m[1],
@@ -250,7 +261,9 @@ export async function startGateway(redis, { port = 0, timeout = 15000, args = []
           await exited(proc);
         },
       };
-      await waitFor(async () => (await fetch(gw.url + '/readyz', auth)).ok,
+      const ready = ca ? async () => (await httpsStatus(gw.url + '/readyz', ca)) === 200
+        : async () => (await fetch(gw.url + '/readyz', auth)).ok;
+      await waitFor(ready,
                     { timeout: Math.max(1000, deadline - Date.now()), what: 'gateway /readyz' });
       return gw;
     } catch (err) {
@@ -310,14 +323,16 @@ export async function metric(gw, name, channel) {
 
 // ---- browser ------------------------------------------------------------------------------------
 
-export async function launchBrowser({ width = 1280, height = 800, colorScheme = 'dark' } = {}) {
+// `args` are extra Chromium flags.
+export async function launchBrowser({ width = 1280, height = 800, colorScheme = 'dark',
+                                      args = [] } = {}) {
   const dir = tempDir('llmstreamer-chromium-');
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: bin.chromium,
     headless: true,
     args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
            '--disable-background-networking', '--disable-component-update', '--disable-sync',
-           '--disable-dev-shm-usage'],
+           '--disable-dev-shm-usage', ...args],
     viewport: { width, height },
     colorScheme,
     acceptDownloads: true,

@@ -388,12 +388,10 @@ check_systemd() {
         [[ $name == LLMSTREAMER_GATEWAY_OPTS || $name == QT_LOGGING_RULES ]] && continue
         printf '%s\n' "${names[@]}" | grep -qx "$name" || fail "$env sets $name, which the gateway ignores"
     done
-    # Its values, all enabled, start the gateway (on a free port, against no Redis; the Redis TLS
-    # files are examples of paths, for a rediss:// URL).
+    # Its values, all enabled, start the gateway (on a free port, against no Redis).
     local settings=()
     mapfile -t settings < <(sed -n 's/^#\([A-Z_]*=.*\)$/\1/p' "$env" |
-        grep -v -e '^LLMSTREAMER_PORT=' -e '^LLMSTREAMER_BIND=' -e '^REDIS_URL=' \
-            -e '^LLMSTREAMER_REDIS_CA=' -e '^LLMSTREAMER_REDIS_CERT=' -e '^LLMSTREAMER_REDIS_KEY=')
+        grep -v -e '^LLMSTREAMER_PORT=' -e '^LLMSTREAMER_BIND=' -e '^REDIS_URL=')
     start_gateway "$tmp/gw.log" env "${settings[@]}" REDIS_URL=redis://127.0.0.1:1 \
         "$root/usr/bin/llmstreamer-gateway"
     kill -TERM "$gw_pid"

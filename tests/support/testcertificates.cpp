@@ -8,11 +8,10 @@ bool TestCertificates::openssl(const QStringList &arguments)
     QProcess p;
     p.start(QStringLiteral("openssl"), arguments);
     p.closeWriteChannel();
-    if (!p.waitForFinished(60000) || p.exitStatus() != QProcess::NormalExit ||
-        p.exitCode() != 0) {
-        m_error = QStringLiteral("openssl %1: %2")
-                      .arg(arguments.join(QLatin1Char(' ')),
-                           QString::fromUtf8(p.readAllStandardError()));
+    if (!p.waitForFinished(60000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+        m_error =
+            QStringLiteral("openssl %1: %2")
+                .arg(arguments.join(QLatin1Char(' ')), QString::fromUtf8(p.readAllStandardError()));
         return false;
     }
     return true;
