@@ -1,5 +1,7 @@
 #include "redistls.h"
 
+#include "tlsidentity.h"
+
 #include <QFile>
 #include <QLocalServer>
 #include <QLocalSocket>
@@ -54,33 +56,11 @@ std::optional<QSslConfiguration> configuration(const RedisUrl &url, QString *err
         return std::nullopt;
     }
     if (!url.tlsCertFile.isEmpty()) {
-        const auto certPem = readFile(url.tlsCertFile, QStringLiteral("client certificate"), error);
-        if (!certPem)
+        const auto identity = TlsIdentity::load(url.tlsCertFile, url.tlsKeyFile, error);
+        if (!identity)
             return std::nullopt;
-        const QList<QSslCertificate> chain = QSslCertificate::fromData(*certPem, QSsl::Pem);
-        if (chain.isEmpty()) {
-            *error = QStringLiteral("the client certificate %1 is not a PEM certificate")
-                         .arg(url.tlsCertFile);
-            return std::nullopt;
-        }
-        const auto keyPem = readFile(url.tlsKeyFile, QStringLiteral("client key"), error);
-        if (!keyPem)
-            return std::nullopt;
-        QSslKey key;
-        for (const QSsl::KeyAlgorithm algorithm : {QSsl::Ec, QSsl::Rsa, QSsl::Dsa}) {
-            key = QSslKey(*keyPem, algorithm, QSsl::Pem);
-            if (!key.isNull())
-                break;
-        }
-        if (key.isNull()) {
-            *error = QStringLiteral("the client key %1 is not an unencrypted PEM private key")
-                         .arg(url.tlsKeyFile);
-            return std::nullopt;
-        }
-        // A key that does not belong to the certificate is refused by the TLS library when the
-        // connection is set up, with its own words (Qt 6.4 cannot compare them here).
-        config.setLocalCertificateChain(chain);
-        config.setPrivateKey(key);
+        config.setLocalCertificateChain(identity->configuration.localCertificateChain());
+        config.setPrivateKey(identity->configuration.privateKey());
     }
     if (!url.tls && (!url.tlsCaFile.isEmpty() || !url.tlsCertFile.isEmpty())) {
         *error = QStringLiteral("--redis-ca, --redis-cert and --redis-key are for TLS: use a "

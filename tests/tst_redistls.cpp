@@ -228,13 +228,17 @@ void tst_RedisTls::badFilesRefusedAtStart_data()
         "cannot read the CA file /nonexistent/ca");
     row("ca-not-pem", {"--redis-url", "rediss://localhost:6380", "--redis-ca", "@garbage.pem"},
         "holds no PEM certificate");
+    row("key-of-another-certificate",
+        {"--redis-url", "rediss://localhost:6380", "--redis-cert", "@gateway-one.pem",
+         "--redis-key", "@gateway-two.key"},
+        "does not belong to the certificate");
     row("cert-without-key",
         {"--redis-url", "rediss://localhost:6380", "--redis-cert", "@gateway-two.pem"},
         "--redis-cert needs its private key (--redis-key)");
     row("encrypted-key",
         {"--redis-url", "rediss://localhost:6380", "--redis-cert", "@gateway-one.pem",
          "--redis-key", "@encrypted.key"},
-        "is not an unencrypted PEM private key");
+        "is encrypted; it is needed without a passphrase");
     row("files-without-tls", {"--redis-ca", "@ca.pem", "--redis-url", "redis://localhost:6379"},
         "are for TLS: use a rediss:// URL");
 }

@@ -6,9 +6,10 @@
 
 #include <optional>
 
-// The gateway's certificate chain and private key, read from PEM files and checked (readable,
-// a certificate, an unencrypted key that belongs to it) before the listener uses them: at start,
-// where a failure stops the gateway, and on SIGHUP (rotation), where it keeps the old ones.
+// A certificate chain and its private key, read from PEM files and checked (readable, a
+// certificate, an unencrypted key that belongs to it) before they are used: the gateway's own
+// for HTTPS (at start, where a failure stops it, and on SIGHUP, where it keeps the old ones), and
+// a client's for Redis over TLS (common/redistls.h).
 struct TlsIdentity
 {
     QSslConfiguration configuration; // TLS 1.2 or newer, HTTP/1.1, no client certificates

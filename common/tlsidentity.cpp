@@ -62,7 +62,7 @@ std::optional<TlsIdentity> TlsIdentity::load(const QString &certFile, const QStr
     if (!keyPem)
         return std::nullopt;
     if (keyPem->contains("ENCRYPTED")) {
-        *why = QStringLiteral("the private key in %1 is encrypted; the gateway needs it without a "
+        *why = QStringLiteral("the private key in %1 is encrypted; it is needed without a "
                               "passphrase (openssl pkey -in %1 -out <new file>)")
                    .arg(keyFile);
         return std::nullopt;
