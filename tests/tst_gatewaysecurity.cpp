@@ -6,6 +6,7 @@
 #include "gateway.h"
 #include "gatewaytest.h"
 #include "hub.h"
+#include "metricssample.h"
 #include "rawhttp.h"
 #include "redissubscriber.h"
 #include "ssetestclient.h"
@@ -41,15 +42,6 @@ QByteArray tokenFile(bool withBot = true)
 QJsonObject json(const QByteArray &data)
 {
     return QJsonDocument::fromJson(data).object();
-}
-
-// The value of a sample line "name{labels} value" in a /metrics text.
-double sample(const QByteArray &metrics, const QByteArray &series)
-{
-    for (const QByteArray &line : metrics.split('\n'))
-        if (line.startsWith(QByteArray(series + ' ')))
-            return line.mid(series.size() + 1).toDouble();
-    return -1;
 }
 
 QByteArray metricsOf(quint16 port)
@@ -211,10 +203,10 @@ void tst_GatewaySecurity::pipelinedRequestsWaitForTheReader()
     // The gateway answers until 64 KiB are unsent, then waits.
     double unsent = 0;
     QTRY_VERIFY_WITH_TIMEOUT(
-        (unsent = sample(metricsOf(port), "llmstreamer_unsent_response_bytes")) >= 64 * 1024,
+        (unsent = metricsSample(metricsOf(port), "llmstreamer_unsent_response_bytes")) >= 64 * 1024,
         30000);
     QTest::qWait(500); // a chance to go on answering, which it must not take
-    unsent = sample(metricsOf(port), "llmstreamer_unsent_response_bytes");
+    unsent = metricsSample(metricsOf(port), "llmstreamer_unsent_response_bytes");
     QVERIFY2(unsent <= 128 * 1024, QByteArray::number(unsent).constData());
 
     // Once the client reads, every request is answered, in order, and nothing else.
@@ -362,10 +354,11 @@ void tst_GatewaySecurity::perAddressConnectionCap()
     for (auto &s : slow)
         s->abort();
     QTRY_COMPARE_WITH_TIMEOUT(statusOf(untilClosed(port, healthz).bytes), 200, 30000);
-    QVERIFY(sample(untilClosed(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: "
-                                     "close\r\n\r\n")
-                       .bytes,
-                   "llmstreamer_limit_hits_total{limit=\"max_connections_per_address\"}") >= 1);
+    QVERIFY(metricsSample(untilClosed(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: "
+                                            "close\r\n\r\n")
+                              .bytes,
+                          "llmstreamer_limit_hits_total{limit=\"max_connections_per_address\"}") >=
+            1);
     for (SseTestClient &s : streams)
         QVERIFY(s.isConnected());
 }
@@ -427,8 +420,8 @@ void tst_GatewaySecurity::oversizedPayloadIsTruncatedVisibly()
     const QJsonObject whole = json(client.events("message").at(1).data);
     QVERIFY(whole.value(QStringLiteral("payload")).isObject());
     QVERIFY(!whole.contains(QStringLiteral("truncated")));
-    QCOMPARE(sample(exchange(m_gateway->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"),
-                    "llmstreamer_truncated_payloads_total"),
+    QCOMPARE(metricsSample(exchange(m_gateway->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"),
+                           "llmstreamer_truncated_payloads_total"),
              1.0);
 }
 

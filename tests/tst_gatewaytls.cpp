@@ -4,6 +4,7 @@
 // that never completes closed by the head timeout, pipelining and /api/history over TLS,
 // the certificate reloaded on SIGHUP under a live stream, and the Secure cookie and HSTS over
 // TLS only.
+#include "metricssample.h"
 #include "testcertificates.h"
 #include "testredis.h"
 
@@ -36,15 +37,6 @@ int run(const QString &program, const QStringList &arguments, QByteArray *out = 
     if (err)
         *err = p.readAllStandardError();
     return p.exitCode();
-}
-
-// The /metrics sample of `series`, or -1.
-double sample(const QByteArray &metrics, const QByteArray &series)
-{
-    for (const QByteArray &line : metrics.split('\n'))
-        if (line.startsWith(QByteArray(series + ' ')))
-            return line.mid(series.size() + 1).toDouble();
-    return -1;
 }
 
 // llmstreamer-gateway as a process of its own (signals, exit codes, its stderr).
@@ -295,12 +287,12 @@ void TestGatewayTls::refusesWrongCaAndPlainHttp()
     QVERIFY(curl({QStringLiteral("--cacert"), file(QStringLiteral("otherca.pem")),
                   gateway.url(QStringLiteral("/metrics"))},
                  &out) == 0);
-    QVERIFY2(sample(out, "llmstreamer_tls_handshake_failures_total") >= 2, out.constData());
+    QVERIFY2(metricsSample(out, "llmstreamer_tls_handshake_failures_total") >= 2, out.constData());
     // Nothing is left of the failed handshakes: the only connection is the one asking.
     QTRY_VERIFY_WITH_TIMEOUT(curl({QStringLiteral("--cacert"), file(QStringLiteral("otherca.pem")),
                                    gateway.url(QStringLiteral("/metrics"))},
                                   &out) == 0 &&
-                                 sample(out, "llmstreamer_connections") == 1,
+                                 metricsSample(out, "llmstreamer_connections") == 1,
                              hang);
     QVERIFY(gateway.isRunning());
 }
@@ -326,8 +318,8 @@ void TestGatewayTls::boundsHandshakeByHeadTimeout()
                    gateway.url(QStringLiteral("/metrics"))},
                   &metrics),
              0);
-    QCOMPARE(sample(metrics, "llmstreamer_limit_hits_total{limit=\"head_timeout\"}"), 2.0);
-    QCOMPARE(sample(metrics, "llmstreamer_limit_hits_total{limit=\"idle_timeout\"}"), 0.0);
+    QCOMPARE(metricsSample(metrics, "llmstreamer_limit_hits_total{limit=\"head_timeout\"}"), 2.0);
+    QCOMPARE(metricsSample(metrics, "llmstreamer_limit_hits_total{limit=\"idle_timeout\"}"), 0.0);
 }
 
 void TestGatewayTls::pipelinesAndHistoryOverTls()
@@ -403,7 +395,7 @@ void TestGatewayTls::dropsSlowClientOverTls()
         curl({QStringLiteral("--cacert"), file(QStringLiteral("ca.pem")),
               gateway.url(QStringLiteral("/metrics"))},
              &metrics);
-        return sample(metrics, series);
+        return metricsSample(metrics, series);
     };
     QTRY_COMPARE_WITH_TIMEOUT(metric("llmstreamer_clients"), 2.0, hang);
 

@@ -4,6 +4,7 @@
 // mid-stream reconnects through nginx with its Last-Event-ID and gets every entry exactly once,
 // in order, without a gap; and with --trusted-proxies naming nginx, the gateways count streams
 // per client address, not per proxy.
+#include "metricssample.h"
 #include "ssetestclient.h"
 #include "testredis.h"
 
@@ -23,15 +24,6 @@ constexpr int hang = 60000; // a bound that only catches a hang
 const QByteArray key = "llmstreamer:stream";
 const QByteArray channel = "logs:lb";
 const QHostAddress loopback = QHostAddress::LocalHost;
-
-// The sample of `series` in a /metrics text, or -1.
-double sample(const QByteArray &metrics, const QByteArray &series)
-{
-    for (const QByteArray &line : metrics.split('\n'))
-        if (line.startsWith(QByteArray(series + ' ')))
-            return line.mid(series.size() + 1).toDouble();
-    return -1;
-}
 
 // llmstreamer-gateway as a process of its own, so that it can be killed with SIGKILL.
 class GatewayProcess final
@@ -89,7 +81,8 @@ public:
     // Its open streams, from its /metrics.
     int streams() const
     {
-        return int(sample(SseTestClient::get(m_port, "/metrics").body, "llmstreamer_clients"));
+        return int(
+            metricsSample(SseTestClient::get(m_port, "/metrics").body, "llmstreamer_clients"));
     }
 
 private:
