@@ -38,7 +38,10 @@ std::optional<RedisUrl> RedisUrl::parse(const QString &text, QString *error)
         comma >= 0) {
         QStringList more = trimmed.mid(comma + 1).split(QLatin1Char(','));
         QString first = trimmed.left(comma);
-        if (const qsizetype slash = more.last().indexOf(QLatin1Char('/')); slash >= 0) {
+        const qsizetype lastScheme = more.last().indexOf(QLatin1String("://"));
+        if (const qsizetype slash =
+                more.last().indexOf(QLatin1Char('/'), lastScheme < 0 ? 0 : lastScheme + 3);
+            slash >= 0) {
             first += more.last().mid(slash);
             more.last().truncate(slash);
         }
@@ -47,15 +50,19 @@ std::optional<RedisUrl> RedisUrl::parse(const QString &text, QString *error)
             return std::nullopt;
         if (result->isUnixSocket())
             return fail(QStringLiteral("a unix:// URL names one socket; list nodes with redis://"));
-        for (QString node : more) {
-            node = node.trimmed();
-            if (const qsizetype scheme = node.indexOf(QLatin1String("://")); scheme >= 0)
-                node = node.mid(scheme + 3);
+        for (qsizetype i = 0; i < more.size(); ++i) {
+            QString node = more[i].trimmed();
+            // "h2:7001", or the same with the first one's scheme in front.
+            for (const QLatin1StringView scheme :
+                 {QLatin1StringView("redis://"), QLatin1StringView("rediss://")})
+                if (node.startsWith(scheme) && (scheme.size() == 9) == result->tls)
+                    node = node.mid(scheme.size());
             const QUrl url(QStringLiteral("redis://") + node, QUrl::StrictMode);
             if (node.isEmpty() || !url.isValid() || url.host().isEmpty() ||
                 !url.userInfo().isEmpty() || !url.path().isEmpty() || url.port(6379) <= 0)
-                return fail(QStringLiteral("\"%1\" is not a node (host:port) in a list of nodes")
-                                .arg(node));
+                // Not quoted: whatever it holds, a message about the URL never shows its text
+                // beyond what parse() of one URL would.
+                return fail(QStringLiteral("node %1 of the list is not host:port").arg(i + 2));
             result->moreNodes.append({url.host(), quint16(url.port(6379))});
         }
         return result;

@@ -73,8 +73,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(other.toDisplayString() == display);
     }
 
-    if (isPlain(url->host) && isPlain(url->username) && isPlain(url->socketPath, true) &&
-        url->password.isEmpty()) {
+    bool plainNodes = true;
+    for (const RedisUrl::Node &node : url->moreNodes) {
+        FUZZ_CHECK(!node.host.isEmpty() && node.port > 0);
+        plainNodes = plainNodes && isPlain(node.host);
+    }
+    if (isPlain(url->host) && plainNodes && isPlain(url->username) &&
+        isPlain(url->socketPath, true) && url->password.isEmpty()) {
         const auto again = RedisUrl::parse(display);
         FUZZ_CHECK(again);
         FUZZ_CHECK(again->host == url->host || url->isUnixSocket());
@@ -82,6 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(again->socketPath == url->socketPath);
         FUZZ_CHECK(again->username == url->username);
         FUZZ_CHECK(again->db == url->db);
+        FUZZ_CHECK(again->tls == url->tls);
+        FUZZ_CHECK(again->moreNodes == url->moreNodes);
         FUZZ_CHECK(again->toDisplayString() == display);
     }
     return 0;

@@ -11,6 +11,7 @@ private Q_SLOTS:
     void parse_data();
     void parse();
     void tls();
+    void severalNodes();
     void rejects_data();
     void rejects();
     void toDisplayString_data();
@@ -120,6 +121,36 @@ void tst_RedisUrl::tls()
     QVERIFY(!RedisUrl::parse(QStringLiteral("unix:///tmp/r.sock"))->tls);
     // With the system's CAs and no client certificate, nothing to read: nothing to refuse.
     QCOMPARE(url->tlsProblem(), QString());
+}
+
+void tst_RedisUrl::severalNodes()
+{
+    const auto url = RedisUrl::parse(
+        QStringLiteral("redis://:p,w@10.0.0.1:7000, 10.0.0.2:7001,redis://[::1]:7002,h4/0"));
+    QVERIFY(url);
+    QCOMPARE(url->password, QStringLiteral("p,w")); // commas before the '@' are the password's
+    QCOMPARE(url->host, QStringLiteral("10.0.0.1"));
+    QCOMPARE(url->port, 7000);
+    const QList<RedisUrl::Node> more{{QStringLiteral("10.0.0.2"), 7001},
+                                     {QStringLiteral("::1"), 7002},
+                                     {QStringLiteral("h4"), 6379}};
+    QCOMPARE(url->moreNodes, more);
+    QCOMPARE(url->nodes().size(), 4);
+    QCOMPARE(url->toDisplayString(),
+             QStringLiteral("redis://:***@10.0.0.1:7000,10.0.0.2:7001,[::1]:7002,h4:6379"));
+    const auto tls = RedisUrl::parse(QStringLiteral("rediss://a:1,rediss://b:2/3"));
+    QVERIFY(tls && tls->tls);
+    QCOMPARE(tls->db, 3);
+    QCOMPARE(tls->moreNodes, (QList<RedisUrl::Node>{{QStringLiteral("b"), 2}}));
+
+    QString error;
+    for (const char *bad : {"redis://a:1,", "redis://a:1,b:x", "redis://a:1,rediss://b:2",
+                            "redis://a:1,b:2/x,c:3", "unix:///tmp/r.sock,b:2"}) {
+        QVERIFY2(!RedisUrl::parse(QString::fromLatin1(bad), &error), bad);
+        QVERIFY2(!error.isEmpty(), bad);
+    }
+    QVERIFY(!RedisUrl::parse(QStringLiteral("redis://:secret@a:1,b:x"), &error));
+    QCOMPARE(error, QStringLiteral("node 2 of the list is not host:port"));
 }
 
 void tst_RedisUrl::rejects_data()
