@@ -2,7 +2,6 @@
 
 #include "tlsidentity.h"
 
-#include <QFile>
 #include <QLocalServer>
 #include <QLocalSocket>
 #include <QSslCertificate>
@@ -18,16 +17,6 @@ constexpr qint64 maxUnhanded = 4 * 1024 * 1024; // read from Redis, not yet take
 constexpr qint64 tlsReadBuffer = 1024 * 1024;
 constexpr qint64 pumpChunk = 256 * 1024;
 
-std::optional<QByteArray> readFile(const QString &path, const QString &what, QString *error)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("cannot read the %1 %2: %3").arg(what, path, file.errorString());
-        return std::nullopt;
-    }
-    return file.readAll();
-}
-
 } // namespace
 
 namespace RedisTls {
@@ -38,7 +27,7 @@ std::optional<QSslConfiguration> configuration(const RedisUrl &url, QString *err
     config.setProtocol(QSsl::TlsV1_2OrLater);
     config.setPeerVerifyMode(QSslSocket::VerifyPeer);
     if (!url.tlsCaFile.isEmpty()) {
-        const auto pem = readFile(url.tlsCaFile, QStringLiteral("CA file"), error);
+        const auto pem = TlsIdentity::readPemFile(url.tlsCaFile, "CA", error);
         if (!pem)
             return std::nullopt;
         const QList<QSslCertificate> cas = QSslCertificate::fromData(*pem, QSsl::Pem);

@@ -14,17 +14,6 @@
 
 namespace {
 
-std::optional<QByteArray> readFile(const QString &path, const char *what, QString *why)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        *why = QStringLiteral("cannot read the %1 file %2: %3")
-                   .arg(QLatin1String(what), path, file.errorString());
-        return std::nullopt;
-    }
-    return file.readAll();
-}
-
 // Qt has no way to ask whether a private key belongs to a certificate; OpenSSL (which Qt's TLS
 // backend uses anyway) has. Without this check a mismatch would only show as failed handshakes.
 bool keyMatches(const QSslCertificate &certificate, const QByteArray &keyPem)
@@ -46,10 +35,22 @@ bool keyMatches(const QSslCertificate &certificate, const QByteArray &keyPem)
 
 } // namespace
 
+std::optional<QByteArray> TlsIdentity::readPemFile(const QString &path, const char *what,
+                                                   QString *why)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        *why = QStringLiteral("cannot read the %1 file %2: %3")
+                   .arg(QLatin1String(what), path, file.errorString());
+        return std::nullopt;
+    }
+    return file.readAll();
+}
+
 std::optional<TlsIdentity> TlsIdentity::load(const QString &certFile, const QString &keyFile,
                                              QString *why)
 {
-    const auto certPem = readFile(certFile, "certificate", why);
+    const auto certPem = readPemFile(certFile, "certificate", why);
     if (!certPem)
         return std::nullopt;
     const QList<QSslCertificate> chain = QSslCertificate::fromData(*certPem, QSsl::Pem);
@@ -58,7 +59,7 @@ std::optional<TlsIdentity> TlsIdentity::load(const QString &certFile, const QStr
                    .arg(certFile);
         return std::nullopt;
     }
-    const auto keyPem = readFile(keyFile, "private key", why);
+    const auto keyPem = readPemFile(keyFile, "private key", why);
     if (!keyPem)
         return std::nullopt;
     if (keyPem->contains("ENCRYPTED")) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QByteArray>
 #include <QDateTime>
 #include <QSslConfiguration>
 #include <QString>
@@ -20,6 +21,9 @@ struct TlsIdentity
     // Why it is refused names the file and what to do.
     static std::optional<TlsIdentity> load(const QString &certFile, const QString &keyFile,
                                            QString *why);
+    // The bytes of a PEM file; nullopt with "cannot read the <what> file <path>: <reason>".
+    static std::optional<QByteArray> readPemFile(const QString &path, const char *what,
+                                                 QString *why);
     // "CN=localhost, serial 01:02, valid until 2027-01-01 00:00 UTC".
     QString summary() const;
 };
