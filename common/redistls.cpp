@@ -79,14 +79,8 @@ void RedisTlsBridge::start(const QString &host, quint16 port,
         if (!m_dir->isValid()) {
             const QString why = m_dir->errorString();
             m_dir.reset();
-            QMetaObject::invokeMethod(
-                this,
-                [this, why] {
-                    Q_EMIT failed(
-                        QStringLiteral("cannot make a private directory for the TLS bridge: %1")
-                            .arg(why));
-                },
-                Qt::QueuedConnection);
+            failLater(
+                QStringLiteral("cannot make a private directory for the TLS bridge: %1").arg(why));
             return;
         }
         m_path = m_dir->filePath(QStringLiteral("redis.sock"));
@@ -96,13 +90,7 @@ void RedisTlsBridge::start(const QString &host, quint16 port,
     QLocalServer::removeServer(m_path);
     if (!m_server->listen(m_path)) {
         const QString why = m_server->errorString();
-        QMetaObject::invokeMethod(
-            this,
-            [this, why] {
-                Q_EMIT failed(
-                    QStringLiteral("cannot listen on the TLS bridge's socket: %1").arg(why));
-            },
-            Qt::QueuedConnection);
+        failLater(QStringLiteral("cannot listen on the TLS bridge's socket: %1").arg(why));
         return;
     }
     connect(m_server, &QLocalServer::newConnection, this, &RedisTlsBridge::acceptLocal);
@@ -131,6 +119,14 @@ void RedisTlsBridge::start(const QString &host, quint16 port,
             [this] { end(QStringLiteral("Redis closed the TLS connection")); });
     connect(m_tls, &QSslSocket::readyRead, this, &RedisTlsBridge::pumpFromRedis);
     m_tls->connectToHostEncrypted(host, port);
+}
+
+// From start(), whose caller connects to failed() only afterwards, or is in the middle of
+// setting up: the reason arrives from the event loop, as a TLS failure would.
+void RedisTlsBridge::failLater(const QString &reason)
+{
+    QMetaObject::invokeMethod(
+        this, [this, reason] { Q_EMIT failed(reason); }, Qt::QueuedConnection);
 }
 
 void RedisTlsBridge::stop()

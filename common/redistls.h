@@ -59,6 +59,7 @@ private:
     void pumpFromRedis();
     void pumpToRedis();
     void end(const QString &reason);
+    void failLater(const QString &reason);
 
     std::unique_ptr<QTemporaryDir> m_dir;
     QString m_path;
