@@ -214,7 +214,7 @@ void tst_GatewayStreams::resumeOnASecondGateway()
     onA.close();
     // Gateway A goes away with its client; what comes meanwhile is read by B.
     const QByteArrayList second = xaddMany(redis, 5, "second ");
-    QTRY_COMPARE_WITH_TIMEOUT(b->hub()->lastPosition(),
+    QTRY_COMPARE_WITH_TIMEOUT(b->hub()->lastPosition().at(0),
                               StreamId::parseEntryId(second.last()).value(), hang);
 
     SseTestClient onB;
@@ -397,7 +397,7 @@ void tst_GatewayStreams::resumeOlderThanTheRingFromRedis()
     auto gateway = startStreams(c);
     QVERIFY(gateway);
     const QByteArrayList ids = xaddMany(redis, 300, "n ");
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->lastPosition().toEntryId(), ids.last(), hang);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->lastPosition().at(0).toEntryId(), ids.last(), hang);
 
     SseTestClient client;
     client.open(gateway->port(), "/events", resumeFrom('s' + ids[9]));
@@ -433,7 +433,7 @@ void tst_GatewayStreams::trimmedBeyondTheRingIsAGap()
     auto gateway = startStreams(c);
     QVERIFY(gateway);
     const QByteArrayList ids = xaddMany(redis, 50, "n ");
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->lastPosition().toEntryId(), ids.last(), hang);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->lastPosition().at(0).toEntryId(), ids.last(), hang);
     QCOMPARE(redis.command({"XTRIM", key, "MAXLEN", "20"}), QByteArray("30"));
 
     SseTestClient client;

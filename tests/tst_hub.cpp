@@ -1150,7 +1150,7 @@ struct FakeStream
 
     Hub::StreamSource source()
     {
-        return {[this](const QByteArray &from, int pageSize, Hub::StreamSource::Done done) {
+        return {[this](int, const QByteArray &from, int pageSize, Hub::StreamSource::Done done) {
                     ++pagesRead;
                     StreamPage page;
                     const auto start = StreamId::parseEntryId(from);
@@ -1168,7 +1168,7 @@ struct FakeStream
                     QMetaObject::invokeMethod(
                         qApp, [done, page] { done(page); }, Qt::QueuedConnection);
                 },
-                [this](const QByteArray &id, Hub::StreamSource::Done done) {
+                [this](int, const QByteArray &id, Hub::StreamSource::Done done) {
                     StreamPage page;
                     page.removedAfter = trimmed > 0 && *StreamId::parseEntryId(entryId(trimmed)) >
                                                            *StreamId::parseEntryId(id);
