@@ -99,31 +99,37 @@ void StreamCursor::raise(const StreamCursor &other)
         m_ids[p] = std::max(m_ids[p], other.at(p));
 }
 
-int StreamCursor::writeEventId(char *out) const
+int StreamCursor::writeEventId(char *out, int own) const
 {
     if (m_ids.size() == 1)
         return m_ids.front().writeEventId(out);
     char *at = out;
     *at++ = 'c';
     *at++ = '1';
-    for (const StreamId &id : m_ids) {
+    for (int p = 0; p < partitions(); ++p) {
         *at++ = ',';
+        if (p == own)
+            *at++ = '*';
+        const StreamId &id = m_ids.at(p);
         if (id != StreamId{})
             at += EventId{id.ms, id.seq}.write(at);
     }
     return int(at - out);
 }
 
-QByteArray StreamCursor::toEventId() const
+QByteArray StreamCursor::toEventId(int own) const
 {
     QByteArray out(maxEventIdLength(partitions()), Qt::Uninitialized);
-    out.truncate(writeEventId(out.data()));
+    out.truncate(writeEventId(out.data(), own));
     return out;
 }
 
-std::optional<StreamCursor> StreamCursor::parseEventId(QByteArrayView text, int partitions)
+std::optional<StreamCursor> StreamCursor::parseEventId(QByteArrayView text, int partitions,
+                                                       int *own)
 {
     StreamCursor cursor(partitions);
+    if (own)
+        *own = partitions == 1 ? 0 : -1;
     if (partitions == 1) {
         const auto id = StreamId::parseEventId(text);
         if (!id)
@@ -134,11 +140,18 @@ std::optional<StreamCursor> StreamCursor::parseEventId(QByteArrayView text, int 
     if (!text.startsWith("c1,"))
         return std::nullopt;
     text = text.sliced(3);
+    int marked = -1;
     for (int p = 0; p < partitions; ++p) {
         const qsizetype comma = text.indexOf(',');
         if ((comma < 0) != (p == partitions - 1))
             return std::nullopt; // too few or too many parts
-        const QByteArrayView part = comma < 0 ? text : text.first(comma);
+        QByteArrayView part = comma < 0 ? text : text.first(comma);
+        if (part.startsWith('*')) {
+            if (marked >= 0)
+                return std::nullopt;
+            marked = p;
+            part = part.sliced(1);
+        }
         if (!part.isEmpty()) {
             const auto id = StreamId::parseEntryId(part);
             if (!id)
@@ -147,5 +160,7 @@ std::optional<StreamCursor> StreamCursor::parseEventId(QByteArrayView text, int 
         }
         text = comma < 0 ? QByteArrayView() : text.sliced(comma + 1);
     }
+    if (own)
+        *own = marked;
     return cursor;
 }

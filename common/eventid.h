@@ -55,7 +55,9 @@ struct StreamId
 // taken from each partition ({} for none yet). Entries of different partitions have no order
 // among themselves, so a position is one id per partition, and it is what a client resumes
 // from: its SSE form is "c1,<id 0>,<id 1>,..." ("c1": version 1 of the form; {} written as
-// nothing), the same on every gateway. With one partition it is the stream's id alone, in
+// nothing), the same on every gateway. The id of an entry's event marks the entry's own
+// partition with '*' ("c1,5-0,*7-1,"), which tells /api/history?before= to leave that entry
+// out but the positions of the others in. With one partition it is the stream's id alone, in
 // StreamId's SSE form "s<ms>-<seq>", as before partitions existed.
 class StreamCursor final
 {
@@ -78,17 +80,20 @@ public:
     // partitions takes other's.
     void raise(const StreamCursor &other);
 
-    // The SSE form. Writes into `out` (at least maxEventIdLength(partitions()) bytes).
+    // The SSE form, `own` the partition of the entry whose event it is (-1: none). Writes into
+    // `out` (at least maxEventIdLength(partitions()) bytes).
     static constexpr int maxEventIdLength(int partitions)
     {
         return partitions <= 1 ? StreamId::maxEventIdLength
-                               : 2 + partitions * EventId::maxLength + partitions;
+                               : 2 + partitions * (EventId::maxLength + 2);
     }
-    int writeEventId(char *out) const;
-    QByteArray toEventId() const;
+    int writeEventId(char *out, int own = -1) const;
+    QByteArray toEventId(int own = -1) const;
     // A cursor of exactly `partitions` partitions in SSE form; nullopt for anything else (an id
-    // of another transport, or of a deployment with another number of partitions).
-    static std::optional<StreamCursor> parseEventId(QByteArrayView text, int partitions);
+    // of another transport, or of a deployment with another number of partitions). `own` gets
+    // the partition marked as the event's own (-1: none; always 0 with one partition).
+    static std::optional<StreamCursor> parseEventId(QByteArrayView text, int partitions,
+                                                    int *own = nullptr);
 
     friend bool operator==(const StreamCursor &a, const StreamCursor &b)
     {

@@ -109,17 +109,10 @@ Gateway::Gateway(const GatewayConfig &config, QObject *parent)
                 [this](const QString &reason) { m_hub->setRedisSubscribed(false, reason); });
     }
     m_server = new GatewayServer(config, m_hub, feed(), this);
-    if (m_streamReaders.size() > 1) {
-        // Not yet: a newest-first walk over several partitions, and its cursors in the clients.
-        m_server->setHistorySearch([](const HistoryQuery &, auto done) {
-            done({501, "the history cannot be searched on a stream of several partitions "
-                       "(--stream-partitions) in this version; live streams and resuming work\n"});
-        });
-    } else if (!m_streamReaders.isEmpty()) {
+    if (!m_streamReaders.isEmpty()) {
         m_server->setHistorySearch([this](const HistoryQuery &query, auto done) {
             auto *search = new StreamHistorySearch(
-                m_streamReaders.constFirst(), query,
-                [this](QByteArrayView channel) { return allowed(channel); },
+                m_streamReaders, query, [this](QByteArrayView channel) { return allowed(channel); },
                 m_config.maxPayloadBytes, std::move(done), this);
             search->start();
         });

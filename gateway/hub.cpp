@@ -126,7 +126,7 @@ void Hub::publishEntry(int partition, QByteArrayView entryId, QByteArrayView cha
     m_position.set(partition, *position);
     QVarLengthArray<char, StreamId::maxEventIdLength> idBuf(
         StreamCursor::maxEventIdLength(m_position.partitions()));
-    const QByteArrayView id(idBuf.data(), m_position.writeEventId(idBuf.data()));
+    const QByteArrayView id(idBuf.data(), m_position.writeEventId(idBuf.data(), partition));
     publishAs(id, channel, payload, partition, *position);
 }
 
@@ -211,7 +211,8 @@ const QByteArray *Hub::frameFor(Subscriber *s, const ReplayRing::Entry &entry, Q
     // so, or resuming from it would repeat those entries.
     StreamCursor id = s->after;
     id.raise(entry.cursor);
-    own = EventEncoding::withId(entry.frame, id.toEventId());
+    own =
+        EventEncoding::withId(entry.frame, id.toEventId(entry.channel >= 0 ? entry.partition : -1));
     return &own;
 }
 
@@ -498,8 +499,8 @@ bool Hub::pumpStream(Subscriber *c)
             continue;
         QByteArray frame;
         EventEncoding::appendFrame(
-            frame, QByteArrayView(idBuf.data(), c->position.writeEventId(idBuf.data())), e.channel,
-            position->ms, e.data, m_options.maxPayloadBytes);
+            frame, QByteArrayView(idBuf.data(), c->position.writeEventId(idBuf.data(), p)),
+            e.channel, position->ms, e.data, m_options.maxPayloadBytes);
         c->sink->write(frame);
         ++m_replayedFromStream;
     }

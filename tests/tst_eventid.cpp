@@ -141,8 +141,9 @@ void tst_EventId::cursorRoundTrip_data()
     QTest::addColumn<int>("partitions");
     QTest::newRow("one partition: a stream id") << QByteArray("s1733500000000-5") << 1;
     QTest::newRow("three") << QByteArray("c1,1733500000000-0,1733500000001-3,2-0") << 3;
-    QTest::newRow("none read yet") << QByteArray("c1,,,") << 4;
+    QTest::newRow("none read yet") << QByteArray("c1,,,") << 3;
     QTest::newRow("some") << QByteArray("c1,,17-1") << 2;
+    QTest::newRow("an entry's own partition") << QByteArray("c1,5-0,*7-1,") << 3;
     QByteArray many = "c1";
     for (int p = 0; p < 64; ++p)
         many += ",999999999999999999-999999999999999999";
@@ -153,10 +154,15 @@ void tst_EventId::cursorRoundTrip()
 {
     QFETCH(QByteArray, text);
     QFETCH(int, partitions);
-    const auto cursor = StreamCursor::parseEventId(text, partitions);
+    int own = -2;
+    const auto cursor = StreamCursor::parseEventId(text, partitions, &own);
     QVERIFY(cursor);
     QCOMPARE(cursor->partitions(), partitions);
-    QCOMPARE(cursor->toEventId(), text);
+    QCOMPARE(cursor->toEventId(partitions > 1 ? own : -1), text);
+    QCOMPARE(own,
+             partitions == 1
+                 ? 0
+                 : int(text.indexOf('*') < 0 ? -1 : text.left(text.indexOf('*')).count(',') - 1));
     QVERIFY(cursor->toEventId().size() <= StreamCursor::maxEventIdLength(partitions));
 }
 
@@ -174,6 +180,8 @@ void tst_EventId::cursorRejects_data()
     QTest::newRow("no dash") << QByteArray("c1,10,1-1") << 2;
     QTest::newRow("empty") << QByteArray() << 2;
     QTest::newRow("just the version") << QByteArray("c1") << 2;
+    QTest::newRow("two marked") << QByteArray("c1,*1-0,*2-0") << 2;
+    QTest::newRow("marked twice") << QByteArray("c1,**1-0,2-0") << 2;
 }
 
 void tst_EventId::cursorRejects()
