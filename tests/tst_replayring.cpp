@@ -227,7 +227,7 @@ void tst_ReplayRing::findByPositionInPartitions()
     QVERIFY(ReplayRing::covers(cursor({{10, 0}, {6, 0}}), *ring.find(4)));  // b1: seen
     QVERIFY(!ReplayRing::covers(cursor({{10, 0}, {6, 0}}), *ring.find(5))); // the gap after a1
     QCOMPARE(ring.firstAfter(cursor({{11, 0}, {6, 0}})), 6);                // after the gap
-    QCOMPARE(ring.firstAfter(cursor({{12, 0}, {6, 0}})), 7); // b2
+    QCOMPARE(ring.firstAfter(cursor({{12, 0}, {6, 0}})), 7);                // b2
     QCOMPARE(ring.firstAfter(cursor({{12, 0}, {7, 0}})), 8);
     QCOMPARE(ring.firstAfter(cursor({{}, {}})), 1);
     QCOMPARE(ring.firstAfter(cursor({{}, {7, 0}})), 1);
