@@ -9,6 +9,7 @@
 #include "transport.h"
 
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -161,6 +162,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void routeKeyReachesTheOwningMaster();
     void movedMovesTheConnection();
+    void clusterRefusesAnotherDatabase();
     void producerWritesEveryPartitionToItsMaster();
     void publisherFollowsASlotMigration();
     void publisherFollowsAFailover();
@@ -273,6 +275,19 @@ void tst_ClusterRouting::movedMovesTheConnection()
     QVERIFY(ready.wait(hang));
     QCOMPARE(connection.nodeAddress(),
              QStringLiteral("127.0.0.1:%1").arg(m_cluster->node(2).port()));
+}
+
+void tst_ClusterRouting::clusterRefusesAnotherDatabase()
+{
+    RedisConnection connection(*RedisUrl::parse(m_cluster->url(0) + QStringLiteral("/1")));
+    QSignalSpy failed(&connection, &RedisConnection::connectFailed);
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("only database 0")));
+    connection.start();
+    QVERIFY(failed.wait(hang));
+    connection.stop();
+    QVERIFY2(failed.first().first().toString().contains(
+                 QLatin1StringView("a Redis Cluster has only database 0: remove /1")),
+             qPrintable(failed.first().first().toString()));
 }
 
 void tst_ClusterRouting::producerWritesEveryPartitionToItsMaster()
