@@ -78,6 +78,7 @@ void RedisConnection::start()
 void RedisConnection::stop()
 {
     m_state = State::Stopped;
+    m_askNext = false;
     m_retryTimer.stop();
     m_connectTimer.stop();
     if (m_lookupId >= 0) {
@@ -442,10 +443,16 @@ void RedisConnection::handleHandshakeReply(bool ok, const QString &error)
     if (m_state != State::Connecting)
         return;
     if (!ok) {
-        fail(error.startsWith(QLatin1String("WRONGPASS")) || error.contains(QLatin1String("AUTH"))
-                 ? QStringLiteral("authentication failed (%1); check the password in the Redis URL")
-                       .arg(error)
-                 : error);
+        if (error.startsWith(QLatin1String("WRONGPASS")) || error.contains(QLatin1String("AUTH")))
+            fail(QStringLiteral("authentication failed (%1); check the password in the Redis URL")
+                     .arg(error));
+        else if (error.contains(QLatin1String("SELECT is not allowed in cluster mode")))
+            fail(QStringLiteral("%1; a Redis Cluster has only database 0: remove /%2 from the "
+                                "Redis URL")
+                     .arg(error)
+                     .arg(m_url.db));
+        else
+            fail(error);
         return;
     }
     if (--m_pendingHandshake == 0)

@@ -23,7 +23,8 @@ class QSocketNotifier;
 // reconnects with backoff (100 ms doubling to 2 s) until stop(). The socket is watched by our own
 // QSocketNotifier pair instead of hiredis's adapters/qt.h, which frees its adapter inside its own
 // notifier slot when the server disconnects. For rediss:// URLs hiredis talks through a
-// RedisTlsBridge (common/redistls.h), the rest unchanged.
+// RedisTlsBridge (common/redistls.h), the rest unchanged. On a Redis Cluster it can be kept on the
+// master of one key's slot (setRouteKey, followRedirect; the slot logic is common/clusterslots.h).
 class RedisConnection final : public QObject
 {
     Q_OBJECT
