@@ -160,7 +160,8 @@ void Gateway::setUpStreamReader(int partition)
                                                  "stream before this gateway read them")
                                       .arg(where, after)
                                 : QStringLiteral("Redis lost the stream's entries%1 after %2 "
-                                                 "(restarted without its data, or the key "
+                                                 "(restarted without its data, a replica promoted "
+                                                 "before it had them, or the key "
                                                  "was deleted)")
                                       .arg(where, after));
             });

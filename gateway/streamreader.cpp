@@ -378,17 +378,29 @@ void StreamReader::sendRead(bool withCheck, QByteArrayView after)
     redisAsyncContext *ac = m_connection->context();
     if (!ac || !m_running)
         return;
+    // What the read goes on after; the check is answered once it is m_lastId too.
+    const QByteArray from = !after.isEmpty()     ? after.toByteArray()
+                            : m_lastId.isEmpty() ? QByteArrayLiteral("$")
+                                                 : m_lastId;
     if (withCheck && !m_checkUnavailable) {
         const char *argv[] = {"XINFO", "STREAM", m_key.constData()};
         const size_t lens[] = {5, 6, size_t(m_key.size())};
         redisAsyncCommandArgv(ac, &StreamReader::onCheckReply, this, 3, argv, lens);
+        // Whether the entry we read last is still there: a replica promoted before it got the
+        // newest entries (Redis replicates asynchronously) has the stream without them, and
+        // may have added newer ones since; only this tells.
+        m_checkInfo.reset();
+        m_holdsPending = from != "$" && from != "0-0";
+        if (m_holdsPending) {
+            const char *range[] = {"XRANGE", m_key.constData(), from.constData(), from.constData()};
+            const size_t rangeLens[] = {6, size_t(m_key.size()), size_t(from.size()),
+                                        size_t(from.size())};
+            redisAsyncCommandArgv(ac, &StreamReader::onHoldsReply, this, 4, range, rangeLens);
+        }
     }
     m_sentCount = readCount();
     const QByteArray count = QByteArray::number(m_sentCount);
     const QByteArray block = QByteArray::number(qint64(m_blockTimeout.count()));
-    const QByteArray from = !after.isEmpty()     ? after.toByteArray()
-                            : m_lastId.isEmpty() ? QByteArrayLiteral("$")
-                                                 : m_lastId;
     const char *argv[] = {"XREAD",           "COUNT",   count.constData(), "BLOCK",
                           block.constData(), "STREAMS", m_key.constData(), from.constData()};
     const size_t lens[] = {5,
@@ -410,6 +422,28 @@ void StreamReader::onCheckReply(redisAsyncContext *, void *reply, void *privdata
     // A null reply means the context is being freed; the connection reports why.
     if (reply)
         static_cast<StreamReader *>(privdata)->handleCheckReply(static_cast<redisReply *>(reply));
+}
+
+void StreamReader::onHoldsReply(redisAsyncContext *, void *reply, void *privdata)
+{
+    if (reply)
+        static_cast<StreamReader *>(privdata)->handleHoldsReply(static_cast<redisReply *>(reply));
+}
+
+void StreamReader::handleHoldsReply(const redisReply *reply)
+{
+    if (!std::exchange(m_holdsPending, false))
+        return;
+    const std::unique_ptr<StreamInfo> info = std::move(m_checkInfo);
+    if (info) {
+        // An error (an ACL without XRANGE) tells nothing: the XINFO check alone.
+        std::optional<bool> holds;
+        if (reply->type == REDIS_REPLY_ARRAY)
+            holds = reply->elements > 0;
+        checkPosition(*info, holds);
+    }
+    if (!m_ready && m_roundError.isEmpty())
+        markReady();
 }
 
 void StreamReader::onReadReply(redisAsyncContext *, void *reply, void *privdata)
@@ -441,6 +475,10 @@ void StreamReader::handleCheckReply(const redisReply *reply)
             return;
         }
     } else if (const auto info = StreamInfo::parse(reply)) {
+        if (m_holdsPending) {
+            m_checkInfo = std::make_unique<StreamInfo>(*info); // decided with the XRANGE
+            return;
+        }
         checkPosition(*info);
     } else {
         qCWarning(lcStream, "unexpected XINFO STREAM reply for %s; not checking for lost entries",
@@ -468,6 +506,8 @@ void StreamReader::markReady()
 //  - the stream is gone, or L < C: it is not the one we read (Redis restarted without
 //    persistence, or the key was deleted) -> restartedEmpty, unless C is 0-0;
 //  - E < A: fewer entries were ever added than we had read -> a new stream, restartedEmpty;
+//  - F <= C, but the entry C is not there (XRANGE C C, sent with the check): the stream lost
+//    entries up to C, as when a replica that had not received them was promoted -> restartedEmpty;
 //  - F <= C: what follows our position is all there; nothing to say;
 //  - F > C (or an empty stream): what we read is gone, and maybe more. All A entries up to C
 //    were removed, so E - N - A entries after C were removed too: > 0 is trimmed, < 0 means C
@@ -484,7 +524,7 @@ void StreamReader::markReady()
 // delivered (a restore from an older snapshot); after C means what is new since, as ids come
 // from the clock. Only a stream refilled with ids at or below C (explicit ids, a clock stepped
 // back) is not read until its ids pass C; the warning says so.
-void StreamReader::checkPosition(const StreamInfo &info)
+void StreamReader::checkPosition(const StreamInfo &info, std::optional<bool> holdsLast)
 {
     if (m_lastId.isEmpty()) {
         // The first read, with `$`: that is where we start, nothing can be missing yet.
@@ -521,6 +561,15 @@ void StreamReader::checkPosition(const StreamInfo &info)
     } else if (added && info.entriesAdded && *info.entriesAdded < *added) {
         reason = restartedEmptyReason;
         m_addedUpToLast = firstIsAhead ? addedBeforeFirst : std::nullopt;
+    } else if (!firstIsAhead && holdsLast == false) {
+        // Entries before C are there, newer ones maybe too, but C is not: the stream lost what
+        // led up to it (a replica promoted before it got them) or C was deleted (XDEL).
+        reason = restartedEmptyReason;
+        m_addedUpToLast = std::nullopt;
+        qCWarning(lcStream,
+                  "%s no longer holds %s, which this gateway read, though it holds older "
+                  "entries: the entries before it that were not replicated are lost",
+                  m_key.constData(), m_lastId.constData());
     } else if (!firstIsAhead) {
         // Started at a given id (the gateway does, after the history it read): at the stream's
         // end, how many entries it took is known now, and tells a refilled stream from ours.

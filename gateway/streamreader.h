@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -139,6 +140,7 @@ private:
     struct StreamInfo;
 
     static void onCheckReply(redisAsyncContext *ac, void *reply, void *privdata);
+    static void onHoldsReply(redisAsyncContext *ac, void *reply, void *privdata);
     static void onReadReply(redisAsyncContext *ac, void *reply, void *privdata);
     static void onRangeReply(redisAsyncContext *ac, void *reply, void *privdata);
     void handleReady();
@@ -148,7 +150,10 @@ private:
     void handleCheckReply(const redisReply *reply);
     // Compares the stream as XINFO describes it with our position: announces real loss and
     // sets where counting goes on from.
-    void checkPosition(const StreamInfo &info);
+    // `holdsLast`: whether the entry at the last id received is still in the stream (XRANGE),
+    // when that was asked.
+    void checkPosition(const StreamInfo &info, std::optional<bool> holdsLast = {});
+    void handleHoldsReply(const redisReply *reply);
     static bool removedAfter(const StreamInfo &info, const QByteArray &position);
     void handleReadReply(const redisReply *reply);
     void deliverEntries(const redisReply *entries);
@@ -181,6 +186,9 @@ private:
     bool m_running = false;
     bool m_ready = false;
     bool m_checkUnavailable = false; // XINFO refused (ACL): read on without loss detection
+    // The check's XINFO answer, waiting for the XRANGE of the last id received sent after it.
+    std::unique_ptr<StreamInfo> m_checkInfo;
+    bool m_holdsPending = false;
 
     RedisConnection *m_rangeConnection = nullptr; // made on the first fetchRange()
     QString m_lastTrimError;

@@ -22,3 +22,7 @@ llmstreamer_add_test(clusterrouting LIBS llmstreamer_producer PkgConfig::HIREDIS
 target_compile_definitions(tst_clusterrouting PRIVATE
     LLMSTREAMER_PRODUCER_EXECUTABLE="$<TARGET_FILE:llmstreamer-producer>")
 add_dependencies(tst_clusterrouting llmstreamer-producer)
+# The streams transport on Redis Cluster end to end: partitioned producer, gateways, SSE clients;
+# a slot moved and a master killed while streaming.
+llmstreamer_add_test(clusterstreams LIBS llmstreamer_producer llmstreamer_gateway
+    LABELS integration TIMEOUT 300)

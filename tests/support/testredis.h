@@ -46,6 +46,8 @@ public:
     // ("unexpected fields", its fields), so that a comparison shows it.
     QList<QPair<QByteArray, QByteArray>> streamEntries(const QByteArray &key) const;
     bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
+    // The server's process id (0 when not running): to stop it with SIGSTOP for a while.
+    qint64 pid() const { return m_process.processId(); }
 
     static quint16 freePort();
 
