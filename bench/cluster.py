@@ -20,7 +20,9 @@ times, alternating, and the medians are printed as a markdown table.
 import argparse
 import json
 import os
+import random
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -82,6 +84,21 @@ def redis_cpu(ports):
             if line.startswith(("used_cpu_sys:", "used_cpu_user:")):
                 total += float(line.split(":")[1])
     return total
+
+
+def cluster_port():
+    """A free port whose cluster bus port (port + 10000) is valid and free too."""
+    while True:
+        port = random.randint(20000, 50000)
+        ok = True
+        for p in (port, port + 10000):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", p))
+                except OSError:
+                    ok = False
+        if ok:
+            return port
 
 
 def start_redis(tmp, port, cluster=False):
@@ -184,7 +201,7 @@ def main():
     try:
         single = free_port()
         procs.append(start_redis(tmp, single))
-        nodes = [free_port() for _ in range(3)]
+        nodes = [cluster_port() for _ in range(3)]
         procs += [start_redis(tmp, p, cluster=True) for p in nodes]
         subprocess.run(["redis-cli", "--cluster", "create",
                         *[f"127.0.0.1:{p}" for p in nodes], "--cluster-yes"],
