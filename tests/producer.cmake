@@ -17,3 +17,7 @@ llmstreamer_add_test(redistls LIBS llmstreamer_gateway LABELS integration TIMEOU
 target_compile_definitions(tst_redistls PRIVATE
     LLMSTREAMER_PRODUCER_EXECUTABLE="$<TARGET_FILE:llmstreamer-producer>")
 add_dependencies(tst_redistls llmstreamer-producer)
+# llmstreamer-producer otlp: the receiver in-process, a real Redis, requests built with the
+# generated OTLP classes (hence llmstreamer_otlpproto) and gzipped with zlib.
+llmstreamer_add_test(otlp LIBS llmstreamer_producer llmstreamer_otlpproto ZLIB::ZLIB
+    LABELS integration TIMEOUT 180)
