@@ -445,6 +445,7 @@ private Q_SLOTS:
     void hostileRequests();
     void oversizedBodiesAreRefusedBeforeTheyAreRead_data();
     void oversizedBodiesAreRefusedBeforeTheyAreRead();
+    void manyEmptyRecordsStayBounded();
     void keepAlivePipeliningAndContinue();
     void tokenFile();
     void busyWhileRedisIsAwayThenNothingLost();
@@ -635,8 +636,8 @@ void tst_Otlp::hostileRequests_data()
         value = value->mutable_array_value()->add_values();
     value->set_string_value("bottom");
     QTest::newRow("deeply nested protobuf")
-        << post("/v1/logs", protobuf, QByteArray::fromStdString(deep.SerializeAsString())) << 400
-        << QByteArray("nested deeper than 100");
+        << post("/v1/logs", protobuf, QByteArray::fromStdString(deep.SerializeAsString())) << 200
+        << QByteArray("a log record is not valid protobuf"); // rejected alone
     QTest::newRow("not JSON") << post("/v1/logs", json, "{\"resourceLogs\": [") << 400
                               << QByteArray("the body is not JSON");
     QTest::newRow("deeply nested JSON")
@@ -759,6 +760,42 @@ void tst_Otlp::oversizedBodiesAreRefusedBeforeTheyAreRead()
     QVERIFY2(written < 16 * 1024 * 1024, QByteArray::number(written).constData());
     // The test process (receiver included) never held the body.
     QVERIFY2(rssMax - rssBefore < 40 * 1024, QByteArray::number(rssMax - rssBefore).constData());
+    QCOMPARE(RawHttp::statusOf(f.post(goodLogs)), 200);
+}
+
+void tst_Otlp::manyEmptyRecordsStayBounded()
+{
+    // ~520,000 empty log records (2 bytes each) in a 1 MiB body: they would make 520,000
+    // records; the receiver stops at 4 x --max-body of records and answers 413.
+    auto lengthDelimited = [](char tag, const QByteArray &content) -> QByteArray {
+        QByteArray out(1, tag);
+        for (quint64 n = quint64(content.size());; n >>= 7) {
+            out += char(n < 0x80 ? n : (n & 0x7f) | 0x80);
+            if (n < 0x80)
+                break;
+        }
+        out += content;
+        return out;
+    };
+    QByteArray records;
+    for (int i = 0; i < 520'000; ++i)
+        records += QByteArrayView("\x12\x00", 2);
+    const QByteArray body =
+        lengthDelimited('\x0a', lengthDelimited('\x12', records)); // resource_logs { scope_logs }
+    QVERIFY(body.size() < 1024 * 1024);
+
+    OtlpReceiver::Settings settings;
+    settings.maxBodyBytes = 1024 * 1024;
+    Fixture f(m_redis, settings);
+    QVERIFY(f.listen());
+    Post post;
+    post.contentType = "application/x-protobuf";
+    post.body = body;
+    const QByteArray response = f.post(post);
+    QCOMPARE(RawHttp::statusOf(response), 413);
+    QVERIFY2(bodyOf(response).contains("the records of this request would take more than"),
+             response.constData());
+    QCOMPARE(f.publisher.pending(), 0);
     QCOMPARE(RawHttp::statusOf(f.post(goodLogs)), 200);
 }
 

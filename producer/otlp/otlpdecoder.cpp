@@ -56,6 +56,10 @@ constexpr auto ttftAttribute = "gen_ai.server.time_to_first_token"_L1;
 
 constexpr double maxExactInteger = 9007199254740992.0; // 2^53
 
+// What a record costs besides its bytes until published (its QByteArrays, its queue slot), so
+// that many tiny records count for the memory they take.
+constexpr qint64 recordOverhead = 64;
+
 bool isOwnField(const QString &key)
 {
     for (QLatin1StringView name : ownFields)
@@ -280,7 +284,7 @@ void Mapper::addSpan(const Span &span)
 void Mapper::publish(const QByteArray &channel, const QJsonObject &record)
 {
     QByteArray payload = QJsonDocument(record).toJson(QJsonDocument::Compact);
-    m_outputBytes += payload.size() + channel.size();
+    m_outputBytes += payload.size() + channel.size() + recordOverhead;
     if (m_outputBytes > m_limits.maxOutputBytes) {
         m_result.status = Result::Status::OutputTooLarge;
         m_result.error =

@@ -36,8 +36,8 @@ struct Limits
     // Attributes one record takes from its resource, scope and itself together; the rest are
     // counted in "otel.dropped_attributes".
     int maxAttributes = 128;
-    // The payloads of one request together: a small body can name a large resource once for
-    // many records, and each record repeats it.
+    // The payloads of one request together, each counted with 64 bytes for its bookkeeping: a
+    // small body can name a large resource once for many records, and each record repeats it.
     qint64 maxOutputBytes = 64LL * 1024 * 1024;
 };
 
