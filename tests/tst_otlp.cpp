@@ -32,6 +32,8 @@ constexpr quint64 t0 = 1767323045678000000ULL;
 const QByteArray traceHex = "5b8efff798038103d269b633813fc60c";
 const QByteArray spanHex = "eee19b7ec3c1b174";
 const QByteArray parentHex = "eee19b7ec3c1b173";
+// What JSON must escape, and UTF-8 beyond ASCII.
+const QString slowBody = u"slow \"request\" \\ line\nnext\x01 caf\u00e9 \U0001F600"_s;
 
 QByteArray gzip(const QByteArray &data)
 {
@@ -118,7 +120,7 @@ pb::ExportLogsServiceRequest logsRequest()
     r->set_observed_time_unix_nano(t0 + 5'000'000);
     r->set_severity_text("WARN");
     r->set_severity_number(13);
-    r->mutable_body()->set_string_value("slow request");
+    r->mutable_body()->set_string_value(slowBody.toStdString());
     r->set_trace_id(QByteArray::fromHex(traceHex).toStdString());
     r->set_span_id(QByteArray::fromHex(spanHex).toStdString());
     attr = r->add_attributes();
@@ -166,7 +168,7 @@ QJsonObject logsRequestJson()
         {"observedTimeUnixNano"_L1, QString::number(t0 + 5'000'000)},
         {"severityText"_L1, "WARN"_L1},
         {"severityNumber"_L1, 13},
-        {"body"_L1, str(u"slow request"_s)},
+        {"body"_L1, str(slowBody)},
         {"traceId"_L1, QString::fromLatin1(traceHex)},
         {"spanId"_L1, QString::fromLatin1(spanHex)},
         {"attributes"_L1,
@@ -207,7 +209,7 @@ QList<QJsonObject> expectedLogs()
     QJsonObject first = common;
     first.insert("ts"_L1, "2026-01-02T03:04:05.678Z"_L1);
     first.insert("level"_L1, "WARN"_L1);
-    first.insert("msg"_L1, "slow request"_L1);
+    first.insert("msg"_L1, slowBody);
     first.insert("trace_id"_L1, QString::fromLatin1(traceHex));
     first.insert("span_id"_L1, QString::fromLatin1(spanHex));
     first.insert("gen_ai.request.model"_L1, "llama-3-8b"_L1);

@@ -75,13 +75,13 @@ public:
     Result take();
 
 private:
-    void addAttributes(QJsonObject &record, const Attributes &attributes, int *budget) const;
-    void publish(const QByteArray &channel, const QJsonObject &record);
+    void publish(const QByteArray &channel, const QByteArray &payload);
 
     const Channels &m_channels;
     Limits m_limits;
-    QJsonObject m_scopeFields; // resource.* and scope.*, and service
-    int m_scopeDropped = 0;
+    QJsonValue m_service = QJsonValue::Undefined; // resource attribute service.name
+    Attributes m_scopeFields;                     // resource.* and scope.*
+    int m_scopeDropped = 0;                       // of those, left out for maxAttributes
     qint64 m_outputBytes = 0;
     Result m_result;
 };
