@@ -1,47 +1,12 @@
 #include "httprequestreader.h"
 
+#include "httpsyntax.h"
+
 #include <algorithm>
+#include <cctype>
 
-namespace {
-
-bool isTokenChar(char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
-}
-
-bool isToken(QByteArrayView s)
-{
-    return !s.isEmpty() && std::all_of(s.begin(), s.end(), isTokenChar);
-}
-
-QByteArrayView trimmed(QByteArrayView s)
-{
-    while (!s.isEmpty() && (s.front() == ' ' || s.front() == '\t'))
-        s = s.sliced(1);
-    while (!s.isEmpty() && (s.back() == ' ' || s.back() == '\t'))
-        s.chop(1);
-    return s;
-}
-
-bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b)
-{
-    return a.compare(b, Qt::CaseInsensitive) == 0;
-}
-
-int hexDigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-} // namespace
+using HttpSyntax::equalsIgnoringCase;
+using HttpSyntax::isToken;
 
 void HttpRequestReader::reset()
 {
@@ -179,7 +144,7 @@ bool HttpRequestReader::parseHead(QByteArrayView head)
             return false;
         }
         const QByteArrayView name = line.first(colon);
-        const QByteArrayView value = trimmed(line.sliced(colon + 1));
+        const QByteArrayView value = HttpSyntax::trimmedOws(line.sliced(colon + 1));
         if (std::any_of(value.begin(), value.end(), [](char c) {
                 return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
             })) {
@@ -264,17 +229,14 @@ void HttpRequestReader::readChunked(QByteArray &input)
                 return;
             // chunk-size [; extensions]
             const qsizetype semicolon = line.indexOf(';');
-            const QByteArrayView digits =
-                trimmed(QByteArrayView(line).first(semicolon < 0 ? line.size() : semicolon));
-            qint64 size = 0;
-            if (digits.isEmpty() || digits.size() > 15)
+            const QByteArrayView digits = HttpSyntax::trimmedOws(
+                QByteArrayView(line).first(semicolon < 0 ? line.size() : semicolon));
+            // Hex digits only (toLongLong() would also take a sign or "0x"); 15 stay in range.
+            if (digits.isEmpty() || digits.size() > 15 ||
+                !std::all_of(digits.begin(), digits.end(),
+                             [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
                 return fail(400, "malformed chunk size");
-            for (char c : digits) {
-                const int d = hexDigit(c);
-                if (d < 0)
-                    return fail(400, "malformed chunk size");
-                size = size * 16 + d;
-            }
+            const qint64 size = digits.toLongLong(nullptr, 16);
             if (size > m_maxBody - m_body.size())
                 return fail(413, "the body is larger than the receiver's --max-body");
             if (size == 0) {
