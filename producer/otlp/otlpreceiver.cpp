@@ -238,9 +238,16 @@ void OtlpReceiver::process(Connection &connection)
         if (!connection.headChecked) {
             connection.headChecked = true;
             if (std::optional<Response> refusal = checkHead(connection)) {
-                // The body was not read: the connection cannot go on.
-                refusal->close = true;
-                return send(connection, *refusal);
+                // With a body left unread the connection cannot go on.
+                const bool bodyUnread = reader.state() != HttpRequestReader::State::Complete;
+                refusal->close = bodyUnread || reader.wantsClose();
+                send(connection, *refusal);
+                if (refusal->close)
+                    return;
+                reader.reset();
+                connection.headChecked = false;
+                connection.encoding.reset();
+                continue;
             }
             if (reader.state() == HttpRequestReader::State::Body &&
                 reader.field("expect").compare("100-continue", Qt::CaseInsensitive) == 0 &&
@@ -257,6 +264,7 @@ void OtlpReceiver::process(Connection &connection)
             return;
         reader.reset();
         connection.headChecked = false;
+        connection.encoding.reset();
         if (connection.input.isEmpty())
             return;
     }
