@@ -1,6 +1,7 @@
 #include "gzipinflater.h"
 #include "httprequestreader.h"
 #include "otlp/otlp.pb.h"
+#include "otlpdecoder.h"
 #include "otlpreceiver.h"
 #include "rawhttp.h"
 #include "redisconnection.h"
@@ -452,6 +453,7 @@ private Q_SLOTS:
     void tokenFile();
     void busyWhileRedisIsAwayThenNothingLost();
     void requestReaderInPieces();
+    void recordsAreValidJson();
     void inflateStopsAtItsBound();
 
 private:
@@ -953,6 +955,45 @@ void tst_Otlp::requestReaderInPieces()
     QCOMPARE(reader.field("x-a"), QByteArray("b"));
     QCOMPARE(reader.body(), QByteArray(5000, 'a'));
     QVERIFY(input.isEmpty());
+}
+
+void tst_Otlp::recordsAreValidJson()
+{
+    // Every control character, a lone surrogate, and text beyond the BMP, through the decoder
+    // alone (pure): the payload must read back as the same strings, U+FFFD for the surrogate.
+    QString text;
+    for (char16_t c = 0; c < 0x20; ++c)
+        text += QChar(c);
+    text += u"\"\\/\u00e9\u20ac"_s + QChar(0xd800) + u"x\U0001F600"_s;
+    pb::ExportLogsServiceRequest request;
+    auto *scope = request.add_resource_logs()->add_scope_logs();
+    auto *record = scope->add_log_records();
+    record->mutable_body()->set_string_value("ok");
+    auto *attr = record->add_attributes();
+    attr->set_key("k\"ey");
+    attr->mutable_value()->set_double_value(1e300);
+    QJsonObject body{
+        {"resourceLogs"_L1,
+         QJsonArray{QJsonObject{
+             {"scopeLogs"_L1,
+              QJsonArray{QJsonObject{
+                  {"logRecords"_L1, QJsonArray{QJsonObject{{"body"_L1, str(text)}}}}}}}}}}};
+    const OtlpDecoder::Result json = OtlpDecoder::decode(
+        OtlpDecoder::Signal::Logs, OtlpDecoder::Encoding::Json, QJsonDocument(body).toJson(), {});
+    QCOMPARE(json.records.size(), size_t(1));
+    QJsonParseError error;
+    const QJsonObject decoded = QJsonDocument::fromJson(json.records[0].payload, &error).object();
+    QCOMPARE(error.error, QJsonParseError::NoError);
+    QString want = text;
+    want[want.indexOf(QChar(0xd800))] = QChar(0xfffd);
+    QCOMPARE(decoded.value("msg"_L1).toString(), want);
+
+    const OtlpDecoder::Result proto =
+        OtlpDecoder::decode(OtlpDecoder::Signal::Logs, OtlpDecoder::Encoding::Protobuf,
+                            QByteArray::fromStdString(request.SerializeAsString()), {});
+    QCOMPARE(proto.records.size(), size_t(1));
+    const QJsonObject fromProto = QJsonDocument::fromJson(proto.records[0].payload).object();
+    QCOMPARE(fromProto.value("k\"ey"_L1).toDouble(), 1e300);
 }
 
 void tst_Otlp::inflateStopsAtItsBound()

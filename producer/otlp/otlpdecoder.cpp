@@ -8,6 +8,7 @@
 #include <QLocale>
 
 #include <cmath>
+#include <string>
 
 namespace OtlpDecoder {
 
@@ -252,7 +253,8 @@ public:
     }
     QByteArray json() const
     {
-        QByteArray out;
+        // std::string: its push_back is inline; QByteArray's append(char) is a call to insert().
+        std::string out;
         out.reserve(512);
         out += '{';
         for (const auto &[key, value] : m_fields) {
@@ -263,7 +265,7 @@ public:
             appendValue(out, value);
         }
         out += '}';
-        return out;
+        return QByteArray(out.data(), qsizetype(out.size()));
     }
 
 private:
@@ -279,45 +281,58 @@ private:
             }
         }
     }
-    static void appendString(QByteArray &out, const QString &s)
+    // UTF-16 to UTF-8 and JSON escaping in one pass (a lone surrogate becomes U+FFFD, as
+    // QString::toUtf8() makes it).
+    static void appendString(std::string &out, QStringView s)
     {
         static const char hexDigits[] = "0123456789abcdef";
-        const QByteArray utf8 = s.toUtf8();
-        const char *run = utf8.constData();
-        const char *const end = run + utf8.size();
         out += '"';
-        for (const char *p = run; p < end; ++p) {
-            const auto u = static_cast<unsigned char>(*p);
-            if (u >= 0x20 && u != '"' && u != '\\')
-                continue;
-            out.append(run, p - run);
-            run = p + 1;
-            switch (u) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                out += "\\u00";
-                out += hexDigits[u >> 4];
-                out += hexDigits[u & 15];
+        for (qsizetype i = 0; i < s.size(); ++i) {
+            const char16_t c = s[i].unicode();
+            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                out += char(c);
+            } else if (c < 0x80) {
+                out += '\\';
+                switch (c) {
+                case '"':
+                case '\\':
+                    out += char(c);
+                    break;
+                case '\n':
+                    out += 'n';
+                    break;
+                case '\r':
+                    out += 'r';
+                    break;
+                case '\t':
+                    out += 't';
+                    break;
+                default:
+                    out += "u00";
+                    out += hexDigits[c >> 4];
+                    out += hexDigits[c & 15];
+                }
+            } else if (c < 0x800) {
+                out += char(0xc0 | (c >> 6));
+                out += char(0x80 | (c & 0x3f));
+            } else if (QChar::isHighSurrogate(c) && i + 1 < s.size() &&
+                       QChar::isLowSurrogate(s[i + 1].unicode())) {
+                const char32_t u = QChar::surrogateToUcs4(c, s[++i].unicode());
+                out += char(0xf0 | (u >> 18));
+                out += char(0x80 | ((u >> 12) & 0x3f));
+                out += char(0x80 | ((u >> 6) & 0x3f));
+                out += char(0x80 | (u & 0x3f));
+            } else if (QChar::isSurrogate(c)) {
+                out += "\xef\xbf\xbd";
+            } else {
+                out += char(0xe0 | (c >> 12));
+                out += char(0x80 | ((c >> 6) & 0x3f));
+                out += char(0x80 | (c & 0x3f));
             }
         }
-        out.append(run, end - run);
         out += '"';
     }
-    static void appendValue(QByteArray &out, const QJsonValue &v)
+    static void appendValue(std::string &out, const QJsonValue &v)
     {
         switch (v.type()) {
         case QJsonValue::String:
@@ -331,16 +346,16 @@ private:
             if (!std::isfinite(d))
                 out += "null"; // as QJsonDocument writes them
             else if (d == std::floor(d) && std::fabs(d) < maxExactInteger)
-                out += QByteArray::number(qint64(d));
+                out += std::to_string(qint64(d));
             else
-                out += QByteArray::number(d, 'g', QLocale::FloatingPointShortest);
+                out += QByteArray::number(d, 'g', QLocale::FloatingPointShortest).toStdString();
             break;
         }
         case QJsonValue::Array:
-            out += QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact);
+            out += QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact).toStdString();
             break;
         case QJsonValue::Object:
-            out += QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact);
+            out += QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact).toStdString();
             break;
         case QJsonValue::Null:
         case QJsonValue::Undefined:
