@@ -3,11 +3,15 @@
 #include "accesspolicy.h"
 #include "otlpdecoder.h"
 
+#include <QByteArray>
 #include <QHostAddress>
+#include <QList>
 #include <QObject>
+#include <QPair>
 #include <QString>
 
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 class QTcpServer;
