@@ -1,5 +1,6 @@
 #include "eventid.h"
 
+#include <algorithm>
 #include <charconv>
 
 int EventId::write(char *out) const
@@ -78,4 +79,88 @@ StreamId StreamId::previous() const
     if (seq > 0)
         return {ms, seq - 1};
     return ms > 0 ? StreamId{ms - 1, largestSeq} : StreamId{};
+}
+
+bool StreamCursor::dominates(const StreamCursor &other) const
+{
+    for (int p = 0; p < other.partitions(); ++p)
+        if (other.at(p) > (p < partitions() ? at(p) : StreamId{}))
+            return false;
+    return true;
+}
+
+void StreamCursor::raise(const StreamCursor &other)
+{
+    if (m_ids.isEmpty()) {
+        m_ids = other.m_ids;
+        return;
+    }
+    for (int p = 0; p < std::min(partitions(), other.partitions()); ++p)
+        m_ids[p] = std::max(m_ids[p], other.at(p));
+}
+
+int StreamCursor::writeEventId(char *out, int own) const
+{
+    if (m_ids.size() == 1)
+        return m_ids.front().writeEventId(out);
+    char *at = out;
+    *at++ = 'c';
+    *at++ = '1';
+    for (int p = 0; p < partitions(); ++p) {
+        *at++ = ',';
+        if (p == own)
+            *at++ = '*';
+        const StreamId &id = m_ids.at(p);
+        if (id != StreamId{})
+            at += EventId{id.ms, id.seq}.write(at);
+    }
+    return int(at - out);
+}
+
+QByteArray StreamCursor::toEventId(int own) const
+{
+    QByteArray out(maxEventIdLength(partitions()), Qt::Uninitialized);
+    out.truncate(writeEventId(out.data(), own));
+    return out;
+}
+
+std::optional<StreamCursor> StreamCursor::parseEventId(QByteArrayView text, int partitions,
+                                                       int *own)
+{
+    StreamCursor cursor(partitions);
+    if (own)
+        *own = partitions == 1 ? 0 : -1;
+    if (partitions == 1) {
+        const auto id = StreamId::parseEventId(text);
+        if (!id)
+            return std::nullopt;
+        cursor.set(0, *id);
+        return cursor;
+    }
+    if (!text.startsWith("c1,"))
+        return std::nullopt;
+    text = text.sliced(3);
+    int marked = -1;
+    for (int p = 0; p < partitions; ++p) {
+        const qsizetype comma = text.indexOf(',');
+        if ((comma < 0) != (p == partitions - 1))
+            return std::nullopt; // too few or too many parts
+        QByteArrayView part = comma < 0 ? text : text.first(comma);
+        if (part.startsWith('*')) {
+            if (marked >= 0)
+                return std::nullopt;
+            marked = p;
+            part = part.sliced(1);
+        }
+        if (!part.isEmpty()) {
+            const auto id = StreamId::parseEntryId(part);
+            if (!id)
+                return std::nullopt;
+            cursor.set(p, *id);
+        }
+        text = comma < 0 ? QByteArrayView() : text.sliced(comma + 1);
+    }
+    if (own)
+        *own = marked;
+    return cursor;
 }

@@ -1,5 +1,6 @@
 #include "redisconnection.h"
 
+#include "clusterslots.h"
 #include "redistls.h"
 #include "replyarena.h"
 
@@ -77,6 +78,7 @@ void RedisConnection::start()
 void RedisConnection::stop()
 {
     m_state = State::Stopped;
+    m_askNext = false;
     m_retryTimer.stop();
     m_connectTimer.stop();
     if (m_lookupId >= 0) {
@@ -154,6 +156,7 @@ void RedisConnection::handleResolved(const QHostInfo &info)
 
 void RedisConnection::connectTo(const QString &host)
 {
+    m_peerAddress = host;
     redisAsyncContext *ac =
         m_url.tls              ? redisAsyncConnectUnix(QFile::encodeName(m_tls->socketPath()))
         : m_url.isUnixSocket() ? redisAsyncConnectUnix(QFile::encodeName(m_url.socketPath))
@@ -281,6 +284,17 @@ void RedisConnection::handleTcpConnected()
     // A cluster's nodes, to move to when this one fails; not waited for, and an error (no
     // cluster, an ACL without CLUSTER) is nothing to report.
     redisAsyncCommand(m_ctx, &RedisConnection::onClusterNodes, this, "CLUSTER NODES");
+    if (std::exchange(m_askNext, false)) {
+        // Last: ASKING lets exactly the next command in, the caller's first after ready().
+        // No routing now: the slot map still names the node that sent us here.
+        redisAsyncCommand(m_ctx, &RedisConnection::onHandshakeReply, this, "ASKING");
+        ++m_pendingHandshake;
+    } else if (!m_routeKey.isEmpty() && !m_url.isUnixSocket()) {
+        // Answered with an error when the node is not in cluster mode (or the ACL has no
+        // CLUSTER): then any node will do.
+        redisAsyncCommand(m_ctx, &RedisConnection::onClusterSlots, this, "CLUSTER SLOTS");
+        ++m_pendingHandshake;
+    }
     if (m_pendingHandshake == 0)
         becomeReady();
 }
@@ -319,6 +333,85 @@ void RedisConnection::onClusterNodes(redisAsyncContext *, void *r, void *privdat
     }
 }
 
+void RedisConnection::onClusterSlots(redisAsyncContext *, void *r, void *privdata)
+{
+    const auto *reply = static_cast<const redisReply *>(r);
+    if (!reply)
+        return; // the connection is going away; onDisconnect reports why
+    static_cast<RedisConnection *>(privdata)->handleClusterSlots(reply);
+}
+
+void RedisConnection::handleClusterSlots(const redisReply *reply)
+{
+    if (m_state != State::Connecting)
+        return;
+    if (const auto slots = ClusterSlots::fromReply(reply, node().host)) {
+        const quint16 slot = keySlot(m_routeKey);
+        // A slot no master serves: stay; commands get CLUSTERDOWN, which followRedirect() takes.
+        if (const auto master = slots->master(slot); master && !isCurrentNode(*master)) {
+            moveTo(*master,
+                   QStringLiteral("slot %1 (key %2) is served by %3:%4")
+                       .arg(slot)
+                       .arg(QString::fromUtf8(m_routeKey), master->host)
+                       .arg(master->port),
+                   false);
+            return;
+        }
+    }
+    if (--m_pendingHandshake == 0)
+        becomeReady();
+}
+
+bool RedisConnection::isCurrentNode(const RedisUrl::Node &other) const
+{
+    return other.port == node().port &&
+           (other.host == node().host || (!m_peerAddress.isEmpty() && other.host == m_peerAddress));
+}
+
+quint16 RedisConnection::keySlot(QByteArrayView key)
+{
+    return ClusterSlots::keySlot(key);
+}
+
+bool RedisConnection::followRedirect(QByteArrayView error)
+{
+    const auto redirect = ClusterSlots::parseRedirect(error, node().host);
+    if (!redirect)
+        return false;
+    if (m_state != State::Ready)
+        return true; // already being replaced
+    // Redis's own words (a slot and an address, or why the cluster is down), no secrets.
+    const QString reason = QString::fromUtf8(error.first(std::min<qsizetype>(error.size(), 200)));
+    using Kind = ClusterSlots::Redirect::Kind;
+    if ((redirect->kind == Kind::Moved || redirect->kind == Kind::Ask) && !m_url.isUnixSocket())
+        moveTo(redirect->node, reason, redirect->kind == Kind::Ask);
+    else
+        endAttempt(reason, m_node, redirectDelay(false), true);
+    return true;
+}
+
+std::chrono::milliseconds RedisConnection::redirectDelay(bool immediate)
+{
+    const bool quick =
+        m_lastRedirect.isValid() && m_lastRedirect.elapsed() < (m_redirectDelay + 1000ms).count();
+    m_redirectDelay = quick       ? std::clamp(m_redirectDelay * 2, minBackoff, maxBackoff)
+                      : immediate ? 0ms
+                                  : minBackoff;
+    m_lastRedirect.start();
+    return m_redirectDelay;
+}
+
+void RedisConnection::moveTo(const RedisUrl::Node &target, const QString &reason, bool ask)
+{
+    qsizetype index = m_nodes.indexOf(target);
+    if (index < 0) {
+        m_nodes.append(target);
+        index = m_nodes.size() - 1;
+    }
+    endAttempt(reason, int(index), redirectDelay(true), true);
+    m_askNext = ask;
+}
+
 QList<RedisUrl::Node> RedisConnection::parseClusterNodes(QByteArrayView text)
 {
     // "<id> <ip:port@cport[,hostname]> <flags> <master> <ping> <pong> <epoch> <link> <slots>..."
@@ -350,10 +443,16 @@ void RedisConnection::handleHandshakeReply(bool ok, const QString &error)
     if (m_state != State::Connecting)
         return;
     if (!ok) {
-        fail(error.startsWith(QLatin1String("WRONGPASS")) || error.contains(QLatin1String("AUTH"))
-                 ? QStringLiteral("authentication failed (%1); check the password in the Redis URL")
-                       .arg(error)
-                 : error);
+        if (error.startsWith(QLatin1String("WRONGPASS")) || error.contains(QLatin1String("AUTH")))
+            fail(QStringLiteral("authentication failed (%1); check the password in the Redis URL")
+                     .arg(error));
+        else if (error.contains(QLatin1String("SELECT is not allowed in cluster mode")))
+            fail(QStringLiteral("%1; a Redis Cluster has only database 0: remove /%2 from the "
+                                "Redis URL")
+                     .arg(error)
+                     .arg(m_url.db));
+        else
+            fail(error);
         return;
     }
     if (--m_pendingHandshake == 0)
@@ -402,6 +501,17 @@ void RedisConnection::fail(const QString &reason)
 {
     if (m_state == State::Stopped || m_state == State::WaitingToRetry)
         return;
+    // The next attempt goes to the next node (a cluster's other nodes, or the other seeds).
+    const auto delay = m_backoff;
+    m_backoff = std::min(m_backoff * 2, maxBackoff);
+    endAttempt(reason, (m_node + 1) % int(m_nodes.size()), delay, false);
+}
+
+void RedisConnection::endAttempt(const QString &reason, int nextNode,
+                                 std::chrono::milliseconds delay, bool redirected)
+{
+    if (m_state == State::Stopped || m_state == State::WaitingToRetry)
+        return;
     const bool wasReady = m_state == State::Ready;
     m_state = State::WaitingToRetry;
     m_connectTimer.stop();
@@ -421,11 +531,17 @@ void RedisConnection::fail(const QString &reason)
     if (m_tls)
         m_tls->stop();
     const QString failedAt = where();
-    // The next attempt goes to the next node (a cluster's other nodes, or the other seeds).
-    m_node = (m_node + 1) % int(m_nodes.size());
-    const auto delay = m_backoff;
-    m_backoff = std::min(m_backoff * 2, maxBackoff);
+    m_node = nextNode;
+    m_askNext = false;
     m_retryTimer.start(delay);
+    if (redirected) {
+        qCInfo(lcRedis, "leaving %s: %s; going to %s", qUtf8Printable(failedAt),
+               qUtf8Printable(reason), qUtf8Printable(nodeAddress()));
+        // Moving before becoming ready is the handshake's own business: nothing to report.
+        if (wasReady)
+            Q_EMIT connectionLost(reason);
+        return;
+    }
     if (wasReady) {
         qCWarning(lcRedis, "lost connection to %s: %s; reconnecting", qUtf8Printable(failedAt),
                   qUtf8Printable(reason));

@@ -2,6 +2,9 @@
 
 #include "redisurl.h"
 
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QElapsedTimer>
 #include <QObject>
 #include <QString>
 #include <QTimer>
@@ -10,6 +13,7 @@
 #include <vector>
 
 struct redisAsyncContext;
+struct redisReply;
 class QHostInfo;
 class RedisTlsBridge;
 class QSocketNotifier;
@@ -19,7 +23,8 @@ class QSocketNotifier;
 // reconnects with backoff (100 ms doubling to 2 s) until stop(). The socket is watched by our own
 // QSocketNotifier pair instead of hiredis's adapters/qt.h, which frees its adapter inside its own
 // notifier slot when the server disconnects. For rediss:// URLs hiredis talks through a
-// RedisTlsBridge (common/redistls.h), the rest unchanged.
+// RedisTlsBridge (common/redistls.h), the rest unchanged. On a Redis Cluster it can be kept on the
+// master of one key's slot (setRouteKey, followRedirect; the slot logic is common/clusterslots.h).
 class RedisConnection final : public QObject
 {
     Q_OBJECT
@@ -45,6 +50,24 @@ public:
     // Changes with every connection attempt: tells commands sent on an earlier context apart.
     quint64 generation() const { return m_attempt; }
     void setConnectTimeout(std::chrono::milliseconds timeout) { m_connectTimeout = timeout; }
+    // Redis Cluster: the connection belongs on the master serving `key`'s hash slot. When the
+    // node reports cluster mode, the handshake also asks CLUSTER SLOTS, and if another master
+    // serves the slot the connection moves there before it becomes ready. Empty (the default):
+    // any node. Takes effect from the next handshake on.
+    void setRouteKey(const QByteArray &key) { m_routeKey = key; }
+    QByteArray routeKey() const { return m_routeKey; }
+    // For an error reply to a command sent on this connection: "MOVED <slot> <host>:<port>"
+    // moves the connection to that node; "ASK <slot> <host>:<port>" moves it there and has the
+    // next handshake send ASKING, so the first command after ready() is served by the importing
+    // node; "TRYAGAIN" and "CLUSTERDOWN ..." reconnect after the backoff. Returns true when
+    // `error` was one of these: the connection is then being replaced (connectionLost(reason) as
+    // for any drop, then ready()), and the caller sends again after ready(). False: an ordinary
+    // error, nothing done. A redirect right after another waits like a failed attempt (100 ms
+    // doubling to 2 s), so nodes that disagree about a slot cannot make it spin.
+    bool followRedirect(QByteArrayView error);
+    // CRC16/XMODEM of the key's hash tag (the part between the first '{' and the next '}' when
+    // not empty) or of the whole key, & 0x3FFF (the Redis Cluster spec).
+    static quint16 keySlot(QByteArrayView key);
     // The node connected to, or tried next: the URL's, its other nodes, then the cluster's.
     QString nodeAddress() const
     {
@@ -82,6 +105,17 @@ private:
     void becomeReady();
     // Ends the current attempt or connection; runs once per attempt.
     void fail(const QString &reason);
+    // Ends it to go to `nextNode` after `delay`, for the reason (a redirect when `redirected`:
+    // logged as a move, and an attempt that was not ready yet is not reported).
+    void endAttempt(const QString &reason, int nextNode, std::chrono::milliseconds delay,
+                    bool redirected);
+    // Ends the attempt or connection to continue on `target` (ASKING first when `ask`).
+    void moveTo(const RedisUrl::Node &target, const QString &reason, bool ask);
+    void handleClusterSlots(const redisReply *reply);
+    bool isCurrentNode(const RedisUrl::Node &other) const;
+    // The wait before following a redirect: none for one on its own, a growing one for several
+    // in quick succession; `immediate` false: never less than the minimum backoff.
+    std::chrono::milliseconds redirectDelay(bool immediate);
     void detachContext();
     // The read notifier's work: reads what the socket holds and hands hiredis the replies.
     void readSocket(redisAsyncContext *ac);
@@ -90,6 +124,7 @@ private:
     static void onDisconnect(const redisAsyncContext *ac, int status);
     static void onHandshakeReply(redisAsyncContext *ac, void *reply, void *privdata);
     static void onClusterNodes(redisAsyncContext *ac, void *reply, void *privdata);
+    static void onClusterSlots(redisAsyncContext *ac, void *reply, void *privdata);
     const RedisUrl::Node &node() const { return m_nodes.at(m_node); }
     // The URL for messages, and the node when there are several.
     QString where() const;
@@ -104,6 +139,11 @@ private:
     RedisUrl m_url;
     QList<RedisUrl::Node> m_nodes; // never empty
     int m_node = 0;
+    QString m_peerAddress; // the address connected to, when it is a TCP one
+    QByteArray m_routeKey;
+    bool m_askNext = false; // the next handshake ends with ASKING
+    QElapsedTimer m_lastRedirect;
+    std::chrono::milliseconds m_redirectDelay{0};
     State m_state = State::Stopped;
     redisAsyncContext *m_ctx = nullptr;
     ContextHooks *m_hooks = nullptr; // m_ctx's

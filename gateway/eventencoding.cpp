@@ -67,4 +67,28 @@ Result appendFrame(QByteArray &out, QByteArrayView id, QByteArrayView channel, q
     return r;
 }
 
+QByteArray withId(const QByteArray &frame, QByteArrayView newId)
+{
+    constexpr QByteArrayView idField("id: ");
+    constexpr QByteArrayView envelopeStart("data: {\"id\":\"");
+    if (!frame.startsWith(idField))
+        return frame;
+    const qsizetype idEnd = frame.indexOf('\n');
+    if (idEnd < 0)
+        return frame;
+    const QByteArrayView oldId = QByteArrayView(frame).sliced(4, idEnd - 4);
+    QByteArray out;
+    out.reserve(frame.size() + 2 * (newId.size() - oldId.size()));
+    out.append(idField).append(newId).append('\n');
+    QByteArrayView rest = QByteArrayView(frame).sliced(idEnd + 1);
+    // Ids are ASCII without quotes or backslashes: the envelope holds them as they are.
+    if (rest.startsWith(envelopeStart) && rest.sliced(envelopeStart.size()).startsWith(oldId) &&
+        rest.sliced(envelopeStart.size() + oldId.size()).startsWith('"')) {
+        out.append(envelopeStart).append(newId);
+        rest = rest.sliced(envelopeStart.size() + oldId.size());
+    }
+    out.append(rest);
+    return out;
+}
+
 } // namespace EventEncoding

@@ -25,4 +25,9 @@ Result appendFrame(QByteArray &out, QByteArrayView id, QByteArrayView channel, q
 Result appendEnvelope(QByteArray &out, QByteArrayView id, QByteArrayView channel, qint64 tsMs,
                       QByteArrayView payload, qint64 maxPayloadBytes);
 
+// `frame` (one made by appendFrame, or an SseEncoder event with an id) with the id `newId`
+// instead of its own, in its id line and in its envelope's "id" member if it has one. For the
+// one client whose position differs from the one the frame was made with (partitioned streams).
+QByteArray withId(const QByteArray &frame, QByteArrayView newId);
+
 } // namespace EventEncoding

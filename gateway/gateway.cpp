@@ -9,6 +9,10 @@
 
 #include <QLoggingCategory>
 
+#include <algorithm>
+#include <tuple>
+#include <vector>
+
 Q_LOGGING_CATEGORY(lcGateway, "llmstreamer.gateway")
 
 namespace {
@@ -23,8 +27,41 @@ Hub::Options hubOptions(const GatewayConfig &config)
     o.retryMilliseconds = config.retryMilliseconds;
     o.maxPayloadBytes = config.maxPayloadBytes;
     o.streams = config.transport.isStreams();
+    o.partitions = config.transport.streamPartitions;
     return o;
 }
+
+// The stream readers of all partitions as one feed for /readyz and /metrics: ready when all
+// are.
+class StreamsFeed final : public RedisFeed
+{
+public:
+    explicit StreamsFeed(QList<StreamReader *> readers) : m_readers(std::move(readers)) {}
+    bool isReady() const override
+    {
+        return std::all_of(m_readers.cbegin(), m_readers.cend(),
+                           [](const StreamReader *r) { return r->isReady(); });
+    }
+    QString lastError() const override
+    {
+        for (const StreamReader *r : m_readers)
+            if (!r->lastError().isEmpty())
+                return m_readers.size() > 1 ? QStringLiteral("%1: %2").arg(
+                                                  QString::fromUtf8(r->key()), r->lastError())
+                                            : r->lastError();
+        return {};
+    }
+    quint64 reconnects() const override
+    {
+        quint64 n = 0;
+        for (const StreamReader *r : m_readers)
+            n += r->reconnects();
+        return n;
+    }
+
+private:
+    QList<StreamReader *> m_readers;
+};
 
 // How often the gateway trims the stream (streams transport): often enough that a producer
 // that never trims cannot add much in between, rarely enough to cost Redis nothing.
@@ -39,40 +76,20 @@ Gateway::Gateway(const GatewayConfig &config, QObject *parent)
     : QObject(parent), m_config(config), m_hub(new Hub(hubOptions(config), this))
 {
     if (config.transport.isStreams()) {
-        m_streamReader = new StreamReader(config.redis, config.transport.streamKey, this);
-        m_streamReader->setEntryHandler(
-            [this](QByteArrayView id, QByteArrayView channel, QByteArrayView data) {
-                if (allowed(channel))
-                    m_hub->publishEntry(id, channel, data);
-            });
-        connect(m_streamReader, &StreamReader::batchEnded, m_hub, &Hub::flushClients);
-        connect(m_streamReader, &StreamReader::ready, m_hub,
-                [this] { m_hub->setRedisSubscribed(true); });
-        connect(m_streamReader, &StreamReader::lost, m_hub,
-                [this](const QString &reason) { m_hub->setRedisSubscribed(false, reason); });
-        connect(m_streamReader, &StreamReader::entriesMissing, m_hub,
-                [this](const QByteArray &lastId, const QByteArray &, const QString &reason) {
-                    const QString after = QString::fromUtf8(lastId);
-                    m_hub->announceMissing(
-                        reason, reason == StreamReader::trimmedReason
-                                    ? QStringLiteral("entries after %1 were trimmed from the "
-                                                     "stream before this gateway read them")
-                                          .arg(after)
-                                    : QStringLiteral("Redis lost the stream's entries after %1 "
-                                                     "(restarted without its data, or the key "
-                                                     "was deleted)")
-                                          .arg(after));
-                });
+        for (int p = 0; p < config.transport.streamPartitions; ++p)
+            setUpStreamReader(p);
+        m_streamsFeed = std::make_unique<StreamsFeed>(m_streamReaders);
         // Resuming clients get what the ring no longer holds from the stream, allowlisted.
         m_hub->setStreamSource(
-            {[this](const QByteArray &from, int count, Hub::StreamSource::Done done) {
-                 m_streamReader->fetchFrom(from, count,
-                                           [this, done = std::move(done)](const StreamPage &page) {
-                                               done(allowedOnly(page));
-                                           });
+            {[this](int partition, const QByteArray &from, int count,
+                    Hub::StreamSource::Done done) {
+                 m_streamReaders.at(partition)->fetchFrom(
+                     from, count, [this, done = std::move(done)](const StreamPage &page) {
+                         done(allowedOnly(page));
+                     });
              },
-             [this](const QByteArray &id, Hub::StreamSource::Done done) {
-                 m_streamReader->fetchRemovedAfter(id, std::move(done));
+             [this](int partition, const QByteArray &id, Hub::StreamSource::Done done) {
+                 m_streamReaders.at(partition)->fetchRemovedAfter(id, std::move(done));
              }});
         m_trimTimer.setInterval(trimIntervalMs);
         connect(&m_trimTimer, &QTimer::timeout, this, &Gateway::trimStream);
@@ -92,10 +109,10 @@ Gateway::Gateway(const GatewayConfig &config, QObject *parent)
                 [this](const QString &reason) { m_hub->setRedisSubscribed(false, reason); });
     }
     m_server = new GatewayServer(config, m_hub, feed(), this);
-    if (m_streamReader) {
+    if (!m_streamReaders.isEmpty()) {
         m_server->setHistorySearch([this](const HistoryQuery &query, auto done) {
             auto *search = new StreamHistorySearch(
-                m_streamReader, query, [this](QByteArrayView channel) { return allowed(channel); },
+                m_streamReaders, query, [this](QByteArrayView channel) { return allowed(channel); },
                 m_config.maxPayloadBytes, std::move(done), this);
             search->start();
         });
@@ -111,8 +128,42 @@ Gateway::~Gateway()
     m_stopped = true;
     if (m_subscriber)
         m_subscriber->stop();
-    if (m_streamReader)
-        m_streamReader->stop();
+    for (StreamReader *reader : std::as_const(m_streamReaders))
+        reader->stop();
+}
+
+void Gateway::setUpStreamReader(int partition)
+{
+    auto *reader =
+        new StreamReader(m_config.redis, m_config.transport.partitionKey(partition), this);
+    m_streamReaders.append(reader);
+    reader->setEntryHandler(
+        [this, partition](QByteArrayView id, QByteArrayView channel, QByteArrayView data) {
+            if (allowed(channel))
+                m_hub->publishEntry(partition, id, channel, data);
+        });
+    connect(reader, &StreamReader::batchEnded, m_hub, &Hub::flushClients);
+    connect(reader, &StreamReader::ready, m_hub,
+            [this] { m_hub->setRedisSubscribed(m_streamsFeed->isReady()); });
+    connect(reader, &StreamReader::lost, m_hub,
+            [this](const QString &reason) { m_hub->setRedisSubscribed(false, reason); });
+    connect(reader, &StreamReader::entriesMissing, m_hub,
+            [this, reader](const QByteArray &lastId, const QByteArray &, const QString &reason) {
+                const QString after = QString::fromUtf8(lastId);
+                const QString where =
+                    m_streamReaders.size() > 1
+                        ? QStringLiteral(" of partition %1").arg(QString::fromUtf8(reader->key()))
+                        : QString();
+                m_hub->announceMissing(
+                    reason, reason == StreamReader::trimmedReason
+                                ? QStringLiteral("entries%1 after %2 were trimmed from the "
+                                                 "stream before this gateway read them")
+                                      .arg(where, after)
+                                : QStringLiteral("Redis lost the stream's entries%1 after %2 "
+                                                 "(restarted without its data, or the key "
+                                                 "was deleted)")
+                                      .arg(where, after));
+            });
 }
 
 bool Gateway::allowed(QByteArrayView channel)
@@ -151,7 +202,7 @@ RedisFeed *Gateway::feed() const
 {
     if (m_subscriber)
         return m_subscriber;
-    return m_streamReader;
+    return m_streamsFeed.get();
 }
 
 bool Gateway::start(QString *error)
@@ -170,50 +221,86 @@ bool Gateway::start(QString *error)
 
 void Gateway::fetchStreamStart()
 {
-    m_streamReader->fetchNewest(m_config.history + 1,
-                                [this](const StreamPage &page) { beginStream(page); });
+    const quint64 round = ++m_startRound;
+    m_startPages = QList<StreamPage>(m_streamReaders.size());
+    m_startPagesDue = int(m_streamReaders.size());
+    for (int p = 0; p < m_streamReaders.size(); ++p)
+        m_streamReaders.at(p)->fetchNewest(m_config.history + 1,
+                                           [this, p, round](const StreamPage &page) {
+                                               if (round != m_startRound)
+                                                   return;
+                                               m_startPages[p] = page;
+                                               if (--m_startPagesDue == 0)
+                                                   beginStream(m_startPages);
+                                           });
 }
 
-void Gateway::beginStream(const StreamPage &newest)
+void Gateway::beginStream(const QList<StreamPage> &newest)
 {
     if (m_stopped)
         return;
-    if (!newest.error.isEmpty()) {
-        m_hub->setRedisSubscribed(false, newest.error);
+    for (const StreamPage &page : newest) {
+        if (page.error.isEmpty())
+            continue;
+        m_hub->setRedisSubscribed(false, page.error);
         QTimer::singleShot(startRetryMs, this, [this] {
             if (!m_stopped)
                 fetchStreamStart();
         });
         return;
     }
-    QList<StreamEntry> entries = newest.entries;
-    StreamId start;
-    if (entries.size() > m_config.history) {
-        // One more than the history: the oldest of them is where the ring's coverage begins.
-        start = StreamId::parseEntryId(entries.constFirst().id).value_or(StreamId{});
-        entries.removeFirst();
-    } else if (!entries.isEmpty()) {
-        // The whole stream fits: the ring covers it from its first entry on. (A client that
-        // read up to an entry trimmed just before it gets a gap it could have done without.)
-        start = StreamId::parseEntryId(entries.constFirst().id).value_or(StreamId{}).previous();
+    // The newest `history` entries of all partitions go into the ring, oldest first. Where the
+    // ring's coverage of a partition begins: after its newest entry left out; or, when all of
+    // a partition fit, before its first entry. (A client that read up to an entry trimmed
+    // just before it gets a gap it could have done without.)
+    struct Taken
+    {
+        StreamId id;
+        int partition;
+        const StreamEntry *entry;
+    };
+    std::vector<Taken> all;
+    for (int p = 0; p < newest.size(); ++p)
+        for (const StreamEntry &e : newest.at(p).entries)
+            all.push_back({StreamId::parseEntryId(e.id).value_or(StreamId{}), p, &e});
+    std::stable_sort(all.begin(), all.end(), [](const Taken &a, const Taken &b) {
+        return std::tie(a.id, a.partition) < std::tie(b.id, b.partition);
+    });
+    const qsizetype leftOut = std::max<qsizetype>(0, qsizetype(all.size()) - m_config.history);
+    StreamCursor start(int(newest.size()));
+    std::vector<bool> anyLeftOut(newest.size(), false);
+    for (qsizetype i = 0; i < leftOut; ++i) {
+        start.set(all[i].partition, all[i].id);
+        anyLeftOut[all[i].partition] = true;
     }
+    for (int p = 0; p < newest.size(); ++p)
+        if (!anyLeftOut[p] && !newest.at(p).entries.isEmpty())
+            start.set(p, StreamId::parseEntryId(newest.at(p).entries.constFirst().id)
+                             .value_or(StreamId{})
+                             .previous());
     m_hub->setStreamStart(start);
-    for (const StreamEntry &e : std::as_const(entries))
-        if (allowed(e.channel))
-            m_hub->publishEntry(e.id, e.channel, e.data);
-    // Reading on after the newest entry read here; from the very beginning of an empty stream,
-    // so nothing added since this page was read is skipped.
-    const QByteArray after = entries.isEmpty() ? start.toEntryId() : entries.constLast().id;
-    if (!m_streamReader->start(after))
-        qCWarning(lcGateway, "cannot read the stream: %s",
-                  qUtf8Printable(m_streamReader->lastError()));
+    for (auto it = all.cbegin() + leftOut; it != all.cend(); ++it)
+        if (allowed(it->entry->channel))
+            m_hub->publishEntry(it->partition, it->entry->id, it->entry->channel, it->entry->data);
+    // Reading on after the newest entry read here; from the very beginning of an empty
+    // partition, so nothing added since this page was read is skipped.
+    for (int p = 0; p < newest.size(); ++p) {
+        const QList<StreamEntry> &entries = newest.at(p).entries;
+        const QByteArray after =
+            entries.isEmpty() ? start.at(p).toEntryId() : entries.constLast().id;
+        if (!m_streamReaders.at(p)->start(after))
+            qCWarning(lcGateway, "cannot read the stream %s: %s",
+                      m_streamReaders.at(p)->key().constData(),
+                      qUtf8Printable(m_streamReaders.at(p)->lastError()));
+    }
 }
 
 void Gateway::trimStream()
 {
     if (m_config.transport.streamMaxEntries > 0 || m_config.streamMaxAgeSeconds > 0)
-        m_streamReader->trim(m_config.transport.streamMaxEntries,
-                             m_config.streamMaxAgeSeconds * 1000);
+        for (StreamReader *reader : std::as_const(m_streamReaders))
+            reader->trim(m_config.transport.partitionMaxEntries(),
+                         m_config.streamMaxAgeSeconds * 1000);
 }
 
 bool Gateway::reloadTokens(QString *message)
@@ -259,8 +346,8 @@ void Gateway::shutdown()
     m_hub->closeAllClients("gateway shutting down");
     if (m_subscriber)
         m_subscriber->stop();
-    if (m_streamReader)
-        m_streamReader->stop();
+    for (StreamReader *reader : std::as_const(m_streamReaders))
+        reader->stop();
 }
 
 quint16 Gateway::port() const

@@ -4,9 +4,12 @@
 #include "streampage.h"
 
 #include <QHash>
+#include <QList>
 #include <QObject>
 #include <QString>
 #include <QTimer>
+
+#include <memory>
 
 class GatewayServer;
 class Hub;
@@ -44,8 +47,14 @@ public:
     Hub *hub() const { return m_hub; }
     // The pub/sub subscription; null with the streams transport.
     RedisSubscriber *subscriber() const { return m_subscriber; }
-    // The stream reader; null with the pub/sub transport.
-    StreamReader *streamReader() const { return m_streamReader; }
+    // The stream readers, one per partition (--stream-partitions); none with the pub/sub
+    // transport.
+    const QList<StreamReader *> &streamReaders() const { return m_streamReaders; }
+    // The first of them; null with the pub/sub transport.
+    StreamReader *streamReader() const
+    {
+        return m_streamReaders.isEmpty() ? nullptr : m_streamReaders.constFirst();
+    }
     // Whichever of the two is in use.
     RedisFeed *feed() const;
     const GatewayConfig &config() const { return m_config; }
@@ -54,7 +63,10 @@ private:
     // Streams transport: the ring starts with the newest `history` entries, so clients resume
     // across a gateway restart; then the reader reads on after them.
     void fetchStreamStart();
-    void beginStream(const StreamPage &newest);
+    // Once the newest entries of every partition are in: fills the ring with the newest of
+    // them all, in id order, and starts the readers after them.
+    void beginStream(const QList<StreamPage> &newest);
+    void setUpStreamReader(int partition);
     void trimStream();
     // Streams transport: whether entries of `channel` are within the allowlist (--channels).
     bool allowed(QByteArrayView channel);
@@ -64,7 +76,11 @@ private:
     GatewayConfig m_config;
     Hub *m_hub;
     RedisSubscriber *m_subscriber = nullptr;
-    StreamReader *m_streamReader = nullptr;
+    QList<StreamReader *> m_streamReaders;
+    std::unique_ptr<RedisFeed> m_streamsFeed; // all the readers as one
+    QList<StreamPage> m_startPages;           // per partition, while starting
+    int m_startPagesDue = 0;
+    quint64 m_startRound = 0;
     GatewayServer *m_server;
     QTimer m_trimTimer;
     QHash<QByteArray, bool> m_allowedCache;

@@ -217,6 +217,7 @@ std::optional<GatewayConfig> GatewayConfig::fromArguments(const QStringList &arg
     options.add(Transport::maxEntriesRow(
         &c.transport, QStringLiteral("With --transport streams, the gateway trims the stream "
                                      "every 10 s to about this many entries")));
+    options.add(Transport::partitionsRow(&c.transport));
     options.add(
         Row{QStringLiteral("stream-max-age"), QStringLiteral("seconds"),
             QStringLiteral("With --transport streams, trim entries older than this; 0 = "

@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QPointer>
 #include <QUrlQuery>
+#include <QVarLengthArray>
 
 #include <algorithm>
 
@@ -223,71 +224,143 @@ HistoryAnswer fromRing(const ReplayRing &ring, qint64 boot, const HistoryQuery &
 
 } // namespace History
 
-StreamHistorySearch::StreamHistorySearch(StreamReader *reader, HistoryQuery query, Allowed allowed,
-                                         qint64 maxPayloadBytes, Done done, QObject *parent)
-    : QObject(parent), m_reader(reader), m_query(std::move(query)), m_page(m_query, "streams"),
-      m_allowed(std::move(allowed)), m_maxPayloadBytes(maxPayloadBytes), m_done(std::move(done))
+StreamHistorySearch::StreamHistorySearch(QList<StreamReader *> readers, HistoryQuery query,
+                                         Allowed allowed, qint64 maxPayloadBytes, Done done,
+                                         QObject *parent)
+    : QObject(parent), m_readers(std::move(readers)), m_lanes(size_t(m_readers.size())),
+      m_query(std::move(query)), m_page(m_query, "streams"), m_allowed(std::move(allowed)),
+      m_maxPayloadBytes(maxPayloadBytes), m_done(std::move(done))
 {}
 
 StreamHistorySearch::~StreamHistorySearch() = default;
 
 void StreamHistorySearch::start()
 {
-    QByteArray before;
+    const int partitions = int(m_readers.size());
     if (!m_query.before().isEmpty()) {
-        const auto id = StreamId::parseEventId(m_query.before());
-        if (!id) {
-            finish({400, "before= is not an event id of the streams transport (s<ms>-<seq>): \"" +
-                             m_query.before() + "\"\n"});
+        int own = -1;
+        const auto cursor = StreamCursor::parseEventId(m_query.before(), partitions, &own);
+        if (!cursor) {
+            finish(
+                {400, "before= is not an event id of this stream (" +
+                          (partitions == 1 ? QByteArray("s<ms>-<seq>")
+                                           : "c1,<ms>-<seq>,... with " +
+                                                 QByteArray::number(partitions) + " partitions") +
+                          "): \"" + m_query.before() + "\"\n"});
             return;
         }
-        before = id->toEntryId();
+        // The event's own entry is left out; what the id covers of the other partitions was
+        // read before it, so it is older in the reader's view: in.
+        for (int p = 0; p < partitions; ++p) {
+            const StreamId at = cursor->at(p);
+            Lane &lane = m_lanes[size_t(p)];
+            if (p == own) {
+                lane.before = at.toEntryId();
+            } else if (at == StreamId{}) {
+                lane.exhausted = true;
+            } else {
+                const StreamId next = at.seq < StreamId::largestSeq ? StreamId{at.ms, at.seq + 1}
+                                                                    : StreamId{at.ms + 1, 0};
+                lane.before = next.toEntryId();
+            }
+        }
     }
-    fetch(before);
+    walk();
 }
 
-void StreamHistorySearch::fetch(const QByteArray &beforeEntryId)
+void StreamHistorySearch::fetch(int partition)
 {
-    m_reader->fetchBefore(beforeEntryId, streamPageEntries,
-                          [self = QPointer<StreamHistorySearch>(this)](const StreamPage &page) {
-                              if (self)
-                                  self->take(page);
-                          });
+    Lane &lane = m_lanes[size_t(partition)];
+    lane.fetching = true;
+    m_readers.at(partition)->fetchBefore(
+        lane.before, streamPageEntries,
+        [self = QPointer<StreamHistorySearch>(this), partition](const StreamPage &page) {
+            if (self)
+                self->take(partition, page);
+        });
 }
 
-void StreamHistorySearch::take(const StreamPage &page)
+void StreamHistorySearch::take(int partition, const StreamPage &page)
 {
+    Lane &lane = m_lanes[size_t(partition)];
+    lane.fetching = false;
+    if (m_finished)
+        return;
     if (!page.error.isEmpty()) {
         finish({503, "the history cannot be read now: " + page.error.toUtf8() + '\n'});
         return;
     }
-    char idBuf[StreamId::maxEventIdLength];
-    // Newest first. An entry left out of the page (no channel or data) is not examined.
-    for (auto it = page.entries.crbegin(); it != page.entries.crend() && !m_page.done(); ++it) {
-        const auto position = StreamId::parseEntryId(it->id);
-        if (!position)
-            continue;
-        const QByteArray id(idBuf, position->writeEventId(idBuf));
-        if (!m_allowed(it->channel)) {
+    for (auto it = page.entries.crbegin(); it != page.entries.crend(); ++it)
+        lane.entries.push_back(*it);
+    lane.exhausted = page.reachedEnd || page.firstId.isEmpty();
+    lane.before = page.firstId;
+    walk();
+}
+
+void StreamHistorySearch::walk()
+{
+    const int partitions = int(m_lanes.size());
+    QVarLengthArray<char, StreamId::maxEventIdLength> idBuf(
+        StreamCursor::maxEventIdLength(partitions));
+    while (!m_page.done()) {
+        // Every partition with more to read needs its newest unexamined entry at hand.
+        bool waiting = false;
+        for (int p = 0; p < partitions; ++p) {
+            Lane &lane = m_lanes[size_t(p)];
+            if (lane.entries.empty() && !lane.exhausted) {
+                if (!lane.fetching)
+                    fetch(p);
+                waiting = true;
+            }
+        }
+        if (waiting)
+            return;
+        // The newest of them (ties between partitions: the higher partition first).
+        int newest = -1;
+        StreamId newestId;
+        StreamCursor heads(partitions);
+        for (int p = 0; p < partitions; ++p) {
+            const Lane &lane = m_lanes[size_t(p)];
+            if (lane.entries.empty())
+                continue;
+            const StreamId id =
+                StreamId::parseEntryId(lane.entries.front().id).value_or(StreamId{});
+            heads.set(p, id);
+            if (newest < 0 || id >= newestId) {
+                newest = p;
+                newestId = id;
+            }
+        }
+        if (newest < 0)
+            break; // all read: the stream's start
+        Lane &lane = m_lanes[size_t(newest)];
+        const StreamEntry e = std::move(lane.entries.front());
+        lane.entries.pop_front();
+        // Where a reader that read everything in this order stands after this entry: the
+        // others at their newest entry older than it.
+        const QByteArray id(idBuf.data(), heads.writeEventId(idBuf.data(), newest));
+        if (!m_allowed(e.channel)) {
             m_page.skip(id);
             continue;
         }
-        m_page.examine(id, it->channel, it->data, [&] {
+        m_page.examine(id, e.channel, e.data, [&] {
             QByteArray envelope;
-            EventEncoding::appendEnvelope(envelope, id, it->channel, position->ms, it->data,
+            EventEncoding::appendEnvelope(envelope, id, e.channel, newestId.ms, e.data,
                                           m_maxPayloadBytes);
             return envelope;
         });
     }
-    if (m_page.done() || page.reachedEnd || page.firstId.isEmpty()) {
-        finish(m_page.finish(page.reachedEnd || page.firstId.isEmpty()));
-        return;
-    }
-    fetch(page.firstId);
+    bool reachedStart = true;
+    for (const Lane &lane : m_lanes)
+        reachedStart = reachedStart && lane.exhausted && lane.entries.empty();
+    finish(m_page.finish(reachedStart));
 }
 
 void StreamHistorySearch::finish(const HistoryAnswer &answer)
 {
+    if (m_finished)
+        return;
+    m_finished = true;
     const Done done = std::move(m_done);
     deleteLater();
     if (done)

@@ -3,10 +3,14 @@
 #include <QByteArray>
 #include <QByteArrayList>
 #include <QByteArrayView>
+#include <QList>
 #include <QObject>
 #include <QRegularExpression>
 #include <QString>
 
+#include "streampage.h"
+
+#include <deque>
 #include <functional>
 #include <optional>
 #include <vector>
@@ -14,7 +18,6 @@
 class QUrlQuery;
 class ReplayRing;
 class StreamReader;
-struct StreamPage;
 
 // What GET /api/history?channels=&before=&limit=&q= asks for: a page of the events before an id
 // (the newest without one), of the selected channels, optionally only those whose text matches
@@ -99,8 +102,12 @@ QByteArray envelopeOfFrame(QByteArrayView frame);
 } // namespace History
 
 // Answers one /api/history request of the streams transport from Redis, XREVRANGE page by page,
-// until the page is full, the scan limit is reached or the stream's start. Deletes itself once
-// it has called `done` (from the event loop).
+// until the page is full, the scan limit is reached or the stream's start. With several
+// partitions, their pages are merged newest first by entry id (then partition), and each
+// event's id is the position of a reader that read them all in that order (its own partition
+// marked), so `before=` with it goes on exactly there; `before=` with a live event's id leaves
+// that entry out and keeps the others that id covers. Deletes itself once it has called `done`
+// (from the event loop).
 class StreamHistorySearch final : public QObject
 {
     Q_OBJECT
@@ -110,21 +117,33 @@ public:
     using Done = std::function<void(const HistoryAnswer &)>;
     using Allowed = std::function<bool(QByteArrayView channel)>;
 
-    StreamHistorySearch(StreamReader *reader, HistoryQuery query, Allowed allowed,
+    // One reader per partition, in partition order.
+    StreamHistorySearch(QList<StreamReader *> readers, HistoryQuery query, Allowed allowed,
                         qint64 maxPayloadBytes, Done done, QObject *parent = nullptr);
     ~StreamHistorySearch() override;
 
     void start();
 
 private:
-    void fetch(const QByteArray &beforeEntryId);
-    void take(const StreamPage &page);
+    struct Lane
+    {
+        std::deque<StreamEntry> entries; // read, not yet examined; newest first
+        QByteArray before;               // where the next page ends (exclusive); empty: newest
+        bool exhausted = false;          // nothing older left to read
+        bool fetching = false;
+    };
+    void fetch(int partition);
+    void take(int partition, const StreamPage &page);
+    // Examines entries, newest first, while every partition with more to read has some read.
+    void walk();
     void finish(const HistoryAnswer &answer);
 
-    StreamReader *m_reader;
+    QList<StreamReader *> m_readers;
+    std::vector<Lane> m_lanes;
     HistoryQuery m_query;
     HistoryPage m_page;
     Allowed m_allowed;
     qint64 m_maxPayloadBytes;
     Done m_done;
+    bool m_finished = false;
 };

@@ -11,6 +11,7 @@
 #include <QLoggingCategory>
 
 #include <QPointer>
+#include <QVarLengthArray>
 
 #include <algorithm>
 #include <cmath>
@@ -46,13 +47,18 @@ struct Hub::Subscriber
     bool live = false;
     bool dead = false;
     qint64 cursor = 0; // last sequence number handled while replaying
-    StreamId after;    // streams: a client resumed ahead of this gateway skips what it has seen
-    // Streams transport, replaying from Redis what the ring no longer holds: the position of
-    // the last entry handled, and the rest of the page being written.
+    // Streams: what a client that resumed ahead of this gateway (in some partition) has seen:
+    // events it covers are skipped, the others carry the client's own position as their id,
+    // until the gateway's position dominates it (then it is emptied).
+    StreamCursor after;
+    // Streams transport: the position a replay from Redis goes on from (the last event
+    // handled), and while replaying from Redis what the ring no longer holds, the partition
+    // being read and the rest of the page being written.
+    StreamCursor position;
     bool fromStream = false;
     bool fetching = false;    // a page (or the loss check) is on its way
-    bool streamEnded = false; // the last page reached the end of the stream
-    StreamId position;
+    bool streamEnded = false; // the last page reached the end of the partition
+    int streamPartition = 0;
     StreamId pageEnd; // the last entry of the page, those left out included
     std::deque<StreamEntry> backlog;
     std::vector<qint8> acceptCache; // per channel index: -1 unknown, 0 no, 1 yes
@@ -88,6 +94,10 @@ Hub::Hub(const Options &options, QObject *parent)
     : QObject(parent), m_options(options), m_boot(QDateTime::currentMSecsSinceEpoch()),
       m_ring(options.history, options.historyBytes)
 {
+    if (m_options.streams) {
+        m_position = StreamCursor(m_options.partitions);
+        m_streamStart = StreamCursor(m_options.partitions);
+    }
     connect(&m_tick, &QTimer::timeout, this, &Hub::tick);
     if (m_options.tickMilliseconds > 0)
         m_tick.start(m_options.tickMilliseconds);
@@ -101,26 +111,31 @@ void Hub::publish(QByteArrayView channel, QByteArrayView payload)
 {
     char idBuf[EventId::maxLength];
     const QByteArrayView id(idBuf, EventId{m_boot, m_seq + 1}.write(idBuf));
-    publishAs(id, channel, payload, {});
+    publishAs(id, channel, payload, 0, {});
 }
 
-void Hub::publishEntry(QByteArrayView entryId, QByteArrayView channel, QByteArrayView payload)
+void Hub::publishEntry(int partition, QByteArrayView entryId, QByteArrayView channel,
+                       QByteArrayView payload)
 {
     const auto position = StreamId::parseEntryId(entryId);
-    if (!position || *position <= m_position) {
+    if (!position || partition < 0 || partition >= m_position.partitions() ||
+        m_position.covers(partition, *position)) {
         ++m_entriesIgnored;
         return;
     }
-    m_position = *position;
-    char idBuf[StreamId::maxEventIdLength];
-    const QByteArrayView id(idBuf, position->writeEventId(idBuf));
-    publishAs(id, channel, payload, *position);
+    m_position.set(partition, *position);
+    QVarLengthArray<char, StreamId::maxEventIdLength> idBuf(
+        StreamCursor::maxEventIdLength(m_position.partitions()));
+    const QByteArrayView id(idBuf.data(), m_position.writeEventId(idBuf.data(), partition));
+    publishAs(id, channel, payload, partition, *position);
 }
 
-void Hub::setStreamStart(const StreamId &after)
+void Hub::setStreamStart(const StreamCursor &after)
 {
+    if (after.partitions() != m_position.partitions())
+        return;
     m_streamStart = after;
-    m_position = std::max(m_position, after);
+    m_position.raise(after);
 }
 
 QByteArray Hub::lastEventId() const
@@ -129,7 +144,7 @@ QByteArray Hub::lastEventId() const
 }
 
 void Hub::publishAs(QByteArrayView id, QByteArrayView channel, QByteArrayView payload,
-                    const StreamId &position)
+                    int partition, const StreamId &position)
 {
     // A stream entry's time is Redis's, in its id: the same on every gateway, live or replayed.
     const qint64 ts = m_options.streams ? position.ms : QDateTime::currentMSecsSinceEpoch();
@@ -149,6 +164,9 @@ void Hub::publishAs(QByteArrayView id, QByteArrayView channel, QByteArrayView pa
     ReplayRing::Entry entry;
     entry.seq = seq;
     entry.position = position;
+    entry.partition = partition;
+    if (m_options.streams)
+        entry.cursor = m_position;
     entry.channel = index;
     // Shares the table's copy, except for channels counted under "(other)".
     entry.name = stats.name == channel ? stats.name : channel.toByteArray();
@@ -164,17 +182,38 @@ void Hub::deliver(const ReplayRing::Entry &entry)
         Subscriber *s = client.get();
         if (!s->live || s->dead)
             continue;
-        if (m_options.streams && entry.channel >= 0 && entry.position <= s->after)
-            continue;
         if (stats && !s->accepts(entry.name == stats->name ? entry.channel : -1, entry.name))
             continue;
-        if (writeOrDrop(s, entry.frame)) {
+        QByteArray own;
+        const QByteArray *frame = frameFor(s, entry, own);
+        if (!frame)
+            continue;
+        if (writeOrDrop(s, *frame)) {
             if (stats)
                 ++stats->delivered;
         } else if (stats) {
             ++stats->dropped;
         }
     }
+}
+
+const QByteArray *Hub::frameFor(Subscriber *s, const ReplayRing::Entry &entry, QByteArray &own)
+{
+    if (s->after.isEmpty())
+        return &entry.frame;
+    if (ReplayRing::covers(s->after, entry))
+        return nullptr;
+    if (entry.cursor.dominates(s->after)) {
+        s->after = {}; // the gateway caught up with the client: shared frames from here
+        return &entry.frame;
+    }
+    // The client has seen more of some partition than this event's id says: its id must say
+    // so, or resuming from it would repeat those entries.
+    StreamCursor id = s->after;
+    id.raise(entry.cursor);
+    own =
+        EventEncoding::withId(entry.frame, id.toEventId(entry.channel >= 0 ? entry.partition : -1));
+    return &own;
 }
 
 bool Hub::writeOrDrop(Subscriber *s, const QByteArray &frame)
@@ -265,8 +304,10 @@ void Hub::addClient(std::unique_ptr<EventSink> sink, const QByteArray &lastEvent
             sendGap(c, from, gap);
         c->cursor = from - 1;
         // Where Redis takes over should the ring evict what this client has not read yet.
-        if (!c->fromStream)
+        if (!c->fromStream) {
             c->position = positionBefore(from);
+            c->position.raise(c->after);
+        }
         pump(c);
         return;
     }
@@ -315,7 +356,7 @@ void Hub::addClient(std::unique_ptr<EventSink> sink, const QByteArray &lastEvent
 qint64 Hub::resumeStream(Subscriber *s, const QByteArray &lastEventId, QJsonObject *gap)
 {
     const qint64 live = m_seq + 1;
-    const auto last = StreamId::parseEventId(lastEventId);
+    const auto last = StreamCursor::parseEventId(lastEventId, m_options.partitions);
     if (!last) {
         // An id of another transport, or none at all: nothing to resume from; the live stream.
         ++m_gapsHistory;
@@ -325,18 +366,22 @@ qint64 Hub::resumeStream(Subscriber *s, const QByteArray &lastEventId, QJsonObje
                 {QStringLiteral("message"), QStringLiteral("unrecognised Last-Event-ID")}};
         return live;
     }
-    if (*last >= m_position) {
+    if (last->dominates(m_position)) {
         // Up to date, or ahead of this gateway (it came from one that read further): what it
         // has seen is skipped as this gateway catches up.
         s->after = *last;
         return live;
     }
-    if (*last >= coveredAfter())
+    if (last->dominates(coveredAfter())) {
+        // From the ring; with partitions, later events may be seen already (the gateway it
+        // came from read the partitions in another order): those are skipped.
+        s->after = *last;
         return m_ring.isEmpty() ? live : m_ring.firstAfter(*last);
+    }
     if (m_source.fetchFrom) {
         // Older than the ring: from Redis first, paced by the client's socket (pump).
-        s->fromStream = true;
         s->position = *last;
+        beginStreamReplay(s);
         return live;
     }
     // Older than what this gateway holds.
@@ -359,10 +404,10 @@ QByteArray Hub::idBefore(qint64 seq) const
     return positionBefore(seq).toEventId();
 }
 
-StreamId Hub::positionBefore(qint64 seq) const
+StreamCursor Hub::positionBefore(qint64 seq) const
 {
     if (const ReplayRing::Entry *e = m_ring.find(seq - 1))
-        return e->position;
+        return e->cursor;
     // The ring's first entry: resuming after what the ring no longer holds lands there.
     return m_ring.find(seq) ? coveredAfter() : m_position;
 }
@@ -390,7 +435,7 @@ void Hub::pump(Subscriber *c)
         const ReplayRing::Entry *e = m_ring.find(next);
         if (!e && m_options.streams && m_source.fetchFrom) {
             // Evicted while this client was catching up: Redis still has it.
-            c->fromStream = true;
+            beginStreamReplay(c);
             continue;
         }
         if (!e) {
@@ -409,13 +454,28 @@ void Hub::pump(Subscriber *c)
         }
         ChannelStats *stats = e->channel >= 0 ? &m_channels[e->channel] : nullptr;
         if (!stats || c->accepts(e->name == stats->name ? e->channel : -1, e->name)) {
-            c->sink->write(e->frame);
-            if (stats)
-                ++stats->replayed;
+            QByteArray own;
+            if (const QByteArray *frame = frameFor(c, *e, own)) {
+                c->sink->write(*frame);
+                if (stats)
+                    ++stats->replayed;
+            }
         }
         c->cursor = next;
-        c->position = e->position;
+        if (m_options.streams) {
+            c->position = e->cursor;
+            c->position.raise(c->after);
+        }
     }
+}
+
+void Hub::beginStreamReplay(Subscriber *c)
+{
+    c->fromStream = true;
+    c->streamPartition = 0;
+    c->streamEnded = false;
+    c->pageEnd = {};
+    c->backlog.clear();
 }
 
 bool Hub::pumpStream(Subscriber *c)
@@ -423,39 +483,55 @@ bool Hub::pumpStream(Subscriber *c)
     // A page on its way, or one whose loss check is: its entries wait behind the gap, if any.
     if (c->fetching)
         return false;
-    char idBuf[StreamId::maxEventIdLength];
+    const int p = c->streamPartition;
+    QVarLengthArray<char, StreamId::maxEventIdLength> idBuf(
+        StreamCursor::maxEventIdLength(c->position.partitions()));
     while (!c->backlog.empty()) {
         if (c->sink->pendingBytes() >= replayLowWater)
             return false;
         const StreamEntry e = std::move(c->backlog.front());
         c->backlog.pop_front();
         const auto position = StreamId::parseEntryId(e.id);
-        if (!position || *position <= c->position)
+        if (!position || c->position.covers(p, *position))
             continue;
-        c->position = *position;
+        c->position.set(p, *position);
         if (!c->accepts(-1, e.channel))
             continue;
         QByteArray frame;
-        EventEncoding::appendFrame(frame, QByteArrayView(idBuf, position->writeEventId(idBuf)),
-                                   e.channel, position->ms, e.data, m_options.maxPayloadBytes);
+        EventEncoding::appendFrame(
+            frame, QByteArrayView(idBuf.data(), c->position.writeEventId(idBuf.data(), p)),
+            e.channel, position->ms, e.data, m_options.maxPayloadBytes);
         c->sink->write(frame);
         ++m_replayedFromStream;
     }
     // Entries at the end of the page that were left out (not in the allowlist) are passed too.
-    c->position = std::max(c->position, c->pageEnd);
-    if (c->position < coveredAfter()) {
+    if (!c->position.covers(p, c->pageEnd))
+        c->position.set(p, c->pageEnd);
+    const StreamCursor covered = coveredAfter();
+    if (c->position.at(p) < covered.at(p)) {
         if (!c->streamEnded) {
             fetchStreamPage(c);
             return false;
         }
         // Redis has nothing after here, yet the ring does not reach back to here: what lay
         // between is gone from both.
-        sendStreamGap(c, coveredAfter());
+        sendStreamGap(c, p, covered.at(p));
+    }
+    // This partition is caught up; the next one the ring does not cover yet, one at a time
+    // (a channel's entries are all in one partition, so each keeps its order).
+    for (int q = 0; q < covered.partitions(); ++q) {
+        if (c->position.at(q) < covered.at(q)) {
+            c->streamPartition = q;
+            c->streamEnded = false;
+            c->pageEnd = {};
+            fetchStreamPage(c);
+            return false;
+        }
     }
     // The ring holds everything after here (or the reader has not taken it yet: live entries
     // up to the position are then skipped, as for a client ahead of this gateway).
     c->fromStream = false;
-    c->after = std::max(c->after, c->position);
+    c->after.raise(c->position);
     c->cursor = m_ring.isEmpty() ? m_seq : m_ring.firstAfter(c->position) - 1;
     return true;
 }
@@ -464,7 +540,8 @@ void Hub::fetchStreamPage(Subscriber *c)
 {
     c->fetching = true;
     // From the position itself: a page that starts with it shows nothing after it is missing.
-    m_source.fetchFrom(c->position.toEntryId(), replayPageEntries + 1,
+    m_source.fetchFrom(c->streamPartition, c->position.at(c->streamPartition).toEntryId(),
+                       replayPageEntries + 1,
                        [self = QPointer<Hub>(this), id = c->id](const StreamPage &page) {
                            if (self)
                                self->takeStreamPage(id, page);
@@ -494,10 +571,11 @@ void Hub::takeStreamPage(quint64 clientId, const StreamPage &page)
         });
         return;
     }
-    const bool holdsPosition = page.firstId == c->position.toEntryId();
+    const int p = c->streamPartition;
+    const bool holdsPosition = page.firstId == c->position.at(p).toEntryId();
     c->backlog.assign(page.entries.cbegin(), page.entries.cend());
     c->streamEnded = page.reachedEnd;
-    c->pageEnd = StreamId::parseEntryId(page.lastId).value_or(c->position);
+    c->pageEnd = StreamId::parseEntryId(page.lastId).value_or(c->position.at(p));
     if (holdsPosition) {
         c->fetching = false;
         pump(c);
@@ -505,7 +583,7 @@ void Hub::takeStreamPage(quint64 clientId, const StreamPage &page)
     }
     // The page does not start with the position: was anything after it removed, or did it
     // never exist (a gap's id, or the start of a gateway's coverage)?
-    m_source.fetchRemovedAfter(c->position.toEntryId(),
+    m_source.fetchRemovedAfter(p, c->position.at(p).toEntryId(),
                                [self = QPointer<Hub>(this), clientId](const StreamPage &info) {
                                    if (self)
                                        self->checkStreamLoss(clientId, info);
@@ -520,12 +598,13 @@ void Hub::checkStreamLoss(quint64 clientId, const StreamPage &info)
     c->fetching = false;
     // Unknown (an error) counts as a loss: a gap said in vain is better than a loss not said.
     if (!info.error.isEmpty() || info.removedAfter) {
-        StreamId resume = std::max(c->position, c->pageEnd);
+        const int p = c->streamPartition;
+        StreamId resume = std::max(c->position.at(p), c->pageEnd);
         if (!c->backlog.empty())
             resume = StreamId::parseEntryId(c->backlog.front().id).value_or(resume).previous();
         else if (c->streamEnded)
-            resume = std::max(resume, coveredAfter());
-        sendStreamGap(c, resume);
+            resume = std::max(resume, coveredAfter().at(p));
+        sendStreamGap(c, p, resume);
     }
     pump(c);
 }
@@ -583,14 +662,18 @@ void Hub::appendGap(const QJsonObject &body)
     entry.seq = seq;
     // In the streams transport a gap sits at the position of the entry before it: resuming
     // after it goes on with the next entry.
-    entry.position = m_position;
+    entry.cursor = m_position;
     entry.frame = SseEncoder::event(m_options.streams ? m_position.toEventId()
                                                       : EventId{m_boot, seq}.toByteArray(),
                                     Vocabulary::gapEvent, json(body));
     m_ring.append(entry);
-    for (const auto &client : m_clients)
-        if (client->live && !client->dead)
-            writeOrDrop(client.get(), entry.frame);
+    for (const auto &client : m_clients) {
+        if (!client->live || client->dead)
+            continue;
+        QByteArray own;
+        if (const QByteArray *frame = frameFor(client.get(), entry, own))
+            writeOrDrop(client.get(), *frame);
+    }
 }
 
 void Hub::markDead(Subscriber *s)
@@ -718,11 +801,13 @@ int Hub::closeClientsWhere(const std::function<bool(const EventSink &)> &revoked
     return closed;
 }
 
-void Hub::sendStreamGap(Subscriber *c, const StreamId &resume)
+void Hub::sendStreamGap(Subscriber *c, int partition, const StreamId &resume)
 {
     ++m_gapsHistory;
     const QString after = QString::fromLatin1(c->position.toEventId());
-    const QByteArray resumeId = resume.toEventId();
+    if (!c->position.covers(partition, resume))
+        c->position.set(partition, resume);
+    const QByteArray resumeId = c->position.toEventId();
     const QJsonObject o{
         {Vocabulary::reasonMember, Vocabulary::historyExceededGap},
         {QStringLiteral("last_event_id"), after},
@@ -733,5 +818,4 @@ void Hub::sendStreamGap(Subscriber *c, const StreamId &resume)
                         "them")
              .arg(after)}};
     c->sink->write(SseEncoder::event(resumeId, Vocabulary::gapEvent, json(o)));
-    c->position = std::max(c->position, resume);
 }

@@ -48,6 +48,9 @@ public:
         // carry them as SSE ids, the same on every gateway; a Redis outage loses nothing, so it
         // is no gap; only announceMissing() is.
         bool streams = false;
+        // Streams transport: partitions of the stream (--stream-partitions); events carry the
+        // position in all of them (StreamCursor) as their SSE id.
+        int partitions = 1;
     };
 
     // Per-channel counters and their limits: see ChannelTable.
@@ -64,9 +67,15 @@ public:
 
     // A message from Redis (the hot path).
     void publish(QByteArrayView channel, QByteArrayView payload);
-    // An entry of the Redis Stream (streams transport), `entryId` as Redis wrote it. Entries at
-    // or before the last one taken are ignored: a reader that reconnects may see them again.
-    void publishEntry(QByteArrayView entryId, QByteArrayView channel, QByteArrayView payload);
+    // An entry of partition `partition` of the Redis Stream (streams transport), `entryId` as
+    // Redis wrote it. Entries at or before the last one taken from that partition are ignored:
+    // a reader that reconnects may see them again.
+    void publishEntry(int partition, QByteArrayView entryId, QByteArrayView channel,
+                      QByteArrayView payload);
+    void publishEntry(QByteArrayView entryId, QByteArrayView channel, QByteArrayView payload)
+    {
+        publishEntry(0, entryId, channel, payload);
+    }
     // Streams transport: entries after the last one taken are gone for good (Redis restarted
     // without its data, or trimming overtook the reader). Announced as a gap with `reason`.
     void announceMissing(const QString &reason, const QString &message);
@@ -89,28 +98,40 @@ public:
     EventId lastId() const { return {m_boot, m_seq}; }
     // The SSE id of the newest event, in the transport's form.
     QByteArray lastEventId() const;
-    // Streams transport: the entry id of the newest entry taken.
-    StreamId lastPosition() const { return m_position; }
-    // Streams transport: the reader starts after entry `after`; every later entry will be
-    // published. Resuming from before it is a gap.
-    void setStreamStart(const StreamId &after);
+    // Streams transport: the newest entry taken from each partition.
+    const StreamCursor &lastPosition() const { return m_position; }
+    // Streams transport: the readers start after `after`; every later entry will be
+    // published. Resuming from before it is a gap (in any partition).
+    void setStreamStart(const StreamCursor &after);
+    void setStreamStart(const StreamId &after)
+    {
+        StreamCursor c(1);
+        c.set(0, after);
+        setStreamStart(c);
+    }
     // Streams transport: where a resuming client gets what the ring no longer holds. `fetchFrom`
-    // reads a page of the stream from an entry id on (inclusive; only entries of the gateway's
-    // allowlist), `fetchRemovedAfter` whether entries after an id were removed (see
-    // StreamReader); both answer from the event loop. Without one, such a client gets a gap
+    // reads a page of a partition from an entry id on (inclusive; only entries of the gateway's
+    // allowlist), `fetchRemovedAfter` whether entries of a partition after an id were removed
+    // (see StreamReader); both answer from the event loop. Without one, such a client gets a gap
     // (history-exceeded) and the ring.
     struct StreamSource
     {
         using Done = std::function<void(const StreamPage &)>;
-        std::function<void(const QByteArray &fromEntryId, int count, Done done)> fetchFrom;
-        std::function<void(const QByteArray &entryId, Done done)> fetchRemovedAfter;
+        std::function<void(int partition, const QByteArray &fromEntryId, int count, Done done)>
+            fetchFrom;
+        std::function<void(int partition, const QByteArray &entryId, Done done)> fetchRemovedAfter;
     };
     void setStreamSource(StreamSource source) { m_source = std::move(source); }
     // Entries per page of such a replay: bounds what one replaying client holds besides its
     // socket buffer.
     static constexpr int replayPageEntries = 128;
     // Streams transport: a client that has seen up to here can resume without a gap.
-    StreamId coveredAfter() const { return std::max(m_streamStart, m_ring.evictedUpTo()); }
+    StreamCursor coveredAfter() const
+    {
+        StreamCursor c = m_streamStart;
+        c.raise(m_ring.evictedUpTo());
+        return c;
+    }
     const ReplayRing &ring() const { return m_ring; }
     const std::vector<ChannelStats> &channels() const { return m_channels.rows(); }
     bool redisSubscribed() const { return m_redisUp; }
@@ -137,7 +158,7 @@ Q_SIGNALS:
 private:
     struct Subscriber; // a client and where it stands: live, or replaying from the ring
 
-    void publishAs(QByteArrayView id, QByteArrayView channel, QByteArrayView payload,
+    void publishAs(QByteArrayView id, QByteArrayView channel, QByteArrayView payload, int partition,
                    const StreamId &position);
     // Puts a gap event made by the gateway into the ring and sends it to every live client.
     void appendGap(const QJsonObject &body);
@@ -147,7 +168,15 @@ private:
     // The SSE id that resumes at sequence number `seq`: that of the event before it.
     QByteArray idBefore(qint64 seq) const;
     // Streams transport: the stream position a client that goes on with `seq` has read up to.
-    StreamId positionBefore(qint64 seq) const;
+    StreamCursor positionBefore(qint64 seq) const;
+    // The bytes a ring event goes to a live or ring-replaying client as: null when the client
+    // has seen it (it came from a gateway that read further), the event's frame, or, while the
+    // client's position differs from the event's, the frame with the client's own position as
+    // its id, made in `own`.
+    static const QByteArray *frameFor(Subscriber *s, const ReplayRing::Entry &entry,
+                                      QByteArray &own);
+    // Starts replaying from Redis what a client has not seen and the ring no longer holds.
+    void beginStreamReplay(Subscriber *s);
     void deliver(const ReplayRing::Entry &entry);
     void pump(Subscriber *s);
     // Streams transport: writes what a client replaying from Redis has fetched; asks for the
@@ -158,9 +187,9 @@ private:
     void takeStreamPage(quint64 clientId, const StreamPage &page);
     void checkStreamLoss(quint64 clientId, const StreamPage &info);
     Subscriber *findClient(quint64 clientId) const;
-    // Tells a client replaying from Redis that entries after its position are gone; it goes on
-    // after `resume`.
-    void sendStreamGap(Subscriber *s, const StreamId &resume);
+    // Tells a client replaying partition `partition` from Redis that entries after its
+    // position are gone; it goes on after `resume`.
+    void sendStreamGap(Subscriber *s, int partition, const StreamId &resume);
     void sendGap(Subscriber *s, qint64 resumeFromSeq, const QJsonObject &body);
     // Writes `frame` unless that would exceed the client's buffer cap; then cuts it loose. A
     // client with nothing unsent is never cut, however large the frame.
@@ -177,8 +206,8 @@ private:
     Options m_options;
     qint64 m_boot;
     qint64 m_seq = 0;
-    StreamId m_position;    // streams transport: the newest entry taken
-    StreamId m_streamStart; // streams transport: where the reader started
+    StreamCursor m_position;    // streams transport: the newest entry taken, per partition
+    StreamCursor m_streamStart; // streams transport: where the readers started
     ReplayRing m_ring;
     std::vector<std::unique_ptr<Subscriber>> m_clients;
     QHash<QHostAddress, int> m_perAddress;

@@ -18,7 +18,7 @@ void ReplayRing::append(Entry entry)
 void ReplayRing::evictFirst()
 {
     m_bytes -= m_cache.first().frame.size();
-    m_evictedUpTo = m_cache.first().position;
+    m_evictedUpTo = m_cache.first().cursor;
     m_cache.removeFirst();
     ++m_evicted;
 }
@@ -30,16 +30,25 @@ const ReplayRing::Entry *ReplayRing::find(qint64 seq) const
     return &m_cache.at(m_cache.firstIndex() + (seq - firstSeq()));
 }
 
-qint64 ReplayRing::firstAfter(const StreamId &position) const
+qint64 ReplayRing::firstAfter(const StreamCursor &position) const
 {
+    if (m_cache.isEmpty())
+        return 1;
+    if (position.partitions() > 1) {
+        for (qsizetype i = 0; i < m_cache.size(); ++i)
+            if (!covers(position, m_cache.at(m_cache.firstIndex() + i)))
+                return firstSeq() + i;
+        return lastSeq() + 1;
+    }
+    // One partition: what a position covers is a prefix of the ring.
     qsizetype lo = 0;
     qsizetype hi = m_cache.size();
     while (lo < hi) {
         const qsizetype mid = lo + (hi - lo) / 2;
-        if (m_cache.at(m_cache.firstIndex() + mid).position <= position)
+        if (covers(position, m_cache.at(m_cache.firstIndex() + mid)))
             lo = mid + 1;
         else
             hi = mid;
     }
-    return m_cache.isEmpty() ? 1 : firstSeq() + lo;
+    return firstSeq() + lo;
 }

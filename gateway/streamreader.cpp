@@ -248,6 +248,8 @@ struct StreamReader::PendingRange
 StreamReader::StreamReader(const RedisUrl &url, const QByteArray &key, QObject *parent)
     : QObject(parent), m_connection(new RedisConnection(url, this)), m_key(key)
 {
+    // On a Redis Cluster, read from the master that serves the key's slot.
+    m_connection->setRouteKey(key);
     connect(m_connection, &RedisConnection::ready, this, &StreamReader::handleReady);
     connect(m_connection, &RedisConnection::connectionLost, this, &StreamReader::handleLost);
     connect(m_connection, &RedisConnection::connectFailed, this, &StreamReader::handleLost);
@@ -420,6 +422,10 @@ void StreamReader::handleCheckReply(const redisReply *reply)
 {
     if (reply->type == REDIS_REPLY_ERROR) {
         const QByteArrayView error = view(reply);
+        // The key's slot is served elsewhere (Redis Cluster): the connection moves there and
+        // reading goes on after the last entry once it is ready, as after any reconnect.
+        if (m_connection->followRedirect(error))
+            return;
         if (error.startsWith("ERR no such key")) {
             checkPosition(StreamInfo{});
         } else if (error.startsWith("NOPERM")) {
@@ -552,7 +558,9 @@ void StreamReader::handleReadReply(const redisReply *reply)
         return;
     }
     if (reply->type == REDIS_REPLY_ERROR) {
-        failRound(errorText(reply));
+        // A blocked XREAD whose slot moved is woken with -MOVED (or -ASK): as above.
+        if (!m_connection->followRedirect(view(reply)))
+            failRound(errorText(reply));
         return;
     }
     if (reply->type == REDIS_REPLY_NIL) { // BLOCK timed out: nothing new
@@ -748,6 +756,7 @@ void StreamReader::queueRange(RangeRequest request)
     if (!m_rangeConnection) {
         // Its own connection: on the reader's, it would wait behind the blocked XREAD.
         m_rangeConnection = new RedisConnection(m_connection->url(), this);
+        m_rangeConnection->setRouteKey(m_key);
         connect(m_rangeConnection, &RedisConnection::ready, this, &StreamReader::handleRangeReady);
         connect(m_rangeConnection, &RedisConnection::connectFailed, this,
                 &StreamReader::failRangeRequests);
@@ -835,6 +844,8 @@ void StreamReader::onRangeReply(redisAsyncContext *, void *r, void *privdata)
                errorText(reply).startsWith(QLatin1String("ERR no such key"))) {
         page.removedAfter = removedAfter(StreamInfo{}, pending->position);
     } else if (reply->type == REDIS_REPLY_ERROR) {
+        // Moved (Redis Cluster): the connection is replaced, routed anew; the caller retries.
+        self->m_rangeConnection->followRedirect(view(reply));
         page.error = QStringLiteral("Redis refused %1 on %2: %3")
                          .arg(QString::fromLatin1(pending->command), QString::fromUtf8(self->m_key),
                               errorText(reply));

@@ -42,8 +42,15 @@ QString destination(const ProducerOptions &options)
         options.transport.streamMaxEntries > 0
             ? QStringLiteral("trimmed to about %1 entries").arg(options.transport.streamMaxEntries)
             : QStringLiteral("never trimmed");
-    return QStringLiteral("Redis stream %1 at %2 (%3; %4)")
-        .arg(QString::fromUtf8(options.transport.streamKey), url, channels, trimming);
+    const int partitions = options.transport.streamPartitions;
+    const QString stream =
+        partitions > 1 ? QStringLiteral("%1 in %2 partitions, %3 ... %4")
+                             .arg(QString::fromUtf8(options.transport.streamKey))
+                             .arg(partitions)
+                             .arg(QString::fromUtf8(options.transport.partitionKey(0)),
+                                  QString::fromUtf8(options.transport.partitionKey(partitions - 1)))
+                       : QString::fromUtf8(options.transport.streamKey);
+    return QStringLiteral("Redis stream %1 at %2 (%3; %4)").arg(stream, url, channels, trimming);
 }
 
 LineParser lineParser(const ProducerOptions &options)
@@ -63,7 +70,7 @@ ProducerApp::ProducerApp(const ProducerOptions &options, int inputFd, QObject *p
     limits.maxInFlight = int(std::min<qsizetype>(limits.maxInFlight, options.bufferMessages));
     m_publisher->setLimits(limits);
     if (options.transport.isStreams())
-        m_publisher->setStream(options.transport.streamKey, options.transport.streamMaxEntries);
+        m_publisher->setStream(options.transport);
     // A simulation at a set rate keeps the newest records when Redis cannot keep up; real input
     // (and simulate --rate 0) is never dropped: reading pauses instead.
     m_publisher->setOverflow(options.mode == ProducerOptions::Mode::Simulate && options.rate > 0

@@ -54,6 +54,7 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
                                      "each XADD trims it with MAXLEN ~ n (Redis removes only "
                                      "whole nodes, of 100 entries by default, so up to that many "
                                      "more may stay)")));
+    options.add(Transport::partitionsRow(&o.transport));
 
     ConfigOptions &simulate = options.add(ConfigOptions::Command{
         QStringLiteral("simulate"), QString(),

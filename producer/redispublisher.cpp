@@ -6,46 +6,93 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <array>
 
-RedisPublisher::RedisPublisher(const RedisUrl &url, QObject *parent)
-    : QObject(parent), m_connection(new RedisConnection(url, this))
+RedisPublisher::RedisPublisher(const RedisUrl &url, QObject *parent) : QObject(parent), m_url(url)
 {
     m_notifyTimer.setSingleShot(true);
     m_notifyTimer.setInterval(0);
     connect(&m_notifyTimer, &QTimer::timeout, this, &RedisPublisher::notify);
-    connect(m_connection, &RedisConnection::ready, this, &RedisPublisher::handleReady);
-    connect(m_connection, &RedisConnection::connectionLost, this,
-            &RedisPublisher::handleConnectionLost);
-    connect(m_connection, &RedisConnection::connectFailed, this,
-            &RedisPublisher::handleConnectFailed);
+    setLanes({QByteArray()});
 }
 
 RedisPublisher::~RedisPublisher()
 {
     // Pending callbacks run now, with a null reply, while our members still exist.
-    m_connection->stop();
+    for (const auto &lane : m_lanes)
+        lane->connection->stop();
+}
+
+void RedisPublisher::setLanes(const QList<QByteArray> &keys)
+{
+    for (const auto &lane : m_lanes)
+        delete lane->connection;
+    m_lanes.clear();
+    for (const QByteArray &key : keys) {
+        auto lane = std::make_unique<Lane>();
+        Lane *l = lane.get();
+        l->owner = this;
+        l->key = key;
+        l->connection = new RedisConnection(m_url, this);
+        // A stream key lives on one cluster node; PUBLISH works on any.
+        l->connection->setRouteKey(key);
+        connect(l->connection, &RedisConnection::ready, this, [this, l] { handleReady(*l); });
+        connect(l->connection, &RedisConnection::connectionLost, this,
+                [this, l](const QString &reason) { handleConnectionLost(*l, reason); });
+        connect(l->connection, &RedisConnection::connectFailed, this,
+                [this, l](const QString &reason) { handleConnectFailed(*l, reason); });
+        m_lanes.push_back(std::move(lane));
+    }
 }
 
 void RedisPublisher::setStream(const QByteArray &key, qint64 maxEntries)
 {
-    m_streamKey = key;
+    Transport transport;
+    transport.kind = Transport::Kind::Streams;
+    transport.streamKey = key;
+    transport.streamMaxEntries = maxEntries;
+    setStream(transport);
+}
+
+void RedisPublisher::setStream(const Transport &transport)
+{
+    m_transport = transport;
+    m_stream = true;
+    const qint64 maxEntries = transport.partitionMaxEntries();
     m_streamMaxLen = maxEntries > 0 ? QByteArray::number(maxEntries) : QByteArray();
+    QList<QByteArray> keys;
+    for (int p = 0; p < std::max(1, transport.streamPartitions); ++p)
+        keys.append(transport.partitionKey(p));
+    setLanes(keys);
 }
 
 void RedisPublisher::start()
 {
-    m_connection->start();
+    for (const auto &lane : m_lanes)
+        lane->connection->start();
 }
 
 quint64 RedisPublisher::reconnects() const
 {
-    return m_connection->reconnects();
+    quint64 total = 0;
+    for (const auto &lane : m_lanes)
+        total += lane->connection->reconnects();
+    return total;
 }
 
 bool RedisPublisher::isConnected() const
 {
-    return m_connection->isReady();
+    return std::all_of(m_lanes.begin(), m_lanes.end(),
+                       [](const auto &lane) { return lane->connection->isReady(); });
+}
+
+qsizetype RedisPublisher::pending() const
+{
+    qsizetype total = 0;
+    for (const auto &lane : m_lanes)
+        total += qsizetype(lane->queue.size() + lane->inFlight.size());
+    return total;
 }
 
 bool RedisPublisher::overLimits() const
@@ -53,39 +100,58 @@ bool RedisPublisher::overLimits() const
     return pending() > m_limits.maxMessages || m_pendingBytes > m_limits.maxBytes;
 }
 
+RedisPublisher::Lane &RedisPublisher::laneFor(QByteArrayView channel)
+{
+    return m_lanes.size() == 1 ? *m_lanes.front()
+                               : *m_lanes.at(size_t(m_transport.partitionOf(channel)));
+}
+
 void RedisPublisher::publish(const QByteArray &channel, const QByteArray &payload)
 {
-    m_queue.push_back({channel, payload});
-    m_pendingBytes += m_queue.back().bytes();
+    Lane &lane = laneFor(channel);
+    lane.queue.push_back({channel, payload});
+    m_pendingBytes += lane.queue.back().bytes();
     if (m_overflow == Overflow::DropOldest) {
-        // Never the message just added, nor those already on the wire.
-        while (overLimits() && m_queue.size() > 1) {
-            m_pendingBytes -= m_queue.front().bytes();
-            m_queue.pop_front();
-            ++m_dropped;
+        while (overLimits() && dropOldest(lane)) {
         }
     } else if (pending() >= m_limits.maxMessages || m_pendingBytes >= m_limits.maxBytes) {
         m_full = true;
     }
-    sendQueued();
+    sendQueued(lane);
 }
 
-void RedisPublisher::sendQueued()
+bool RedisPublisher::dropOldest(Lane &lane)
 {
-    redisAsyncContext *ac = m_connection->context();
+    // Never the message just added (the last of `lane`), nor those already on the wire.
+    std::deque<Message> *from = lane.queue.size() > 1 ? &lane.queue : nullptr;
+    for (auto it = m_lanes.begin(); !from && it != m_lanes.end(); ++it) {
+        if (it->get() != &lane && !(*it)->queue.empty())
+            from = &(*it)->queue;
+    }
+    if (!from)
+        return false;
+    m_pendingBytes -= from->front().bytes();
+    from->pop_front();
+    ++m_dropped;
+    return true;
+}
+
+void RedisPublisher::sendQueued(Lane &lane)
+{
+    redisAsyncContext *ac = lane.connection->context();
     if (!ac)
         return;
-    requeueStaleInFlight();
-    m_inFlightGeneration = m_connection->generation();
-    while (!m_queue.empty() && qsizetype(m_inFlight.size()) < m_limits.maxInFlight) {
-        if (!send(ac, m_queue.front()))
+    requeueStaleInFlight(lane);
+    lane.inFlightGeneration = lane.connection->generation();
+    while (!lane.queue.empty() && qsizetype(lane.inFlight.size()) < m_limits.maxInFlight) {
+        if (!send(lane, ac, lane.queue.front()))
             return; // the context is going away; the connection signals will follow
-        m_inFlight.push_back(std::move(m_queue.front()));
-        m_queue.pop_front();
+        lane.inFlight.push_back(std::move(lane.queue.front()));
+        lane.queue.pop_front();
     }
 }
 
-bool RedisPublisher::send(redisAsyncContext *ac, const Message &message)
+bool RedisPublisher::send(Lane &lane, redisAsyncContext *ac, const Message &message)
 {
     // Arguments with their lengths: channels and payloads are bytes (NUL, invalid UTF-8), and
     // hiredis's format strings would stop at a NUL.
@@ -98,13 +164,13 @@ bool RedisPublisher::send(redisAsyncContext *ac, const Message &message)
         ++argc;
     };
     const auto addBytes = [&](const QByteArray &bytes) { add(bytes.constData(), bytes.size()); };
-    if (m_streamKey.isEmpty()) {
+    if (!m_stream) {
         add("PUBLISH", 7);
         addBytes(message.channel);
         addBytes(message.payload);
     } else {
         add("XADD", 4);
-        addBytes(m_streamKey);
+        addBytes(lane.key);
         if (!m_streamMaxLen.isEmpty()) {
             // "~": Redis trims only whole nodes, which costs next to nothing; "=" would cut
             // inside a node on every XADD.
@@ -119,7 +185,7 @@ bool RedisPublisher::send(redisAsyncContext *ac, const Message &message)
         addBytes(message.payload);
     }
     // Only formats into hiredis's output buffer; the socket is written from the event loop.
-    return redisAsyncCommandArgv(ac, &RedisPublisher::onReply, this, argc, argv.data(),
+    return redisAsyncCommandArgv(ac, &RedisPublisher::onReply, &lane, argc, argv.data(),
                                  lengths.data()) == REDIS_OK;
 }
 
@@ -130,49 +196,61 @@ void RedisPublisher::onReply(redisAsyncContext *, void *r, void *privdata)
     const auto *reply = static_cast<const redisReply *>(r);
     if (!reply)
         return;
-    auto *self = static_cast<RedisPublisher *>(privdata);
+    auto *lane = static_cast<Lane *>(privdata);
+    RedisPublisher *self = lane->owner;
     switch (reply->type) {
     case REDIS_REPLY_INTEGER: // PUBLISH: how many subscribers got it
     case REDIS_REPLY_STRING:  // XADD: the new entry's id
-        self->handleReply(true, {});
+        self->handleReply(*lane, true, {});
         break;
     case REDIS_REPLY_ERROR:
-        self->handleReply(false, QString::fromUtf8(reply->str, qsizetype(reply->len)));
+        self->handleReply(*lane, false, QByteArrayView(reply->str, qsizetype(reply->len)));
         break;
     default: // e.g. nil: XADD added nothing
-        self->handleReply(false, QStringLiteral("unexpected reply (type %1)").arg(reply->type));
+        self->handleReply(*lane, false,
+                          QStringLiteral("unexpected reply (type %1)").arg(reply->type).toUtf8());
         break;
     }
 }
 
-void RedisPublisher::handleReply(bool ok, const QString &error)
+void RedisPublisher::handleReply(Lane &lane, bool ok, QByteArrayView error)
 {
-    if (m_inFlight.empty())
+    if (lane.inFlight.empty())
         return;
-    m_pendingBytes -= m_inFlight.front().bytes();
-    m_inFlight.pop_front();
+    if (!ok) {
+        // A cluster redirect: the connection is replaced at once (handleConnectionLost() puts
+        // this message and those after it back in front of the queue), and they go again on
+        // the next one.
+        lane.redirecting = true;
+        const bool redirected = lane.connection->followRedirect(error);
+        lane.redirecting = false;
+        if (redirected)
+            return;
+    }
+    m_pendingBytes -= lane.inFlight.front().bytes();
+    lane.inFlight.pop_front();
     if (ok) {
         ++m_published;
     } else {
         // Resending would fail the same way (OOM, READONLY, NOPERM, WRONGTYPE...): count it and
         // move on.
         ++m_rejected;
-        reportRejection(error);
+        reportRejection(lane, QString::fromUtf8(error));
     }
-    sendQueued();
+    sendQueued(lane);
     if (!m_notifyTimer.isActive())
         m_notifyTimer.start();
 }
 
-void RedisPublisher::reportRejection(const QString &error)
+void RedisPublisher::reportRejection(const Lane &lane, const QString &error)
 {
     m_lastError = isStream() ? QStringLiteral("Redis refused an XADD to the stream %1: %2")
-                                   .arg(QString::fromUtf8(m_streamKey), error)
+                                   .arg(QString::fromUtf8(lane.key), error)
                              : QStringLiteral("Redis refused a PUBLISH: %1").arg(error);
     if (isStream() && error.startsWith(QLatin1StringView("WRONGTYPE")))
         m_lastError += QStringLiteral("; the key %1 is not a stream: delete it or choose another "
                                       "--stream-key")
-                           .arg(QString::fromUtf8(m_streamKey));
+                           .arg(QString::fromUtf8(lane.key));
     // Once per kind of refusal: when every message is refused, the summary has the count.
     if (error == m_lastRejection)
         return;
@@ -191,37 +269,52 @@ void RedisPublisher::notify()
         Q_EMIT drained();
 }
 
-void RedisPublisher::requeueInFlight()
+void RedisPublisher::requeueInFlight(Lane &lane)
 {
-    m_resent += m_inFlight.size();
-    m_queue.insert(m_queue.begin(), std::make_move_iterator(m_inFlight.begin()),
-                   std::make_move_iterator(m_inFlight.end()));
-    m_inFlight.clear();
+    m_resent += lane.inFlight.size();
+    lane.queue.insert(lane.queue.begin(), std::make_move_iterator(lane.inFlight.begin()),
+                      std::make_move_iterator(lane.inFlight.end()));
+    lane.inFlight.clear();
 }
 
-void RedisPublisher::requeueStaleInFlight()
+void RedisPublisher::requeueStaleInFlight(Lane &lane)
 {
     // Messages sent on a context that is gone (e.g. after connection()->stop()) got no reply.
-    if (!m_inFlight.empty() && m_inFlightGeneration != m_connection->generation())
-        requeueInFlight();
+    if (!lane.inFlight.empty() && lane.inFlightGeneration != lane.connection->generation())
+        requeueInFlight(lane);
 }
 
-void RedisPublisher::handleReady()
+QString RedisPublisher::where(const Lane &lane) const
 {
-    requeueStaleInFlight();
+    const QString url = m_url.toDisplayString();
+    return m_lanes.size() > 1
+               ? QStringLiteral("%1 (partition %2)").arg(url, QString::fromUtf8(lane.key))
+               : url;
+}
+
+void RedisPublisher::handleReady(Lane &lane)
+{
+    requeueStaleInFlight(lane);
     m_outageReported = false;
     m_lastError.clear();
-    sendQueued();
+    sendQueued(lane);
     // Queued: RedisConnection reports ready from inside a hiredis callback.
     QMetaObject::invokeMethod(this, &RedisPublisher::connected, Qt::QueuedConnection);
 }
 
-void RedisPublisher::handleConnectionLost(const QString &reason)
+void RedisPublisher::handleConnectionLost(Lane &lane, const QString &reason)
 {
-    requeueInFlight();
+    requeueInFlight(lane);
+    if (lane.redirecting) {
+        // The cluster moved the partition (or asked to wait): no outage, nothing to tell the
+        // user beyond the log.
+        qCInfo(lcProducer, "following the cluster to %s (%s)", qUtf8Printable(where(lane)),
+               qUtf8Printable(reason));
+        return;
+    }
     m_lastError = QStringLiteral("lost connection to Redis at %1 (%2); reconnecting, %3 "
                                  "buffered")
-                      .arg(m_connection->url().toDisplayString(), reason,
+                      .arg(where(lane), reason,
                            pending() == 1 ? QStringLiteral("1 message")
                                           : QStringLiteral("%1 messages").arg(pending()));
     // Queued: we are inside hiredis's disconnect callback.
@@ -230,11 +323,11 @@ void RedisPublisher::handleConnectionLost(const QString &reason)
         Qt::QueuedConnection);
 }
 
-void RedisPublisher::handleConnectFailed(const QString &reason)
+void RedisPublisher::handleConnectFailed(Lane &lane, const QString &reason)
 {
     m_lastError = QStringLiteral("cannot reach Redis at %1 (%2); is redis-server running? Check "
                                  "--redis-url or REDIS_URL. Retrying; messages are buffered")
-                      .arg(m_connection->url().toDisplayString(), reason);
+                      .arg(where(lane), reason);
     if (m_outageReported)
         return;
     m_outageReported = true;

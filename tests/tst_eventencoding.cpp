@@ -4,6 +4,7 @@
 // payloads with stream ids took half as much again).
 #include "envelope.h"
 #include "eventencoding.h"
+#include "sseencoder.h"
 #include "sseparser.h"
 
 #include <QTest>
@@ -15,6 +16,8 @@ class tst_EventEncoding : public QObject
 private Q_SLOTS:
     void frameIsTheEnvelope_data();
     void frameIsTheEnvelope();
+    void withId_data();
+    void withId();
 };
 
 void tst_EventEncoding::frameIsTheEnvelope_data()
@@ -74,6 +77,33 @@ void tst_EventEncoding::frameIsTheEnvelope()
     QVERIFY2(
         frame.capacity() <= frame.size() + frame.size() / 8 + 256,
         qPrintable(QStringLiteral("%1 bytes held for %2").arg(frame.capacity()).arg(frame.size())));
+}
+
+void tst_EventEncoding::withId_data()
+{
+    QTest::addColumn<QByteArray>("payload");
+    QTest::newRow("text") << QByteArray("hello");
+    QTest::newRow("object") << QByteArray(R"({"level":"INFO","id":"c1,1-0,2-0"})");
+    QTest::newRow("object with line breaks") << QByteArray("{\"a\":\n1,\r\n\"b\":2}");
+    QTest::newRow("payload holds the id") << QByteArray("c1,5-0,,7-1 \"c1,5-0,,7-1\"");
+}
+
+void tst_EventEncoding::withId()
+{
+    // A frame made with one id, given another: the same as one made with the other id.
+    QFETCH(QByteArray, payload);
+    const QByteArray oldId = "c1,5-0,,7-1";
+    const QByteArray newId = "c1,5-0,3-9,7-1";
+    QByteArray made;
+    EventEncoding::appendFrame(made, oldId, "logs:a", 5, payload, 4 << 20);
+    QByteArray expected;
+    EventEncoding::appendFrame(expected, newId, "logs:a", 5, payload, 4 << 20);
+    QCOMPARE(EventEncoding::withId(made, newId), expected);
+    // A gateway's own event (a gap) has no envelope id: only its id line changes.
+    const QByteArray gap = SseEncoder::event(oldId, "gap", R"({"reason":"x"})");
+    QCOMPARE(EventEncoding::withId(gap, newId),
+             SseEncoder::event(newId, "gap", R"({"reason":"x"})"));
+    QCOMPARE(EventEncoding::withId("data: x\n\n", newId), QByteArray("data: x\n\n"));
 }
 
 QTEST_GUILESS_MAIN(tst_EventEncoding)

@@ -17,6 +17,11 @@ private Q_SLOTS:
     void parseRejects();
     void ordering_data();
     void ordering();
+    void cursorRoundTrip_data();
+    void cursorRoundTrip();
+    void cursorRejects_data();
+    void cursorRejects();
+    void cursorOrder();
 };
 
 void tst_EventId::roundTrip_data()
@@ -128,6 +133,79 @@ void tst_EventId::ordering()
     QCOMPARE(*x > *y, order > 0);
     QCOMPARE(*x == *y, order == 0);
     QCOMPARE(*y<*x, order> 0);
+}
+
+void tst_EventId::cursorRoundTrip_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<int>("partitions");
+    QTest::newRow("one partition: a stream id") << QByteArray("s1733500000000-5") << 1;
+    QTest::newRow("three") << QByteArray("c1,1733500000000-0,1733500000001-3,2-0") << 3;
+    QTest::newRow("none read yet") << QByteArray("c1,,,") << 3;
+    QTest::newRow("some") << QByteArray("c1,,17-1") << 2;
+    QTest::newRow("an entry's own partition") << QByteArray("c1,5-0,*7-1,") << 3;
+    QByteArray many = "c1";
+    for (int p = 0; p < 64; ++p)
+        many += ",999999999999999999-999999999999999999";
+    QTest::newRow("64 at their largest") << many << 64;
+}
+
+void tst_EventId::cursorRoundTrip()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(int, partitions);
+    int own = -2;
+    const auto cursor = StreamCursor::parseEventId(text, partitions, &own);
+    QVERIFY(cursor);
+    QCOMPARE(cursor->partitions(), partitions);
+    QCOMPARE(cursor->toEventId(partitions > 1 ? own : -1), text);
+    QCOMPARE(own,
+             partitions == 1
+                 ? 0
+                 : int(text.indexOf('*') < 0 ? -1 : text.left(text.indexOf('*')).count(',') - 1));
+    QVERIFY(cursor->toEventId().size() <= StreamCursor::maxEventIdLength(partitions));
+}
+
+void tst_EventId::cursorRejects_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<int>("partitions");
+    QTest::newRow("too few") << QByteArray("c1,1-0,2-0") << 3;
+    QTest::newRow("too many") << QByteArray("c1,1-0,2-0,3-0,4-0") << 3;
+    QTest::newRow("another version") << QByteArray("c2,1-0,2-0,3-0") << 3;
+    QTest::newRow("a stream id for partitions") << QByteArray("s1-0") << 3;
+    QTest::newRow("a cursor for one partition") << QByteArray("c1,1-0") << 1;
+    QTest::newRow("pub/sub id") << QByteArray("1733500000000-3") << 2;
+    QTest::newRow("bad part") << QByteArray("c1,1-0,x-1") << 2;
+    QTest::newRow("no dash") << QByteArray("c1,10,1-1") << 2;
+    QTest::newRow("empty") << QByteArray() << 2;
+    QTest::newRow("just the version") << QByteArray("c1") << 2;
+    QTest::newRow("two marked") << QByteArray("c1,*1-0,*2-0") << 2;
+    QTest::newRow("marked twice") << QByteArray("c1,**1-0,2-0") << 2;
+}
+
+void tst_EventId::cursorRejects()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(int, partitions);
+    QVERIFY(!StreamCursor::parseEventId(text, partitions));
+}
+
+void tst_EventId::cursorOrder()
+{
+    const auto a = *StreamCursor::parseEventId("c1,5-0,,9-0", 3);
+    const auto b = *StreamCursor::parseEventId("c1,4-0,1-0,9-0", 3);
+    QVERIFY(!a.dominates(b) && !b.dominates(a)); // each ahead in some partition
+    QVERIFY(a.dominates(a));
+    QVERIFY(a.covers(0, {5, 0}) && !a.covers(0, {5, 1}) && !a.covers(1, {0, 1}));
+    StreamCursor c = a;
+    c.raise(b);
+    QCOMPARE(c.toEventId(), QByteArray("c1,5-0,1-0,9-0"));
+    QVERIFY(c.dominates(a) && c.dominates(b));
+    StreamCursor none;
+    none.raise(b);
+    QCOMPARE(none, b);
+    QVERIFY(a.dominates(StreamCursor()));
 }
 
 QTEST_GUILESS_MAIN(tst_EventId)

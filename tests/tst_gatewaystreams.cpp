@@ -13,6 +13,7 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -20,6 +21,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QUrl>
 
 #include <memory>
 
@@ -161,6 +163,7 @@ class tst_GatewayStreams : public QObject
 private Q_SLOTS:
     void liveEntriesCarryTheirIds();
     void resumeOnASecondGateway();
+    void partitionsResumeOnAnyGateway();
     void resumeAfterEveryGatewayWasDown();
     void redisRestartWithItsDataIsNoGap();
     void redisRestartWithoutItsDataIsAGap();
@@ -214,7 +217,7 @@ void tst_GatewayStreams::resumeOnASecondGateway()
     onA.close();
     // Gateway A goes away with its client; what comes meanwhile is read by B.
     const QByteArrayList second = xaddMany(redis, 5, "second ");
-    QTRY_COMPARE_WITH_TIMEOUT(b->hub()->lastPosition(),
+    QTRY_COMPARE_WITH_TIMEOUT(b->hub()->lastPosition().at(0),
                               StreamId::parseEntryId(second.last()).value(), hang);
 
     SseTestClient onB;
@@ -226,6 +229,104 @@ void tst_GatewayStreams::resumeOnASecondGateway()
     const QByteArray third = xadd(redis, "logs:a", "third");
     QTRY_COMPARE_WITH_TIMEOUT(onB.count(), 6, hang);
     QCOMPARE(messageIds(onB).last(), 's' + third);
+}
+
+void tst_GatewayStreams::partitionsResumeOnAnyGateway()
+{
+    // Three partitions on one Redis: entries of six channels spread over them. A client of
+    // gateway A resumes on gateway B with A's last id, and then on a gateway that started after
+    // everything was written, whose small history sends it to Redis for most of it: every entry
+    // exactly once, each channel in order, no gap.
+    TestRedis redis;
+    QVERIFY2(redis.start(), qPrintable(redis.errorString()));
+    GatewayConfig config = streamsConfig(redis);
+    config.transport.streamPartitions = 3;
+    Transport transport = config.transport;
+    auto a = startStreams(config);
+    auto b = startStreams(config);
+    QVERIFY(a && b);
+    QTRY_COMPARE_WITH_TIMEOUT(SseTestClient::get(a->port(), "/readyz").status, 200, hang);
+
+    int written = 0;
+    QSet<int> partitionsUsed;
+    auto write = [&](int count) {
+        for (int i = 0; i < count; ++i, ++written) {
+            const QByteArray channel = "logs:" + QByteArray(1, char('a' + written % 6));
+            partitionsUsed.insert(transport.partitionOf(channel));
+            redis.command({"XADD", transport.partitionKey(transport.partitionOf(channel)), "*",
+                           "channel", channel, "data",
+                           channel + ' ' + QByteArray::number(written)});
+        }
+    };
+    SseTestClient onA;
+    QVERIFY(openLive(*a, onA));
+    write(30);
+    QTRY_COMPARE_WITH_TIMEOUT(onA.count(), 30, hang);
+    QVERIFY(messageIds(onA).last().startsWith("c1,"));
+    onA.close();
+    write(30);
+    QCOMPARE(partitionsUsed.size(), 3);
+
+    SseTestClient onB;
+    onB.open(b->port(), "/events", resumeFrom(messageIds(onA).last()));
+    QTRY_COMPARE_WITH_TIMEOUT(onB.count(), 30, hang);
+
+    GatewayConfig small = config;
+    small.history = 5;
+    auto c = startStreams(small);
+    QVERIFY(c);
+    SseTestClient onC;
+    onC.open(c->port(), "/events", resumeFrom(messageIds(onA).at(9)));
+    QTRY_COMPARE_WITH_TIMEOUT(onC.count(), 50, hang);
+    write(6);
+    QTRY_COMPARE_WITH_TIMEOUT(onC.count(), 56, hang);
+    QTRY_COMPARE_WITH_TIMEOUT(onB.count(), 36, hang);
+    QTest::qWait(200); // anything repeated would come now
+    QCOMPARE(onB.count("gap") + onC.count("gap"), 0);
+
+    const QByteArrayList fromA = payloads(onA);
+    for (const QByteArrayList &got : {fromA + payloads(onB), fromA.first(10) + payloads(onC)}) {
+        QCOMPARE(got.size(), 66);
+        QCOMPARE(QSet<QByteArray>(got.cbegin(), got.cend()).size(), 66);
+        QHash<QByteArray, int> last;
+        for (const QByteArray &p : got) {
+            const QByteArray channel = p.first(p.indexOf(' '));
+            const int n = p.mid(p.indexOf(' ') + 1).toInt();
+            QVERIFY2(n > last.value(channel, -1), p.constData());
+            last[channel] = n;
+        }
+    }
+    QCOMPARE(c->hub()->replayedFromStream() > 0, true);
+    // The history, page by page, newest first across the partitions: every entry once.
+    QByteArrayList history;
+    QByteArray before;
+    for (int page = 0; page < 10 && history.size() < 66; ++page) {
+        const auto answer = SseTestClient::get(
+            a->port(), QByteArray("/api/history?limit=20") +
+                           (before.isEmpty() ? QByteArray() : "&before=" + before));
+        QCOMPARE(answer.status, 200);
+        const QJsonObject o = QJsonDocument::fromJson(answer.body).object();
+        QByteArrayList pageEvents;
+        for (const QJsonValue &v : o.value(u"events").toArray())
+            pageEvents.append(v.toObject().value(u"payload").toString().toUtf8());
+        history = pageEvents + history;
+        before = QUrl::toPercentEncoding(o.value(u"before").toString());
+    }
+    QCOMPARE(history.size(), 66);
+    QCOMPARE(QSet<QByteArray>(history.cbegin(), history.cend()).size(), 66);
+    // Before a live event: what that client saw before it.
+    const auto older = SseTestClient::get(
+        a->port(), QByteArray("/api/history?before=") +
+                       QUrl::toPercentEncoding(QString::fromLatin1(messageIds(onA).at(9))));
+    QCOMPARE(older.status, 200);
+    QByteArrayList olderPayloads;
+    for (const QJsonValue &v :
+         QJsonDocument::fromJson(older.body).object().value(u"events").toArray())
+        olderPayloads.append(v.toObject().value(u"payload").toString().toUtf8());
+    const QByteArrayList firstNine = fromA.first(9);
+    QCOMPARE(QSet<QByteArray>(olderPayloads.cbegin(), olderPayloads.cend()),
+             QSet<QByteArray>(firstNine.cbegin(), firstNine.cend()));
+    QCOMPARE(olderPayloads.size(), 9);
 }
 
 void tst_GatewayStreams::resumeAfterEveryGatewayWasDown()
@@ -397,7 +498,7 @@ void tst_GatewayStreams::resumeOlderThanTheRingFromRedis()
     auto gateway = startStreams(c);
     QVERIFY(gateway);
     const QByteArrayList ids = xaddMany(redis, 300, "n ");
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->lastPosition().toEntryId(), ids.last(), hang);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->lastPosition().at(0).toEntryId(), ids.last(), hang);
 
     SseTestClient client;
     client.open(gateway->port(), "/events", resumeFrom('s' + ids[9]));
@@ -433,7 +534,7 @@ void tst_GatewayStreams::trimmedBeyondTheRingIsAGap()
     auto gateway = startStreams(c);
     QVERIFY(gateway);
     const QByteArrayList ids = xaddMany(redis, 50, "n ");
-    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->lastPosition().toEntryId(), ids.last(), hang);
+    QTRY_COMPARE_WITH_TIMEOUT(gateway->hub()->lastPosition().at(0).toEntryId(), ids.last(), hang);
     QCOMPARE(redis.command({"XTRIM", key, "MAXLEN", "20"}), QByteArray("30"));
 
     SseTestClient client;

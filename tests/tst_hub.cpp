@@ -12,6 +12,8 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <QRandomGenerator>
+
 #include <memory>
 
 using namespace Qt::StringLiterals;
@@ -272,6 +274,9 @@ private Q_SLOTS:
     void streamMissingIsAGap();
     void streamReplayFromSourceIsPacedAndSaysTrimming();
     void streamRingEvictionFallsBackToSource();
+    void partitionsResumeExactlyOnAnotherGateway_data();
+    void partitionsResumeExactlyOnAnotherGateway();
+    void partitionsReplayEachPartitionFromSource();
 };
 
 void tst_Hub::beginWritesRetryAndConnected()
@@ -1150,7 +1155,7 @@ struct FakeStream
 
     Hub::StreamSource source()
     {
-        return {[this](const QByteArray &from, int pageSize, Hub::StreamSource::Done done) {
+        return {[this](int, const QByteArray &from, int pageSize, Hub::StreamSource::Done done) {
                     ++pagesRead;
                     StreamPage page;
                     const auto start = StreamId::parseEntryId(from);
@@ -1168,7 +1173,7 @@ struct FakeStream
                     QMetaObject::invokeMethod(
                         qApp, [done, page] { done(page); }, Qt::QueuedConnection);
                 },
-                [this](const QByteArray &id, Hub::StreamSource::Done done) {
+                [this](int, const QByteArray &id, Hub::StreamSource::Done done) {
                     StreamPage page;
                     page.removedAfter = trimmed > 0 && *StreamId::parseEntryId(entryId(trimmed)) >
                                                            *StreamId::parseEntryId(id);
@@ -1260,6 +1265,179 @@ void tst_Hub::streamRingEvictionFallsBackToSource()
         got.append(p.section(QLatin1Char(' '), 0, 0));
     QCOMPARE(got, numbers(91, 111));
     QCOMPARE(events(*log, "gap").size(), 0);
+}
+
+namespace {
+
+// Entries of a stream of several partitions: entry n (from 1) of partition p has the id
+// "<1000 + n>-<p>" and the payload "p<p>-<n>".
+struct PartitionedEntry
+{
+    int partition;
+    int n;
+    QByteArray id() const
+    {
+        return QByteArray::number(1000 + n) + '-' + QByteArray::number(partition);
+    }
+    QByteArray payload() const
+    {
+        return 'p' + QByteArray::number(partition) + '-' + QByteArray::number(n);
+    }
+};
+
+// All entries of `partitions` partitions of `perPartition` entries each, in an order a gateway
+// might read them in: each partition's in order, the partitions interleaved at random.
+QList<PartitionedEntry> interleaved(int partitions, int perPartition, quint32 seed)
+{
+    QRandomGenerator random(seed);
+    QList<int> next(partitions, 1);
+    QList<PartitionedEntry> out;
+    while (out.size() < partitions * perPartition) {
+        const int p = int(random.bounded(partitions));
+        if (next[p] <= perPartition)
+            out.append({p, next[p]++});
+    }
+    return out;
+}
+
+Hub::Options partitionedOptions(int partitions, int history = 1000)
+{
+    Hub::Options o = streamOptions(history);
+    o.partitions = partitions;
+    return o;
+}
+
+void publish(Hub &hub, const QList<PartitionedEntry> &entries, qsizetype from, qsizetype to)
+{
+    for (qsizetype i = from; i < to; ++i)
+        hub.publishEntry(entries[i].partition, entries[i].id(), "logs:a", entries[i].payload());
+}
+
+// The payloads of a client's message events, and their ids.
+QByteArrayList entryPayloads(const SinkLog &log, QByteArrayList *ids = nullptr)
+{
+    QByteArrayList out;
+    for (const SseEvent &e : events(log, "message")) {
+        out.append(Envelope::decode(e.data)->payload.toString().toUtf8());
+        if (ids)
+            ids->append(e.lastEventId);
+    }
+    return out;
+}
+
+bool inOrderPerPartition(const QByteArrayList &payloads, int partitions)
+{
+    QList<int> last(partitions, 0);
+    for (const QByteArray &payload : payloads) {
+        const int p = payload.mid(1, payload.indexOf('-') - 1).toInt();
+        const int n = payload.mid(payload.indexOf('-') + 1).toInt();
+        if (n <= last[p])
+            return false;
+        last[p] = n;
+    }
+    return true;
+}
+
+} // namespace
+
+void tst_Hub::partitionsResumeExactlyOnAnotherGateway_data()
+{
+    QTest::addColumn<quint32>("seed");
+    for (quint32 seed : {1u, 2u, 3u, 4u, 5u})
+        QTest::addRow("seed %u", seed) << seed;
+}
+
+void tst_Hub::partitionsResumeExactlyOnAnotherGateway()
+{
+    // Two gateways read the same three partitions, each in its own interleaving; B is behind A.
+    // A client that read some events on A resumes on B with the last id it got, and later
+    // again on A with the last id B gave it: every entry arrives exactly once, and each
+    // partition's entries in order.
+    QFETCH(quint32, seed);
+    const int partitions = 3;
+    const int perPartition = 20;
+    const QList<PartitionedEntry> onA = interleaved(partitions, perPartition, seed);
+    const QList<PartitionedEntry> onB = interleaved(partitions, perPartition, seed + 1000);
+    const qsizetype total = onA.size();
+    for (qsizetype cutA = 1; cutA <= total; cutA += 7) {
+        Hub a(partitionedOptions(partitions));
+        Hub b(partitionedOptions(partitions));
+        const Log first = addClient(a);
+        publish(a, onA, 0, total);
+        publish(b, onB, 0, total / 2);
+        settle();
+        QByteArrayList idsA;
+        const QByteArrayList seen = entryPayloads(*first, &idsA).first(cutA);
+        const Log second = addClient(b, {}, idsA[cutA - 1]);
+        publish(b, onB, total / 2, total);
+        settle();
+        QByteArrayList idsB;
+        const QByteArrayList fromB = entryPayloads(*second, &idsB);
+        // Then, after half of what B sent, back to A.
+        const qsizetype cutB = fromB.size() / 2;
+        const Log third = addClient(a, {}, cutB > 0 ? idsB[cutB - 1] : idsA[cutA - 1]);
+        settle();
+        const QByteArrayList fromA = entryPayloads(*third);
+        const QByteArrayList all = seen + fromB.first(cutB) + fromA;
+        QCOMPARE(events(*second, "gap").size(), 0);
+        QCOMPARE(events(*third, "gap").size(), 0);
+        QCOMPARE(QSet<QByteArray>(all.cbegin(), all.cend()).size(), total);
+        QCOMPARE(all.size(), total);
+        QVERIFY(inOrderPerPartition(seen, partitions));
+        QVERIFY(inOrderPerPartition(fromB, partitions));
+        QVERIFY(inOrderPerPartition(fromA, partitions));
+    }
+}
+
+void tst_Hub::partitionsReplayEachPartitionFromSource()
+{
+    // A client resumes behind the ring in two partitions of three: the hub reads those from
+    // the source (page by page), then the ring, then live; every entry once.
+    const int partitions = 3;
+    const QList<PartitionedEntry> order = interleaved(partitions, 300, 7);
+    QList<QList<PartitionedEntry>> stored(partitions);
+    for (const PartitionedEntry &e : order)
+        stored[e.partition].append(e);
+    QList<int> pagesRead(partitions, 0);
+    Hub hub(partitionedOptions(partitions, 50));
+    hub.setStreamSource(
+        {[&](int p, const QByteArray &from, int count, Hub::StreamSource::Done done) {
+             ++pagesRead[p];
+             StreamPage page;
+             const StreamId start = *StreamId::parseEntryId(from);
+             for (const PartitionedEntry &e : std::as_const(stored[p])) {
+                 if (*StreamId::parseEntryId(e.id()) >= start && page.entries.size() < count)
+                     page.entries.append({e.id(), "logs:a", e.payload()});
+             }
+             page.reachedEnd = page.entries.size() < count;
+             if (!page.entries.isEmpty()) {
+                 page.firstId = page.entries.constFirst().id;
+                 page.lastId = page.entries.constLast().id;
+             }
+             QMetaObject::invokeMethod(
+                 qApp, [done, page] { done(page); }, Qt::QueuedConnection);
+         },
+         [](int, const QByteArray &, Hub::StreamSource::Done done) {
+             QMetaObject::invokeMethod(
+                 qApp, [done] { done(StreamPage{}); }, Qt::QueuedConnection);
+         }});
+    // The ring (50) holds only entries of the last 100, which all come after what the client
+    // read of partition 1.
+    publish(hub, order, 0, order.size() - 100);
+    // The client read partition 1 to its 290th entry, partitions 0 and 2 to their 10th.
+    const QByteArray resume = "c1," + PartitionedEntry{0, 10}.id() + ',' +
+                              PartitionedEntry{1, 290}.id() + ',' + PartitionedEntry{2, 10}.id();
+    const Log log = addClient(hub, {}, resume);
+    QTRY_VERIFY_WITH_TIMEOUT(entryPayloads(*log).size() >= 290 + 290 - 100, 10000);
+    publish(hub, order, order.size() - 100, order.size());
+    settle();
+    const QByteArrayList got = entryPayloads(*log);
+    QCOMPARE(events(*log, "gap").size(), 0);
+    QCOMPARE(got.size(), 290 + 10 + 290);
+    QCOMPARE(QSet<QByteArray>(got.cbegin(), got.cend()).size(), got.size());
+    QVERIFY(!got.contains("p1-290") && got.contains("p1-291") && !got.contains("p0-10"));
+    QVERIFY(inOrderPerPartition(got, partitions));
+    QVERIFY(pagesRead[0] >= 2 && pagesRead[2] >= 2);
 }
 
 QTEST_GUILESS_MAIN(tst_Hub)

@@ -18,8 +18,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <hiredis/hiredis.h>
-
 #include <csignal>
 #include <fcntl.h>
 #include <memory>
@@ -124,41 +122,6 @@ bool sameLines(const QByteArrayList &got, const QByteArrayList &expected, QByteA
 RedisUrl urlOf(const TestRedis &redis)
 {
     return *RedisUrl::parse(redis.url());
-}
-
-// A stream's entries as (channel, data), read back with XRANGE. An entry whose fields are not
-// exactly channel and data comes back as ("unexpected fields", its fields joined), so that
-// comparisons show it.
-QList<QPair<QByteArray, QByteArray>> streamMessages(const TestRedis &redis, const QByteArray &key)
-{
-    QList<QPair<QByteArray, QByteArray>> out;
-    const std::unique_ptr<redisContext, decltype(&redisFree)> c(
-        redisConnectWithTimeout("127.0.0.1", redis.port(), timeval{10, 0}), &redisFree);
-    if (!c || c->err)
-        return out;
-    const char *argv[] = {"XRANGE", key.constData(), "-", "+"};
-    const size_t lengths[] = {6, size_t(key.size()), 1, 1};
-    const std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(
-        static_cast<redisReply *>(redisCommandArgv(c.get(), 4, argv, lengths)), &freeReplyObject);
-    if (!reply || reply->type != REDIS_REPLY_ARRAY)
-        return out;
-    const auto text = [](const redisReply *r) { return QByteArray(r->str, qsizetype(r->len)); };
-    for (size_t i = 0; i < reply->elements; ++i) {
-        const redisReply *entry = reply->element[i]; // [id, [field, value, ...]]
-        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) {
-            out.append({"unexpected entry", QByteArray()});
-            continue;
-        }
-        const redisReply *fields = entry->element[1];
-        QByteArrayList flat;
-        for (size_t j = 0; j < fields->elements; ++j)
-            flat.append(text(fields->element[j]));
-        if (flat.size() == 4 && flat.at(0) == "channel" && flat.at(2) == "data")
-            out.append({flat.at(1), flat.at(3)});
-        else
-            out.append({"unexpected fields", flat.join(' ')});
-    }
-    return out;
 }
 
 qint64 streamLength(TestRedis &redis, const QByteArray &key)
@@ -478,7 +441,7 @@ void tst_Producer::pipeFormatAutoOverFixtures()
 
     QList<QPair<QByteArray, QByteArray>> got;
     if (streams) {
-        got = streamMessages(m_redis, key);
+        got = m_redis.streamEntries(key);
         QCOMPARE(subscriber.count(), 0); // nothing went through pub/sub
     } else {
         QTRY_COMPARE_WITH_TIMEOUT(subscriber.count(), cases.size(), deliveryTimeoutMs);
@@ -602,7 +565,7 @@ void tst_Producer::inFlightMessagesAreResentAfterConnectionLoss()
     }
     // What arrived, wherever this row publishes to.
     const auto delivered = [&] {
-        return stream ? streamMessages(m_redis, key) : subscriber.messages();
+        return stream ? m_redis.streamEntries(key) : subscriber.messages();
     };
     PipeSource source(feeder.readFd(), "killed:lines", &publisher);
     QSignalSpy errors(&publisher, &RedisPublisher::errorOccurred);
@@ -674,7 +637,7 @@ void tst_Producer::streamReceivesEveryMessageInOrderBinarySafe()
     QCOMPARE(publisher.rejected(), 0u);
     QCOMPARE(publisher.pending(), 0);
 
-    const auto got = streamMessages(m_redis, key);
+    const auto got = m_redis.streamEntries(key);
     QCOMPARE(got.size(), messages.size());
     for (qsizetype i = 0; i < got.size(); ++i) {
         QVERIFY2(got.at(i).first == messages.at(i).first,
@@ -721,7 +684,7 @@ void tst_Producer::streamProgramTrimsToMaxEntries()
     // asked for, at most about a node more.
     const qint64 length = streamLength(m_redis, key);
     QVERIFY2(length >= 1000 && length <= 1200, QByteArray::number(length).constData());
-    const auto got = streamMessages(m_redis, key);
+    const auto got = m_redis.streamEntries(key);
     QCOMPARE(qint64(got.size()), length);
     QCOMPARE(got.constFirst().first, QByteArray("trim:lines"));
     QByteArray why;

@@ -10,15 +10,12 @@
 #include "ssetestclient.h"
 #include "testredis.h"
 
-#include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <array>
 #include <memory>
 
 namespace {
@@ -39,47 +36,26 @@ private Q_SLOTS:
     void producerMovesToAnotherSeed();
 
 private:
-    QString nodeUrl(int i) const
-    {
-        return QStringLiteral("redis://127.0.0.1:%1").arg(m_nodes[size_t(i)]->port());
-    }
+    QString nodeUrl(int i) const { return m_cluster->url(i); }
+    TestRedis &node(int i) { return m_cluster->node(i); }
 
     QTemporaryDir m_dir;
     int m_round = 0;
-    std::array<std::unique_ptr<TestRedis>, 3> m_nodes;
+    std::unique_ptr<TestRedisCluster> m_cluster;
 };
 
 void tst_RedisCluster::init()
 {
     QVERIFY(m_dir.isValid());
-    QStringList addresses;
-    for (size_t i = 0; i < m_nodes.size(); ++i) {
-        m_nodes[i] = std::make_unique<TestRedis>();
-        // A directory per node and test: each keeps its own nodes.conf.
-        const QString dir = m_dir.filePath(QStringLiteral("%1-node%2").arg(++m_round).arg(i));
-        QVERIFY(QDir().mkpath(dir));
-        QVERIFY2(m_nodes[i]->start({QStringLiteral("--cluster-enabled"), QStringLiteral("yes"),
-                                    QStringLiteral("--cluster-node-timeout"),
-                                    QStringLiteral("2000"), QStringLiteral("--dir"), dir}),
-                 qPrintable(m_nodes[i]->errorString()));
-        addresses.append(QStringLiteral("127.0.0.1:%1").arg(m_nodes[i]->port()));
-    }
-    QProcess create;
-    create.setProcessChannelMode(QProcess::MergedChannels);
-    create.start(QStringLiteral("redis-cli"),
-                 QStringList{QStringLiteral("--cluster"), QStringLiteral("create")} + addresses +
-                     QStringList{QStringLiteral("--cluster-yes")});
-    QVERIFY(create.waitForFinished(hang));
-    QVERIFY2(create.exitCode() == 0, create.readAll().constData());
-    for (const auto &node : m_nodes)
-        QTRY_VERIFY_WITH_TIMEOUT(node->command({"CLUSTER", "INFO"}).contains("cluster_state:ok"),
-                                 hang);
+    // A directory per test: each node keeps its own nodes.conf.
+    m_cluster = std::make_unique<TestRedisCluster>();
+    QVERIFY2(m_cluster->start(m_dir.filePath(QString::number(++m_round)), 3),
+             qPrintable(m_cluster->errorString()));
 }
 
 void tst_RedisCluster::cleanup()
 {
-    for (auto &node : m_nodes)
-        node.reset();
+    m_cluster.reset();
 }
 
 void tst_RedisCluster::parsesClusterNodes()
@@ -120,14 +96,14 @@ void tst_RedisCluster::gatewayMovesToAnotherNode()
 
     // Published on another node: the cluster relays it to the gateway's.
     // (PUBLISH counts the subscribers of the node it was sent to: 0 here.)
-    QCOMPARE(m_nodes[1]->publish("logs:c", "through the cluster bus"), 0);
+    QCOMPARE(node(1).publish("logs:c", "through the cluster bus"), 0);
     QTRY_COMPARE_WITH_TIMEOUT(client.count(), 1, hang);
 
     // Its node dies: it moves to another it learned of, and says what it may have missed.
-    m_nodes[0]->stop();
+    node(0).stop();
     QTRY_VERIFY_WITH_TIMEOUT(!gateway.subscriber()->isSubscribed(), hang);
     QTRY_VERIFY_WITH_TIMEOUT(gateway.subscriber()->isSubscribed(), hang);
-    QVERIFY(m_nodes[2]->publish("logs:c", "after the move") >= 0);
+    QVERIFY(node(2).publish("logs:c", "after the move") >= 0);
     QTRY_COMPARE_WITH_TIMEOUT(client.count(), 2, hang);
     QCOMPARE(client.payloads(), (QByteArrayList{"through the cluster bus", "after the move"}));
     QCOMPARE(client.count("gap"), 1);
@@ -137,20 +113,19 @@ void tst_RedisCluster::gatewayMovesToAnotherNode()
 
 void tst_RedisCluster::producerMovesToAnotherSeed()
 {
-    TestSubscriber subscriber(m_nodes[2]->port(), "logs:*");
+    TestSubscriber subscriber(node(2).port(), "logs:*");
     QVERIFY(subscriber.waitSubscribed());
-    const QString url = QStringLiteral("redis://127.0.0.1:%1,127.0.0.1:%2")
-                            .arg(m_nodes[0]->port())
-                            .arg(m_nodes[1]->port());
+    const QString url =
+        QStringLiteral("redis://127.0.0.1:%1,127.0.0.1:%2").arg(node(0).port()).arg(node(1).port());
     RedisConnection connection(*RedisUrl::parse(url));
     QSignalSpy ready(&connection, &RedisConnection::ready);
     connection.start();
     QVERIFY(ready.wait(hang));
-    QCOMPARE(connection.nodeAddress(), QStringLiteral("127.0.0.1:%1").arg(m_nodes[0]->port()));
+    QCOMPARE(connection.nodeAddress(), QStringLiteral("127.0.0.1:%1").arg(node(0).port()));
     QTRY_COMPARE_WITH_TIMEOUT(connection.nodeCount(), 3, hang); // the seeds, the third learned
-    m_nodes[0]->stop();
+    node(0).stop();
     QTRY_COMPARE_WITH_TIMEOUT(ready.size(), 2, hang);
-    QCOMPARE(connection.nodeAddress(), QStringLiteral("127.0.0.1:%1").arg(m_nodes[1]->port()));
+    QCOMPARE(connection.nodeAddress(), QStringLiteral("127.0.0.1:%1").arg(node(1).port()));
 }
 
 QTEST_GUILESS_MAIN(tst_RedisCluster)

@@ -16,6 +16,15 @@ ReplayRing::Entry entry(qint64 seq, qsizetype bytes)
     return e;
 }
 
+StreamCursor cursor(std::initializer_list<StreamId> ids)
+{
+    StreamCursor c(int(ids.size()));
+    int p = 0;
+    for (const StreamId &id : ids)
+        c.set(p++, id);
+    return c;
+}
+
 } // namespace
 
 class tst_ReplayRing : public QObject
@@ -30,6 +39,7 @@ private Q_SLOTS:
     void findAcrossWrapAround();
     void capacityZero();
     void findByStreamPosition();
+    void findByPositionInPartitions();
 };
 
 void tst_ReplayRing::empty()
@@ -170,18 +180,57 @@ void tst_ReplayRing::findByStreamPosition()
                                     {12, 0}, {12, 1}, {13, 0}, {13, 1}};
     for (qsizetype i = 0; i < positions.size(); ++i) {
         ReplayRing::Entry e = entry(i + 1, 10);
+        if (i == 4)
+            e.channel = -1;
         e.position = positions[i];
+        e.cursor = cursor({positions[i]});
         ring.append(e);
     }
     QCOMPARE(ring.firstSeq(), 4);
-    QCOMPARE(ring.evictedUpTo(), (StreamId{11, 0}));
-    QCOMPARE(ring.firstAfter({11, 0}), 4);
-    QCOMPARE(ring.firstAfter({11, 1}), 6); // after the entry and the gap at its position
-    QCOMPARE(ring.firstAfter({11, 7}), 6);
-    QCOMPARE(ring.firstAfter({12, 1}), 8);
-    QCOMPARE(ring.firstAfter({13, 1}), 10); // none: lastSeq() + 1
-    QCOMPARE(ring.firstAfter({99, 0}), 10);
-    QCOMPARE(ring.firstAfter({0, 0}), 4);
+    QCOMPARE(ring.evictedUpTo(), cursor({{11, 0}}));
+    QCOMPARE(ring.firstAfter(cursor({{11, 0}})), 4);
+    // after the entry and the gap at its position
+    QCOMPARE(ring.firstAfter(cursor({{11, 1}})), 6);
+    QCOMPARE(ring.firstAfter(cursor({{11, 7}})), 6);
+    QCOMPARE(ring.firstAfter(cursor({{12, 1}})), 8);
+    QCOMPARE(ring.firstAfter(cursor({{13, 1}})), 10); // none: lastSeq() + 1
+    QCOMPARE(ring.firstAfter(cursor({{99, 0}})), 10);
+    QCOMPARE(ring.firstAfter(cursor({{0, 0}})), 4);
+}
+
+void tst_ReplayRing::findByPositionInPartitions()
+{
+    // Two partitions, interleaved as one gateway read them: a0 b0 a1 b1 gap a2 b2.
+    ReplayRing ring(100, 1 << 20);
+    struct Step
+    {
+        int partition; // -1: a gap
+        StreamId id;
+    };
+    const QList<Step> steps{{0, {10, 0}}, {1, {5, 0}},  {0, {11, 0}}, {1, {6, 0}},
+                            {-1, {}},     {0, {12, 0}}, {1, {7, 0}}};
+    StreamCursor position(2);
+    for (qsizetype i = 0; i < steps.size(); ++i) {
+        ReplayRing::Entry e = entry(i + 1, 10);
+        if (steps[i].partition < 0) {
+            e.channel = -1;
+        } else {
+            e.partition = steps[i].partition;
+            e.position = steps[i].id;
+            position.set(e.partition, e.position);
+        }
+        e.cursor = position;
+        ring.append(e);
+    }
+    // Another gateway read b further first: a reader there at (a0, b1) has not seen a1 (seq 3).
+    QCOMPARE(ring.firstAfter(cursor({{10, 0}, {6, 0}})), 3);
+    QVERIFY(ReplayRing::covers(cursor({{10, 0}, {6, 0}}), *ring.find(4)));  // b1: seen
+    QVERIFY(!ReplayRing::covers(cursor({{10, 0}, {6, 0}}), *ring.find(5))); // the gap after a1
+    QCOMPARE(ring.firstAfter(cursor({{11, 0}, {6, 0}})), 6);                // after the gap
+    QCOMPARE(ring.firstAfter(cursor({{12, 0}, {6, 0}})), 7);                // b2
+    QCOMPARE(ring.firstAfter(cursor({{12, 0}, {7, 0}})), 8);
+    QCOMPARE(ring.firstAfter(cursor({{}, {}})), 1);
+    QCOMPARE(ring.firstAfter(cursor({{}, {7, 0}})), 1);
 }
 
 QTEST_GUILESS_MAIN(tst_ReplayRing)

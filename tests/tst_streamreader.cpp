@@ -599,10 +599,28 @@ void tst_StreamReader::refusedReadIsRetried()
 
 void tst_StreamReader::watchdogReplacesSilentConnection()
 {
-    // Accepts connections and never answers, like a peer gone without a reset.
+    // Answers the handshake (a Redis without cluster mode), then nothing more, like a peer
+    // gone without a reset.
     QTcpServer silent;
     QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
     QSignalSpy accepted(&silent, &QTcpServer::newConnection);
+    connect(&silent, &QTcpServer::newConnection, &silent, [&silent] {
+        while (QTcpSocket *socket = silent.nextPendingConnection()) {
+            connect(socket, &QTcpSocket::readyRead, socket, [socket] {
+                // Each command is an array ("*<n>\r\n..."); the first two (CLUSTER NODES and
+                // CLUSTER SLOTS) get an error, whatever comes later nothing.
+                const QByteArray data = socket->readAll();
+                int answered = socket->property("answered").toInt();
+                for (qsizetype i = 0; i < data.size() && answered < 2; ++i) {
+                    if (data[i] == '*' && (i == 0 || data[i - 1] == '\n')) {
+                        socket->write("-ERR This instance has cluster support disabled\r\n");
+                        ++answered;
+                    }
+                }
+                socket->setProperty("answered", answered);
+            });
+        }
+    });
     Probe p(QStringLiteral("redis://127.0.0.1:%1").arg(silent.serverPort()), "s:silent");
     p.reader.setBlockTimeout(50ms);
     QVERIFY(p.reader.start());

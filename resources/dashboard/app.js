@@ -537,7 +537,9 @@ const stream = new Stream({
     const pid = parseId(id);
     if (pid) {
       // Never show an event twice, whatever the reconnect path.
-      if (lastSeen && pid.epoch === lastSeen.epoch && !idAfter(pid, lastSeen)) return;
+      // (Not for positions of several partitions, which the gateway sends in its read order.)
+      if (lastSeen && pid.epoch === lastSeen.epoch && pid.epoch !== 'cursor' &&
+          !idAfter(pid, lastSeen)) return;
       lastSeen = pid;
     }
     view.add(parseRecord(data, id));

@@ -20,14 +20,25 @@ import { count, hhmm, millis } from './format.js';
 // gateway). Returns { epoch, ms, seq }: two ids are ordered when their epochs are equal.
 export function parseId(id) {
   const m = /^(s?)(\d+)-(\d+)$/.exec(id || '');
-  if (!m) return null;
-  return m[1] ? { epoch: 'stream', ms: Number(m[2]), seq: Number(m[3]) }
-    : { epoch: Number(m[2]), ms: 0, seq: Number(m[3]) };
+  if (m) {
+    return m[1] ? { epoch: 'stream', ms: Number(m[2]), seq: Number(m[3]) }
+      : { epoch: Number(m[2]), ms: 0, seq: Number(m[3]) };
+  }
+  // A position in a stream of several partitions, "c1,<ms>-<seq>,*<ms>-<seq>,...": the entry
+  // of the event is the one marked. Such ids order only the history's events (by that entry's
+  // id, then partition); live events of several partitions come in the gateway's read order.
+  const parts = /^c1,/.test(id || '') ? id.slice(3).split(',') : [];
+  const own = parts.findIndex((p) => p.startsWith('*'));
+  if (own < 0 || parts.some((p, i) => i !== own && p !== '' && !/^\d+-\d+$/.test(p))) return null;
+  const e = /^\*(\d+)-(\d+)$/.exec(parts[own]);
+  return e ? { epoch: 'cursor', ms: Number(e[1]), seq: Number(e[2]), partition: own } : null;
 }
 
 // Whether id `a` comes after id `b` (both from parseId, of the same epoch).
 export function idAfter(a, b) {
-  return a.ms !== b.ms ? a.ms > b.ms : a.seq > b.seq;
+  if (a.ms !== b.ms) return a.ms > b.ms;
+  if (a.seq !== b.seq) return a.seq > b.seq;
+  return (a.partition ?? 0) > (b.partition ?? 0);
 }
 
 export const EVENT = Object.freeze({
@@ -458,7 +469,8 @@ export function olderRecords(shown, page) {
   for (const rec of page) {
     const id = rec.kind === 'msg' ? parseId(rec.id) : null;
     if (!id || seen.has(rec.id)) continue;
-    if (oldest && (id.epoch !== oldest.epoch || !idAfter(oldest, id))) continue;
+    // (Positions of several partitions: the gateway's before= already left out what is shown.)
+    if (oldest && (id.epoch !== oldest.epoch || (id.epoch !== 'cursor' && !idAfter(oldest, id)))) continue;
     if (prev && (id.epoch !== prev.epoch || !idAfter(id, prev))) continue;
     seen.add(rec.id);
     out.push(rec);

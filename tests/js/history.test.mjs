@@ -102,6 +102,13 @@ describe('olderRecords', () => {
     assert.deepEqual(ids(olderRecords(s, page)), ['s999-5', 's1000-0', 's1000-3', 's1999-9']);
   });
 
+  it('takes a page of several partitions in its order, before any live position', () => {
+    // Live positions come in a gateway's read order: the gateway's before= decides what is older.
+    const s = [rec('c1,*5-0,9-0')];
+    const page = ['c1,*3-0,', 'c1,3-0,*4-0', 'c1,*6-0,4-0', 'c1,*6-0,4-0', 'c1,5-0,*4-0'].map(rec);
+    assert.deepEqual(ids(olderRecords(s, page)), ['c1,*3-0,', 'c1,3-0,*4-0', 'c1,*6-0,4-0']);
+  });
+
   it('takes a whole page when nothing is shown', () => {
     assert.deepEqual(ids(olderRecords([], ['s1-0', 's2-0'].map(rec))), ['s1-0', 's2-0']);
   });

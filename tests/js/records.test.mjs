@@ -239,6 +239,16 @@ describe('event ids', () => {
     for (const bad of ['', null, undefined, '12', 's12', 'x1-2', '1-2-3', ' 1-2', 's-1-2', '1-'])
       assert.equal(parseId(bad), null, String(bad));
   });
+  it('reads positions of several partitions by their marked entry', () => {
+    assert.deepEqual(parseId('c1,5-0,*7-1,'), { epoch: 'cursor', ms: 7, seq: 1, partition: 1 });
+    assert.deepEqual(parseId('c1,*9-2'), { epoch: 'cursor', ms: 9, seq: 2, partition: 0 });
+    for (const bad of ['c1,5-0,7-1', 'c2,*5-0', 'c1,*5-0,*6-0', 'c1,x,*5-0', 'c1,*', 'c1,*5'])
+      assert.equal(parseId(bad), null, bad);
+    const id = (s) => parseId(s);
+    assert.equal(idAfter(id('c1,*7-1,5-0'), id('c1,7-0,*5-0')), true);
+    assert.equal(idAfter(id('c1,7-1,*7-1'), id('c1,*7-1,7-1')), true); // same id: by partition
+    assert.equal(idAfter(id('c1,*7-1,7-1'), id('c1,7-1,*7-1')), false);
+  });
   it('orders ids of one epoch', () => {
     const id = (s) => parseId(s);
     assert.equal(idAfter(id('s1001-0'), id('s1000-5')), true);
