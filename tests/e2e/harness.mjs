@@ -227,27 +227,38 @@ export function simulate(redis, { rate, duration, seed = 7, service = 'vllm-01' 
 // ['--transport', 'streams', '--buffer', '20']), `otlpArgs` after it. Resolves once it answers
 // HTTP; stop() sends SIGTERM and resolves with its exit code and stderr (the summary).
 export async function startOtlp(redis, { args = [], otlpArgs = [], timeout = 15000 } = {}) {
-  const port = await freePort();
-  const child = track(spawn(bin.producer, ['--redis-url', redis.url, ...args, 'otlp',
-                                           '--listen', `127.0.0.1:${port}`, ...otlpArgs],
-                            { stdio: ['ignore', 'ignore', 'pipe'] }));
-  let err = '';
-  child.stderr.on('data', (d) => { err += d; });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`producer otlp exited (${child.exitCode}): ${err}`);
-    return (await fetch(url + '/v1/logs')).status === 405;
-  }, { timeout, what: 'the OTLP receiver to answer' });
-  return {
-    url,
-    port,
-    stderr: () => err,
-    async stop() {
-      child.kill('SIGTERM');
-      const code = await exited(child);
-      return { code, stderr: err };
-    },
-  };
+  for (let attempt = 0; ; attempt++) {
+    // A free port may be taken by another process before the receiver binds it: try another.
+    const port = await freePort();
+    const child = track(spawn(bin.producer, ['--redis-url', redis.url, ...args, 'otlp',
+                                             '--listen', `127.0.0.1:${port}`, ...otlpArgs],
+                              { stdio: ['ignore', 'ignore', 'pipe'] }));
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitFor(async () => {
+        if (child.exitCode !== null) {
+          throw new Error(`producer otlp exited (${child.exitCode}): ${err}`);
+        }
+        return (await fetch(url + '/v1/logs')).status === 405;
+      }, { timeout, what: 'the OTLP receiver to answer' });
+    } catch (e) {
+      child.kill('SIGKILL');
+      if (attempt >= 2) throw e;
+      continue;
+    }
+    return {
+      url,
+      port,
+      stderr: () => err,
+      async stop() {
+        child.kill('SIGTERM');
+        const code = await exited(child);
+        return { code, stderr: err };
+      },
+    };
+  }
 }
 
 // The gateway's /events as a plain SSE client: `events` fills with the envelopes of the default
