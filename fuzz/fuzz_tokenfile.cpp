@@ -1,4 +1,4 @@
-// Fuzzes the token file parser (gateway/accesspolicy.h). Tokens are secrets: an error message
+// Fuzzes the token file parser (common/accesspolicy.h). Tokens are secrets: an error message
 // names the line, never the token. A parsed policy authenticates each of its tokens (and nothing
 // one byte off), and a grant permits each channel it lists; "+metrics" is a grant, not a
 // channel.

@@ -1,6 +1,7 @@
 #include "producerapp.h"
 
 #include "filefollower.h"
+#include "otlpreceiver.h"
 #include "pipesource.h"
 #include "producerlogging.h"
 #include "redispublisher.h"
@@ -22,10 +23,17 @@ void printError(const QString &message)
 // entries)", or "Redis pub/sub channel logs:app at redis://h:6379".
 QString destination(const ProducerOptions &options)
 {
+    const OtlpDecoder::Channels &otlp = options.otlp.channels;
     const QString channels =
         options.mode == ProducerOptions::Mode::Simulate
             ? QStringLiteral("channels %1:generation, %1:metrics and %1:errors")
                   .arg(QString::fromUtf8(options.channelPrefix))
+        : options.mode == ProducerOptions::Mode::Otlp
+            ? QStringLiteral("channels %1, %2, %3%4")
+                  .arg(QString::fromUtf8(otlp.logs), QString::fromUtf8(otlp.generation),
+                       QString::fromUtf8(otlp.errors),
+                       otlp.allSpans ? QStringLiteral(", ") + QString::fromUtf8(otlp.spans)
+                                     : QString())
             : QStringLiteral("channel ") + QString::fromUtf8(options.channel);
     const QString url = options.redis.toDisplayString();
     if (!options.transport.isStreams())
@@ -117,6 +125,16 @@ void ProducerApp::start()
         connect(m_follow, &FileFollower::refused, this, &printError);
         m_follow->start();
         break;
+    case ProducerOptions::Mode::Otlp: {
+        m_otlp = new OtlpReceiver(m_options.otlp, m_publisher, this);
+        QString error;
+        if (!m_otlp->listen(&error)) {
+            printError(error);
+            m_listenFailed = true;
+            finish();
+        }
+        break;
+    }
     }
 }
 
@@ -128,6 +146,8 @@ void ProducerApp::stopSource()
         m_pipe->stop();
     if (m_follow)
         m_follow->stop();
+    if (m_otlp)
+        m_otlp->close();
 }
 
 void ProducerApp::requestStop()
@@ -191,6 +211,15 @@ QString ProducerApp::summary() const
                        .arg(m_publisher->reconnects());
     if (m_truncatedLines > 0)
         text += QStringLiteral(", truncated %1").arg(m_truncatedLines);
+    if (m_otlp) {
+        const OtlpReceiver::Counters &c = m_otlp->counters();
+        text += QStringLiteral(", OTLP requests %1 (refused %2, of them busy %3), records "
+                               "rejected %4")
+                    .arg(c.requests)
+                    .arg(c.refused)
+                    .arg(c.busy)
+                    .arg(c.rejected);
+    }
     return text +
            QStringLiteral(", elapsed %1 s").arg(double(m_elapsed.elapsed()) / 1000.0, 0, 'f', 1);
 }
@@ -203,7 +232,7 @@ void ProducerApp::finish()
     m_graceTimer.stop();
     stopSource();
     printError(summary());
-    const bool inputFailed = m_pipe && !m_pipe->errorString().isEmpty();
+    const bool inputFailed = (m_pipe && !m_pipe->errorString().isEmpty()) || m_listenFailed;
     // Losing messages (still buffered, or refused by Redis) is a failure, except for a
     // simulation, whose records are made up.
     const bool lost = (m_publisher->pending() > 0 || m_publisher->rejected() > 0) &&

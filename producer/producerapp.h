@@ -9,6 +9,7 @@
 #include <chrono>
 
 class FileFollower;
+class OtlpReceiver;
 class PipeSource;
 class RedisPublisher;
 class SimulateSource;
@@ -34,6 +35,8 @@ public:
     void setGracePeriod(std::chrono::milliseconds grace) { m_gracePeriod = grace; }
 
     RedisPublisher *publisher() const { return m_publisher; }
+    // In otlp mode, once started.
+    OtlpReceiver *otlpReceiver() const { return m_otlp; }
     // "published N, dropped N, pending N, resent N, reconnects N, elapsed S s", with
     // "truncated N" before "elapsed" if lines were cut to --max-line-bytes.
     QString summary() const;
@@ -56,6 +59,7 @@ private:
     SimulateSource *m_simulate = nullptr;
     PipeSource *m_pipe = nullptr;
     FileFollower *m_follow = nullptr;
+    OtlpReceiver *m_otlp = nullptr;
     QElapsedTimer m_elapsed;
     QTimer m_graceTimer;
     std::chrono::milliseconds m_gracePeriod{5000};
@@ -63,4 +67,5 @@ private:
     bool m_waiting = false;
     bool m_stopRequested = false;
     bool m_finished = false;
+    bool m_listenFailed = false; // otlp: the address was taken, or the token file unusable
 };

@@ -228,6 +228,77 @@ std::optional<ProducerOptions> ProducerOptions::fromArguments(const QStringList 
                    .apply = ConfigOptions::enable(&o.trustPath),
                    .kind = Kind::Switch});
 
+    ConfigOptions &otlp = options.add(ConfigOptions::Command{
+        QStringLiteral("otlp"), QString(),
+        QStringLiteral("Receive OpenTelemetry logs and traces (OTLP/HTTP)"),
+        QStringLiteral(
+            "An OTLP/HTTP receiver: point an OpenTelemetry exporter at it "
+            "(OTEL_EXPORTER_OTLP_ENDPOINT=http://host:4318, OTEL_EXPORTER_OTLP_PROTOCOL="
+            "http/protobuf or http/json; gzip is fine). POST /v1/logs: each log record becomes a "
+            "JSON record (ts, level, service, msg, trace_id, span_id, attributes) on "
+            "--logs-channel. POST /v1/traces: a span with gen_ai.* attributes becomes a "
+            "generation record (model, tokens, duration_ms, ttft_ms) on --generation-channel, a "
+            "span with an error status a record on --errors-channel, other spans are published "
+            "only with --all-spans. The README, \"Connect your LLM service\", has the whole "
+            "mapping. While the buffer is full (Redis down for long) requests are answered 503 "
+            "with Retry-After, which exporters retry, so nothing is dropped."),
+        [&] { o.mode = Mode::Otlp; }});
+    otlp.add(Row{QStringLiteral("listen"), QStringLiteral("host:port"),
+                 QStringLiteral("Address and port to receive on (4318 is OTLP/HTTP's port); "
+                                "[::1]:4318 for IPv6, 0.0.0.0:4318 for every interface"),
+                 nullptr, QStringLiteral("127.0.0.1:4318"), [&](const QString &v) {
+                     const qsizetype colon = v.lastIndexOf(QLatin1Char(':'));
+                     QString host = colon < 0 ? QString() : v.first(colon);
+                     if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+                         host = host.mid(1, host.size() - 2);
+                     bool ok = false;
+                     const uint port = colon < 0 ? 0 : v.sliced(colon + 1).toUInt(&ok);
+                     const QHostAddress address(host);
+                     if (!ok || port > 65535 || address.isNull())
+                         return QStringLiteral("\"%1\" is not an address and port like "
+                                               "127.0.0.1:4318")
+                             .arg(v);
+                     o.otlp.address = address;
+                     o.otlp.port = quint16(port);
+                     return QString();
+                 }});
+    otlp.add(Row{QStringLiteral("max-body"), QStringLiteral("size"),
+                 QStringLiteral("Largest request body, as sent and once inflated (gzip); larger "
+                                "ones are answered 413 before they are read. 1K to 1G"),
+                 nullptr, QStringLiteral("16M"),
+                 ConfigOptions::size(&o.otlp.maxBodyBytes, 1024, 1024LL * 1024 * 1024,
+                                     QStringLiteral("a size from 1K to 1G"))});
+    otlp.add(Row{QStringLiteral("token-file"), QStringLiteral("path"),
+                 QStringLiteral("Require \"Authorization: Bearer <token>\": the gateway's token "
+                                "file format, one \"<token> <channel or glob>...\" per line, "
+                                "where the channels are those the token may publish to"),
+                 nullptr, QString(), [&](const QString &v) {
+                     o.otlp.tokenFile = v;
+                     return v.isEmpty() ? QStringLiteral("the path is empty") : QString();
+                 }});
+    const auto channelRow = [&](const QString &name, const QString &help, const QString &def,
+                                QByteArray *field) {
+        return Row{name, QStringLiteral("name"), help, nullptr, def, [field](const QString &v) {
+                       *field = v.toUtf8();
+                       return v.isEmpty() ? QStringLiteral("the name is empty") : QString();
+                   }};
+    };
+    otlp.add(channelRow(QStringLiteral("logs-channel"), QStringLiteral("Channel for log records"),
+                        QStringLiteral("logs:otel"), &o.otlp.channels.logs));
+    otlp.add(channelRow(QStringLiteral("generation-channel"),
+                        QStringLiteral("Channel for spans with gen_ai.* attributes"),
+                        QStringLiteral("logs:generation"), &o.otlp.channels.generation));
+    otlp.add(channelRow(QStringLiteral("errors-channel"),
+                        QStringLiteral("Channel for spans with an error status"),
+                        QStringLiteral("logs:errors"), &o.otlp.channels.errors));
+    otlp.add(channelRow(QStringLiteral("spans-channel"),
+                        QStringLiteral("Channel for the other spans, with --all-spans"),
+                        QStringLiteral("logs:spans"), &o.otlp.channels.spans));
+    otlp.add(Row{.name = QStringLiteral("all-spans"),
+                 .help = QStringLiteral("Publish every span, not only generation and error spans"),
+                 .apply = ConfigOptions::enable(&o.otlp.channels.allSpans),
+                 .kind = Kind::Switch});
+
     *exitCode = 0;
     switch (options.parse(arguments, environment, output)) {
     case ConfigOptions::Outcome::Parsed:

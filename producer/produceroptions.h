@@ -2,6 +2,7 @@
 
 #include "linebuffer.h"
 #include "lineparser.h"
+#include "otlpreceiver.h"
 #include "redisurl.h"
 #include "transport.h"
 
@@ -12,11 +13,11 @@
 #include <optional>
 
 // Everything llmstreamer-producer can be told: a global part and one subcommand (simulate, pipe,
-// follow). Flags win over environment variables (REDIS_URL, LLMSTREAMER_TRANSPORT, ...), which win
-// over the defaults below.
+// follow, otlp). Flags win over environment variables (REDIS_URL, LLMSTREAMER_TRANSPORT, ...),
+// which win over the defaults below.
 struct ProducerOptions
 {
-    enum class Mode { Simulate, Pipe, Follow };
+    enum class Mode { Simulate, Pipe, Follow, Otlp };
 
     Mode mode = Mode::Simulate;
     RedisUrl redis;
@@ -43,6 +44,9 @@ struct ProducerOptions
     QString file;
     bool fromStart = false;
     bool trustPath = false; // follow a FILE that now leads elsewhere or has another owner
+
+    // otlp
+    OtlpReceiver::Settings otlp;
 
     // Parses the command line (arguments[0] is the program) and `environment` (as from
     // QProcess::systemEnvironment()). On --help/--version it sets `output` and `exitCode` 0; on

@@ -16,7 +16,8 @@ set -euo pipefail
 build_pkgs=(
     cmake g++ make pkgconf ccache dpkg-dev file
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev libqt6opengl6-dev
-    libhiredis-dev libssl-dev zlib1g-dev
+    libhiredis-dev libssl-dev
+    protobuf-compiler libprotobuf-dev zlib1g-dev
 )
 # openssl makes the HTTPS tests' certificates.
 run_pkgs=(redis-server redis-tools curl openssl)

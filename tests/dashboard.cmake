@@ -64,3 +64,14 @@ set_tests_properties(dashboard_e2e PROPERTIES
     TIMEOUT 240
     RUN_SERIAL TRUE
     ENVIRONMENT "LLMSTREAMER_GATEWAY=$<TARGET_FILE:llmstreamer-gateway>;LLMSTREAMER_PRODUCER=$<TARGET_FILE:llmstreamer-producer>;REDIS_SERVER=${REDIS_SERVER_EXECUTABLE};REDIS_CLI=${REDIS_CLI_EXECUTABLE};CHROMIUM=${CHROMIUM_EXECUTABLE};NGINX=${NGINX_EXECUTABLE}")
+
+# llmstreamer-producer otlp fed by the OpenTelemetry JavaScript SDK's exporters (from
+# tests/package-lock.json), read back through Redis, the gateway and an SSE client; no browser.
+add_test(NAME otlp_e2e
+    COMMAND ${NODE_EXECUTABLE} --test --test-concurrency=1 --test-reporter=spec
+            ${dashboard_e2e_dir}/otlp.test.mjs
+    WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(otlp_e2e PROPERTIES
+    LABELS e2e
+    TIMEOUT 180
+    ENVIRONMENT "LLMSTREAMER_GATEWAY=$<TARGET_FILE:llmstreamer-gateway>;LLMSTREAMER_PRODUCER=$<TARGET_FILE:llmstreamer-producer>;REDIS_SERVER=${REDIS_SERVER_EXECUTABLE};REDIS_CLI=${REDIS_CLI_EXECUTABLE}")

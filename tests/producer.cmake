@@ -26,3 +26,7 @@ add_dependencies(tst_clusterrouting llmstreamer-producer)
 # a slot moved and a master killed while streaming.
 llmstreamer_add_test(clusterstreams LIBS llmstreamer_producer llmstreamer_gateway
     LABELS integration TIMEOUT 300)
+# llmstreamer-producer otlp: the receiver in-process, a real Redis, requests built with the
+# generated OTLP classes (hence llmstreamer_otlpproto) and gzipped with zlib.
+llmstreamer_add_test(otlp LIBS llmstreamer_producer llmstreamer_otlpproto ZLIB::ZLIB
+    LABELS integration TIMEOUT 180)

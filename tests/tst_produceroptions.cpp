@@ -130,6 +130,17 @@ void tst_ProducerOptions::parses_data()
                        QStringLiteral("LLMSTREAMER_STREAM_MAX_ENTRIES=junk")}
         << int(ProducerOptions::Mode::Follow) << QStringLiteral("redis://127.0.0.1:6379")
         << QStringLiteral("channel=c file=f start=0 key=flag max=1000000000000");
+    QTest::newRow("otlp defaults")
+        << split("otlp") << QStringList{} << int(ProducerOptions::Mode::Otlp)
+        << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("listen=127.0.0.1:4318 body=16777216 tokens= "
+                          "channels=logs:otel,logs:generation,logs:errors,logs:spans");
+    QTest::newRow("otlp options")
+        << split("otlp --listen [::1]:0 --max-body 1M --token-file /t --logs-channel a "
+                 "--generation-channel b --errors-channel c --spans-channel d --all-spans")
+        << QStringList{} << int(ProducerOptions::Mode::Otlp)
+        << QStringLiteral("redis://127.0.0.1:6379")
+        << QStringLiteral("listen=::1:0 body=1048576 tokens=/t channels=a,b,c,d all");
     QTest::newRow("empty stream env is not set")
         << split("pipe --channel c")
         << QStringList{QStringLiteral("LLMSTREAMER_TRANSPORT="),
@@ -175,6 +186,18 @@ void tst_ProducerOptions::parses()
                   .arg(QString::fromUtf8(options->channel), options->file)
                   .arg(options->fromStart ? 1 : 0);
         break;
+    case ProducerOptions::Mode::Otlp: {
+        const OtlpReceiver::Settings &o = options->otlp;
+        got = QStringLiteral("listen=%1:%2 body=%3 tokens=%4 channels=%5,%6,%7,%8%9")
+                  .arg(o.address.toString())
+                  .arg(o.port)
+                  .arg(o.maxBodyBytes)
+                  .arg(o.tokenFile, QString::fromUtf8(o.channels.logs),
+                       QString::fromUtf8(o.channels.generation),
+                       QString::fromUtf8(o.channels.errors), QString::fromUtf8(o.channels.spans),
+                       o.channels.allSpans ? QStringLiteral(" all") : QString());
+        break;
+    }
     }
     if (options->maxLineBytes != LineBuffer::defaultMaxLineBytes)
         got += QStringLiteral(" line=%1").arg(options->maxLineBytes);
@@ -208,6 +231,15 @@ void tst_ProducerOptions::refuses_data()
     QTest::newRow("bad url env") << split("simulate")
                                  << QStringList{QStringLiteral("REDIS_URL=http://x")}
                                  << QStringLiteral("REDIS_URL: unsupported scheme");
+    QTest::newRow("otlp listen without port")
+        << split("otlp --listen localhost") << QStringList{}
+        << QStringLiteral("--listen: \"localhost\" is not an address and port like "
+                          "127.0.0.1:4318");
+    QTest::newRow("otlp listen bad port") << split("otlp --listen 127.0.0.1:70000") << QStringList{}
+                                          << QStringLiteral("--listen: \"127.0.0.1:70000\" is not");
+    QTest::newRow("otlp max body too small")
+        << split("otlp --max-body 10") << QStringList{}
+        << QStringLiteral("--max-body: \"10\" is not a size from 1K to 1G");
     QTest::newRow("negative rate")
         << split("simulate --rate -5") << QStringList{} << QStringLiteral("--rate: \"-5\"");
     QTest::newRow("zero count") << split("simulate --count 0") << QStringList{}

@@ -223,6 +223,77 @@ export function simulate(redis, { rate, duration, seed = 7, service = 'vllm-01' 
   };
 }
 
+// `llmstreamer-producer otlp` on a free port; `args` come before the command (e.g.
+// ['--transport', 'streams', '--buffer', '20']), `otlpArgs` after it. Resolves once it answers
+// HTTP; stop() sends SIGTERM and resolves with its exit code and stderr (the summary).
+export async function startOtlp(redis, { args = [], otlpArgs = [], timeout = 15000 } = {}) {
+  for (let attempt = 0; ; attempt++) {
+    // A free port may be taken by another process before the receiver binds it: try another.
+    const port = await freePort();
+    const child = track(spawn(bin.producer, ['--redis-url', redis.url, ...args, 'otlp',
+                                             '--listen', `127.0.0.1:${port}`, ...otlpArgs],
+                              { stdio: ['ignore', 'ignore', 'pipe'] }));
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitFor(async () => {
+        if (child.exitCode !== null) {
+          throw new Error(`producer otlp exited (${child.exitCode}): ${err}`);
+        }
+        return (await fetch(url + '/v1/logs')).status === 405;
+      }, { timeout, what: 'the OTLP receiver to answer' });
+    } catch (e) {
+      child.kill('SIGKILL');
+      if (attempt >= 2) throw e;
+      continue;
+    }
+    return {
+      url,
+      port,
+      stderr: () => err,
+      async stop() {
+        child.kill('SIGTERM');
+        const code = await exited(child);
+        return { code, stderr: err };
+      },
+    };
+  }
+}
+
+// The gateway's /events as a plain SSE client: `events` fills with the envelopes of the default
+// event type ({id, channel, ts, payload}); close() ends the stream.
+export async function openEvents(gw, channels = 'logs:*') {
+  const controller = new AbortController();
+  const res = await fetch(`${gw.url}/events?channels=${encodeURIComponent(channels)}`,
+                          { signal: controller.signal });
+  if (!res.ok) throw new Error(`/events: ${res.status} ${await res.text()}`);
+  const events = [];
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buf = '';
+    try {
+      for await (const chunk of res.body) {
+        buf += decoder.decode(chunk, { stream: true });
+        for (let end = buf.indexOf('\n\n'); end >= 0; end = buf.indexOf('\n\n')) {
+          const block = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          let type = 'message';
+          const data = [];
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event:')) type = line.slice(6).trim();
+            else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+          }
+          if (type === 'message' && data.length) events.push(JSON.parse(data.join('\n')));
+        }
+      }
+    } catch (err) {
+      if (err.name !== 'AbortError') throw err;
+    }
+  })();
+  return { events, close: async () => { controller.abort(); await reading.catch(() => {}); } };
+}
+
 // ---- gateway ----------------------------------------------------------------------------------
 
 // GET over HTTPS trusting `ca` (PEM): resolves with the status (node's fetch takes no CA).

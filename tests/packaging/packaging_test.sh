@@ -163,6 +163,9 @@ check_control() {
             ;;
         producer)
             grep -qx 'libhiredis[0-9.]*' <<<"$depends" || fail "$f: Depends lacks hiredis"
+            # otlp: the protobuf lite runtime only, never the full libprotobuf.
+            grep -qx 'libprotobuf-lite[0-9]*' <<<"$depends" || fail "$f: Depends lacks protobuf-lite"
+            ! grep -qx 'libprotobuf[0-9]*' <<<"$depends" || fail "$f: depends on the full libprotobuf"
             ! grep -qE 'libqt6(gui|widgets)' <<<"$depends" || fail "$f: producer depends on Qt Gui"
             ;;
         desktop)

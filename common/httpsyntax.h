@@ -2,8 +2,9 @@
 
 #include <QByteArrayView>
 
-// The pieces of HTTP's grammar (RFC 9110 5.6) that the gateway's own readers of request bytes
-// share: RequestHead (the request head) and TrustedProxies (Forwarded, X-Forwarded-For).
+// The pieces of HTTP's grammar (RFC 9110 5.6) that our own readers of request bytes share: the
+// gateway's RequestHead (the request head) and TrustedProxies (Forwarded, X-Forwarded-For), and
+// the OTLP receiver's HttpRequestReader.
 namespace HttpSyntax {
 
 // A character of a token (a method, a field name, a parameter name or value).

@@ -9,7 +9,9 @@
 #include <vector>
 
 // Who may read what: the tokens of a token file, each with the channel names/globs it may read.
-// An empty policy (no token file) lets everyone read everything the allowlist carries.
+// An empty policy (no token file) lets everyone read everything the allowlist carries. The
+// gateway reads with it; llmstreamer-producer otlp takes the same file, where a token's channels
+// are those it may publish to.
 //
 // File format, one token per line; '#' starts a comment:
 //     <token>  <channel or glob | +grant>[, <channel or glob | +grant>...]
