@@ -150,6 +150,18 @@ private:
     QTimer m_timer;
 };
 
+// Lets `feed` publish `count` more messages, stops it and waits until the publisher has none
+// left unacknowledged; false on a hang.
+bool publishMoreAndDrain(RedisPublisher &publisher, NumberedFeed &feed, quint64 count)
+{
+    const quint64 goal = publisher.published() + count;
+    if (!QTest::qWaitFor([&] { return publisher.published() >= goal; }, hang))
+        return false;
+    feed.stop();
+    QSignalSpy drained(&publisher, &RedisPublisher::drained);
+    return publisher.pending() == 0 || drained.wait(hang);
+}
+
 } // namespace
 
 class tst_ClusterRouting : public QObject
@@ -353,12 +365,7 @@ void tst_ClusterRouting::publisherFollowsASlotMigration()
     // With the partition key: those of other tests with the same hash tag.
     QVERIFY2(moved >= 1, qPrintable(m_cluster->errorString()));
     QTRY_COMPARE_WITH_TIMEOUT(m_cluster->masterOf(slot), to, hang);
-    const quint64 goal = publisher.published() + 2000;
-    QTRY_VERIFY_WITH_TIMEOUT(publisher.published() >= goal, hang);
-    feed.stop();
-    QSignalSpy drained(&publisher, &RedisPublisher::drained);
-    if (publisher.pending() > 0)
-        QVERIFY(drained.wait(hang));
+    QVERIFY(publishMoreAndDrain(publisher, feed, 2000));
 
     QCOMPARE(publisher.rejected(), 0u);
     QCOMPARE(publisher.dropped(), 0u);
@@ -403,12 +410,7 @@ void tst_ClusterRouting::publisherFollowsAFailover()
     QTRY_VERIFY_WITH_TIMEOUT(cluster.masterOf(slot) >= 0 && cluster.masterOf(slot) != victim, hang);
     QTRY_VERIFY_WITH_TIMEOUT(cluster.isOk(), hang);
     const auto promotedAt = feed.next();
-    const quint64 goal = publisher.published() + 2000;
-    QTRY_VERIFY_WITH_TIMEOUT(publisher.published() >= goal, hang);
-    feed.stop();
-    QSignalSpy drained(&publisher, &RedisPublisher::drained);
-    if (publisher.pending() > 0)
-        QVERIFY(drained.wait(hang));
+    QVERIFY(publishMoreAndDrain(publisher, feed, 2000));
 
     QCOMPARE(publisher.rejected(), 0u);
     QCOMPARE(publisher.published(), feed.published());
