@@ -72,10 +72,6 @@ public:
     // a reader that reconnects may see them again.
     void publishEntry(int partition, QByteArrayView entryId, QByteArrayView channel,
                       QByteArrayView payload);
-    void publishEntry(QByteArrayView entryId, QByteArrayView channel, QByteArrayView payload)
-    {
-        publishEntry(0, entryId, channel, payload);
-    }
     // Streams transport: entries after the last one taken are gone for good (Redis restarted
     // without its data, or trimming overtook the reader). Announced as a gap with `reason`.
     void announceMissing(const QString &reason, const QString &message);
@@ -103,12 +99,6 @@ public:
     // Streams transport: the readers start after `after`; every later entry will be
     // published. Resuming from before it is a gap (in any partition).
     void setStreamStart(const StreamCursor &after);
-    void setStreamStart(const StreamId &after)
-    {
-        StreamCursor c(1);
-        c.set(0, after);
-        setStreamStart(c);
-    }
     // Streams transport: where a resuming client gets what the ring no longer holds. `fetchFrom`
     // reads a page of a partition from an entry id on (inclusive; only entries of the gateway's
     // allowlist), `fetchRemovedAfter` whether entries of a partition after an id were removed

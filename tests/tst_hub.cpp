@@ -987,10 +987,18 @@ QByteArray entryId(int n)
     return QByteArray::number(1000 + (n - 1) / 2) + '-' + QByteArray::number((n - 1) % 2);
 }
 
+// A one-partition stream position after entry n.
+StreamCursor startAfter(int n)
+{
+    StreamCursor c(1);
+    c.set(0, *StreamId::parseEntryId(entryId(n)));
+    return c;
+}
+
 void publishEntries(Hub &hub, int from, int to)
 {
     for (int n = from; n <= to; ++n)
-        hub.publishEntry(entryId(n), "logs:a", QByteArray::number(n));
+        hub.publishEntry(0, entryId(n), "logs:a", QByteArray::number(n));
 }
 
 QByteArrayList ids(const SinkLog &log, const QByteArray &type = "message")
@@ -1009,8 +1017,8 @@ void tst_Hub::streamIdsAreEntryIds()
     const Log log = addClient(hub);
     publishEntries(hub, 1, 4);
     // Seen again after a reconnect of the reader, or out of order: ignored.
-    hub.publishEntry(entryId(3), "logs:a", "again");
-    hub.publishEntry("not-an-id", "logs:a", "bad");
+    hub.publishEntry(0, entryId(3), "logs:a", "again");
+    hub.publishEntry(0, "not-an-id", "logs:a", "bad");
     settle();
     QCOMPARE(ids(*log), (QByteArrayList{"s1000-0", "s1000-1", "s1001-0", "s1001-1"}));
     QCOMPARE(payloads(*log), numbers(1, 4));
@@ -1089,7 +1097,7 @@ void tst_Hub::streamResumeBeforeStart()
 {
     // The reader started after entry 10: entries up to it never reached this gateway.
     Hub hub(streamOptions());
-    hub.setStreamStart(StreamId::parseEntryId(entryId(10)).value());
+    hub.setStreamStart(startAfter(10));
     publishEntries(hub, 9, 15); // 9 and 10 are not after the start: ignored
     const Log old = addClient(hub, {}, entryId(5).prepend('s'));
     drainUntilLive(old);
@@ -1194,7 +1202,7 @@ void tst_Hub::streamReplayFromSourceIsPacedAndSaysTrimming()
     stream.count = 400;
     Hub hub(streamOptions(5));
     hub.setStreamSource(stream.source());
-    hub.setStreamStart(*StreamId::parseEntryId(entryId(389)));
+    hub.setStreamStart(startAfter(389));
     publishEntries(hub, 390, 400); // the ring holds 396..400
     const Log log = addClient(hub, {}, 's' + entryId(9), 0, [](SinkLog &l) { l.stalled = true; });
     settle();
@@ -1243,7 +1251,7 @@ void tst_Hub::streamRingEvictionFallsBackToSource()
     stream.count = 110;
     Hub hub(streamOptions(5));
     hub.setStreamSource(stream.source());
-    hub.setStreamStart(*StreamId::parseEntryId(entryId(90)));
+    hub.setStreamStart(startAfter(90));
     publishEntries(hub, 91, 95);
     const Log log = addClient(hub, {}, 's' + entryId(90), 0, [](SinkLog &l) {
         l.stalled = true;
