@@ -43,6 +43,8 @@ struct StreamId
     QByteArray toEventId() const;
     // The largest id before this one (no entry can lie between the two); {} for {}.
     StreamId previous() const;
+    // The smallest id after this one (no entry can lie between the two).
+    StreamId next() const { return seq < largestSeq ? StreamId{ms, seq + 1} : StreamId{ms + 1, 0}; }
 
     // The largest sequence number we read and write (18 digits, see EventId::parse):
     // "<ms>-<largestSeq>" is just before "<ms + 1>-0".

@@ -259,9 +259,7 @@ void StreamHistorySearch::start()
             } else if (at == StreamId{}) {
                 lane.exhausted = true;
             } else {
-                const StreamId next = at.seq < StreamId::largestSeq ? StreamId{at.ms, at.seq + 1}
-                                                                    : StreamId{at.ms + 1, 0};
-                lane.before = next.toEntryId();
+                lane.before = at.next().toEntryId(); // exclusive: `at` itself is in
             }
         }
     }

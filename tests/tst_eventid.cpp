@@ -202,6 +202,10 @@ void tst_EventId::cursorOrder()
     c.raise(b);
     QCOMPARE(c.toEventId(), QByteArray("c1,5-0,1-0,9-0"));
     QVERIFY(c.dominates(a) && c.dominates(b));
+    // Neighbours of an id: nothing lies between.
+    QCOMPARE((StreamId{5, 0}).next(), (StreamId{5, 1}));
+    QCOMPARE((StreamId{5, StreamId::largestSeq}).next(), (StreamId{6, 0}));
+    QCOMPARE((StreamId{6, 0}).previous().next(), (StreamId{6, 0}));
     StreamCursor none;
     none.raise(b);
     QCOMPARE(none, b);
