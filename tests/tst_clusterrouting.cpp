@@ -3,6 +3,7 @@
 // clusters (3 masters; 3 masters + 3 replicas for the failover). Seeded with one node each time:
 // the rest is learned from the cluster.
 #include "clusterslots.h"
+#include "numberedfeed.h"
 #include "redisconnection.h"
 #include "redispublisher.h"
 #include "testredis.h"
@@ -64,91 +65,6 @@ QByteArray ask(RedisConnection &connection, const QByteArrayList &argv)
         return "no answer";
     return answer.text;
 }
-
-// Publishes numbered messages ("<n>") on a set of channels at a steady pace, and checks what a
-// cluster holds afterwards against what was published.
-class NumberedFeed
-{
-public:
-    NumberedFeed(RedisPublisher *publisher, int channels) : m_publisher(publisher)
-    {
-        for (int c = 0; c < channels; ++c)
-            m_channels.append("route:c" + QByteArray::number(c));
-        QObject::connect(&m_timer, &QTimer::timeout, [this] { burst(); });
-    }
-    void start(int intervalMs = 5) { m_timer.start(intervalMs); }
-    void stop() { m_timer.stop(); }
-    quint64 published() const { return m_total; }
-    // Per channel: the next number it publishes.
-    std::map<QByteArray, int> next() const { return m_next; }
-
-    struct Check
-    {
-        QString problem;    // empty: every number from `from` on is there, first arrivals in order
-        int missing = 0;    // numbers below `from` that never arrived
-        int duplicates = 0; // entries that repeat a number
-    };
-    // `from`: per channel, the first number that must have arrived (0 when absent).
-    Check check(const QList<QPair<QByteArray, QByteArray>> &entries,
-                const std::map<QByteArray, int> &from = {}) const
-    {
-        Check result;
-        std::map<QByteArray, QList<int>> got;
-        for (const auto &[channel, data] : entries)
-            got[channel].append(data.toInt());
-        for (const QByteArray &channel : m_channels) {
-            const int published = m_next.count(channel) ? m_next.at(channel) : 0;
-            const int required = from.count(channel) ? from.at(channel) : 0;
-            std::vector<bool> seen(size_t(published), false);
-            int last = -1;
-            for (int n : got[channel]) {
-                if (n < 0 || n >= published) {
-                    result.problem = QStringLiteral("%1: %2 was never published")
-                                         .arg(QString::fromUtf8(channel))
-                                         .arg(n);
-                    return result;
-                }
-                if (seen[size_t(n)]) {
-                    ++result.duplicates;
-                    continue;
-                }
-                if (n < last && result.problem.isEmpty())
-                    result.problem = QStringLiteral("%1: %2 arrived after %3")
-                                         .arg(QString::fromUtf8(channel))
-                                         .arg(n)
-                                         .arg(last);
-                seen[size_t(n)] = true;
-                last = n;
-            }
-            for (int n = 0; n < published; ++n) {
-                if (seen[size_t(n)])
-                    continue;
-                if (n >= required && result.problem.isEmpty())
-                    result.problem =
-                        QStringLiteral("%1: %2 is missing").arg(QString::fromUtf8(channel)).arg(n);
-                if (n < required)
-                    ++result.missing;
-            }
-        }
-        return result;
-    }
-
-private:
-    void burst()
-    {
-        for (int i = 0; i < 20; ++i) {
-            const QByteArray &channel = m_channels.at(int(m_total % quint64(m_channels.size())));
-            m_publisher->publish(channel, QByteArray::number(m_next[channel]++));
-            ++m_total;
-        }
-    }
-
-    RedisPublisher *m_publisher;
-    QByteArrayList m_channels;
-    std::map<QByteArray, int> m_next;
-    quint64 m_total = 0;
-    QTimer m_timer;
-};
 
 // Lets `feed` publish `count` more messages, stops it and waits until the publisher has none
 // left unacknowledged; false on a hang.
@@ -346,7 +262,7 @@ void tst_ClusterRouting::publisherFollowsASlotMigration()
     RedisPublisher publisher(*RedisUrl::parse(m_cluster->url(0)));
     publisher.setStream(transport);
     QCOMPARE(publisher.partitionCount(), 3);
-    NumberedFeed feed(&publisher, 8);
+    NumberedFeed feed(&publisher, "route:c", 8, 20);
     publisher.start();
     feed.start();
     QTRY_VERIFY_WITH_TIMEOUT(publisher.published() >= 2000, hang);
@@ -400,7 +316,7 @@ void tst_ClusterRouting::publisherFollowsAFailover()
     // Seeded with a node that stays.
     RedisPublisher publisher(*RedisUrl::parse(cluster.url((victim + 1) % 3)));
     publisher.setStream(transport);
-    NumberedFeed feed(&publisher, 8);
+    NumberedFeed feed(&publisher, "route:c", 8, 20);
     publisher.start();
     feed.start();
     QTRY_VERIFY_WITH_TIMEOUT(publisher.published() >= 2000, hang);

@@ -6,6 +6,7 @@
 #include "clusterslots.h"
 #include "gateway.h"
 #include "hub.h"
+#include "numberedfeed.h"
 #include "redisconnection.h"
 #include "redispublisher.h"
 #include "ssetestclient.h"
@@ -19,12 +20,10 @@
 #include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QTimer>
 #include <QUrl>
 
 #include <signal.h>
 
-#include <csignal>
 #include <map>
 #include <memory>
 
@@ -59,48 +58,6 @@ std::unique_ptr<Gateway> startGateway(const QString &seed, const Transport &tran
     }
     return g;
 }
-
-// Numbered messages "<channel> <n>" on `channels` channels, published in bursts on a timer.
-class Feed
-{
-public:
-    Feed(RedisPublisher *publisher, int channels) : m_publisher(publisher)
-    {
-        for (int c = 0; c < channels; ++c)
-            m_channels.append("logs:c" + QByteArray::number(c));
-        QObject::connect(&m_timer, &QTimer::timeout, [this] {
-            for (int i = 0; i < 10; ++i)
-                publishOne();
-        });
-    }
-    void start() { m_timer.start(5); }
-    void stop() { m_timer.stop(); }
-    void publishOne()
-    {
-        const QByteArray &channel = m_channels.at(int(m_total % quint64(m_channels.size())));
-        m_publisher->publish(channel, channel + ' ' + QByteArray::number(m_next[channel]++));
-        ++m_total;
-    }
-    quint64 total() const { return m_total; }
-    const QByteArrayList &channels() const { return m_channels; }
-    std::map<QByteArray, int> next() const { return m_next; }
-    // Every message published, as its payload.
-    QSet<QByteArray> all() const
-    {
-        QSet<QByteArray> out;
-        for (const auto &[channel, next] : m_next)
-            for (int n = 0; n < next; ++n)
-                out.insert(channel + ' ' + QByteArray::number(n));
-        return out;
-    }
-
-private:
-    RedisPublisher *m_publisher;
-    QByteArrayList m_channels;
-    std::map<QByteArray, int> m_next;
-    quint64 m_total = 0;
-    QTimer m_timer;
-};
 
 // Empty when each channel's messages arrived in increasing order (repeats aside: a message the
 // producer sent again is a later entry); else the first that did not.
@@ -158,7 +115,7 @@ void tst_ClusterStreams::streamsAndResumesOnAnyGateway()
     RedisPublisher publisher(*RedisUrl::parse(cluster.url(0)));
     publisher.setStream(transport);
     publisher.start();
-    Feed feed(&publisher, 12);
+    NumberedFeed feed(&publisher, "logs:c", 12, 10);
     // Gateways seeded with other nodes: each reader finds its partition's master.
     auto a = startGateway(cluster.url(1), transport);
     auto b = startGateway(cluster.url(2), transport);
@@ -223,7 +180,7 @@ void tst_ClusterStreams::slotMovedWhileStreamingLosesNothing()
     RedisPublisher publisher(*RedisUrl::parse(cluster.url(0)));
     publisher.setStream(transport);
     publisher.start();
-    Feed feed(&publisher, 9);
+    NumberedFeed feed(&publisher, "logs:c", 9, 10);
     auto gateway = startGateway(cluster.url(0), transport);
     QVERIFY(gateway);
     SseTestClient client;
@@ -237,11 +194,11 @@ void tst_ClusterStreams::slotMovedWhileStreamingLosesNothing()
     const int to = (from + 1) % 3;
     QCOMPARE(cluster.migrateSlot(slot, to, [] { QTest::qWait(50); }), 1);
     QTRY_COMPARE_WITH_TIMEOUT(cluster.masterOf(slot), to, hang);
-    const quint64 afterMove = feed.total() + 500;
-    QTRY_VERIFY_WITH_TIMEOUT(feed.total() >= afterMove, hang);
+    const quint64 afterMove = feed.published() + 500;
+    QTRY_VERIFY_WITH_TIMEOUT(feed.published() >= afterMove, hang);
     feed.stop();
     QVERIFY(drain(publisher));
-    const qsizetype published = qsizetype(feed.total());
+    const qsizetype published = qsizetype(feed.published());
     QTRY_VERIFY_WITH_TIMEOUT(client.count() >= published, hang);
     QTest::qWait(300);
     StreamReader *moved = gateway->streamReaders().at(1);
@@ -294,7 +251,7 @@ void tst_ClusterStreams::masterKilledWhileStreamingIsNeverSilent()
     RedisPublisher publisher(*RedisUrl::parse(cluster.url(seed)));
     publisher.setStream(transport);
     publisher.start();
-    Feed feed(&publisher, 9);
+    NumberedFeed feed(&publisher, "logs:c", 9, 10);
     auto gateway = startGateway(cluster.url(seed), transport);
     QVERIFY(gateway);
     SseTestClient client;
@@ -326,8 +283,8 @@ void tst_ClusterStreams::masterKilledWhileStreamingIsNeverSilent()
     QTRY_VERIFY_WITH_TIMEOUT(cluster.masterOf(slot) >= 0 && cluster.masterOf(slot) != victim, hang);
     QTRY_VERIFY_WITH_TIMEOUT(cluster.isOk(), hang);
     const auto promotedAt = feed.next();
-    const quint64 goal = feed.total() + 1000;
-    QTRY_VERIFY_WITH_TIMEOUT(feed.total() >= goal, hang);
+    const quint64 goal = feed.published() + 1000;
+    QTRY_VERIFY_WITH_TIMEOUT(feed.published() >= goal, hang);
     feed.stop();
     QVERIFY(drain(publisher));
     // Everything written after the promotion.
@@ -346,7 +303,7 @@ void tst_ClusterStreams::masterKilledWhileStreamingIsNeverSilent()
     const QSet<QByteArray> distinct(got.cbegin(), got.cend());
     const QSet<QByteArray> missing = feed.all() - distinct;
     qInfo("failover: %llu published, %lld delivered, %lld never delivered, %lld gap event(s)",
-          static_cast<unsigned long long>(feed.total()), static_cast<long long>(got.size()),
+          static_cast<unsigned long long>(feed.published()), static_cast<long long>(got.size()),
           static_cast<long long>(missing.size()), static_cast<long long>(client.count("gap")));
     if (!missing.isEmpty())
         QVERIFY2(client.count("gap") > 0, "messages were lost without a gap event");
