@@ -346,6 +346,7 @@ void StreamReader::stop()
 void StreamReader::handleReady()
 {
     m_ready = false;
+    m_verifyLast = true;
     sendRead(true);
 }
 
@@ -386,11 +387,12 @@ void StreamReader::sendRead(bool withCheck, QByteArrayView after)
         const char *argv[] = {"XINFO", "STREAM", m_key.constData()};
         const size_t lens[] = {5, 6, size_t(m_key.size())};
         redisAsyncCommandArgv(ac, &StreamReader::onCheckReply, this, 3, argv, lens);
-        // Whether the entry we read last is still there: a replica promoted before it got the
-        // newest entries (Redis replicates asynchronously) has the stream without them, and
-        // may have added newer ones since; only this tells.
+        // On a new connection, whether the entry we read last is still there: a replica
+        // promoted before it got the newest entries (Redis replicates asynchronously) has the
+        // stream without them, and may have added newer ones since; only this tells. (Not with
+        // the checks after full batches: on one connection the stream cannot go back.)
         m_checkInfo.reset();
-        m_holdsPending = from != "$" && from != "0-0";
+        m_holdsPending = m_verifyLast && from != "$" && from != "0-0";
         if (m_holdsPending) {
             const char *range[] = {"XRANGE", m_key.constData(), from.constData(), from.constData()};
             const size_t rangeLens[] = {6, size_t(m_key.size()), size_t(from.size()),
@@ -434,6 +436,8 @@ void StreamReader::handleHoldsReply(const redisReply *reply)
 {
     if (!std::exchange(m_holdsPending, false))
         return;
+    if (m_roundError.isEmpty())
+        m_verifyLast = false; // done for this connection
     const std::unique_ptr<StreamInfo> info = std::move(m_checkInfo);
     if (info) {
         // An error (an ACL without XRANGE) tells nothing: the XINFO check alone.
@@ -506,8 +510,8 @@ void StreamReader::markReady()
 //  - the stream is gone, or L < C: it is not the one we read (Redis restarted without
 //    persistence, or the key was deleted) -> restartedEmpty, unless C is 0-0;
 //  - E < A: fewer entries were ever added than we had read -> a new stream, restartedEmpty;
-//  - F <= C, but the entry C is not there (XRANGE C C, sent with the check): the stream lost
-//    entries up to C, as when a replica that had not received them was promoted -> restartedEmpty;
+//  - F <= C, but the entry C is not there (XRANGE C C, in a new connection's first check): the
+//    stream lost entries up to C, as when a replica without them was promoted -> restartedEmpty;
 //  - F <= C: what follows our position is all there; nothing to say;
 //  - F > C (or an empty stream): what we read is gone, and maybe more. All A entries up to C
 //    were removed, so E - N - A entries after C were removed too: > 0 is trimmed, < 0 means C

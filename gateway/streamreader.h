@@ -189,6 +189,7 @@ private:
     // The check's XINFO answer, waiting for the XRANGE of the last id received sent after it.
     std::unique_ptr<StreamInfo> m_checkInfo;
     bool m_holdsPending = false;
+    bool m_verifyLast = false; // a new connection: its first check also asks for the last entry
 
     RedisConnection *m_rangeConnection = nullptr; // made on the first fetchRange()
     QString m_lastTrimError;
